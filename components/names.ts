@@ -1,0 +1,60 @@
+/**
+ * Names of the Kubernetes objects. Cluster-scoped objects (the SCC and its ClusterRole) carry
+ * the stack's name, so two labs can share one cluster; namespaced ones keep the POC's names.
+ */
+import { createHash } from "crypto";
+
+export const APP = "vpp-server";
+export const NAD_NAME = "macvlan0";
+export const SERVICE_ACCOUNT = "vpp-server";
+export const DEPLOYMENT = "vpp-server";
+export const CONTAINER = "vpp-server";
+export const INIT_CONTAINER = "init-vpp-server";
+export const CONFIG_MAP = "vpp-server-config";
+export const ROLE_BINDING = "vpp-server-scc";
+
+/** At most this long, so `system:openshift:scc:<name>` and label values stay well within limits. */
+const MAX_STACK_PART = 40;
+
+/**
+ * `vpp-server-<stack>`, a DNS-1123 subdomain. When the stack's name is not already one
+ * (upper case, underscores, dots, length), it is folded and a hash of the original is
+ * appended, so different stacks never fold onto the same name.
+ */
+export function stackScopedName(stack: string): string {
+    const folded = stack
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/-+/g, "-")
+        .replace(/^-|-$/g, "");
+    if (folded === stack && folded.length > 0 && folded.length <= MAX_STACK_PART) {
+        return `${APP}-${stack}`;
+    }
+    const hash = createHash("sha256").update(stack).digest("hex").slice(0, 8);
+    const head = folded.slice(0, MAX_STACK_PART - 9).replace(/-$/, "");
+    return head ? `${APP}-${head}-${hash}` : `${APP}-${hash}`;
+}
+
+/** The SecurityContextConstraints of one stack. */
+export function sccName(stack: string): string {
+    return stackScopedName(stack);
+}
+
+/** OpenShift's convention for the ClusterRole that grants `use` of an SCC. */
+export function sccClusterRoleName(scc: string): string {
+    return `system:openshift:scc:${scc}`;
+}
+
+/** Labels on every object of one stack; the selector uses the first two. */
+export function labels(stack: string): Record<string, string> {
+    return {
+        "app.kubernetes.io/name": APP,
+        "app.kubernetes.io/instance": stackScopedName(stack),
+        "app.kubernetes.io/managed-by": "pulumi",
+    };
+}
+
+export function selectorLabels(stack: string): Record<string, string> {
+    const all = labels(stack);
+    return { "app.kubernetes.io/name": all["app.kubernetes.io/name"], "app.kubernetes.io/instance": all["app.kubernetes.io/instance"] };
+}

@@ -1,0 +1,127 @@
+/**
+ * Pure renderers of what VPP and Multus read: VPP's `vpp.conf` and `startup.conf`, the
+ * macvlan CNI configuration and the pod's network selection. No Pulumi here, so the unit
+ * tests call them directly; with POC-compatible options they reproduce the POC's files.
+ */
+import { createHash } from "crypto";
+
+/** The kernel interface Multus creates in the pod, and VPP's name for its AF_PACKET side. */
+export const HOST_INTERFACE = "macvlan0";
+export const VPP_HOST_INTERFACE = `host-${HOST_INTERFACE}`;
+export const CONF_DIR = "/conf";
+export const WWW_DIR = "/www";
+export const CLI_SOCKET = "/run/vpp/cli-vpp1.sock";
+/** Written into startup.conf where the kernel's MAC of macvlan0 goes; the init script replaces it. */
+export const KERNEL_MAC_PLACEHOLDER = "@MACVLAN0_MAC@";
+
+export interface VppConfOptions {
+    /**
+     * `unix { poll-sleep-usec }`: microseconds VPP's main loop sleeps on each pass.
+     * 0 writes nothing, so VPP busy-polls a core (the POC).
+     */
+    readonly pollSleepUsec: number;
+    /** `session { use-private-rx-mqs }`: the session layer switches between polling and interrupts. */
+    readonly adaptiveSessionQueue: boolean;
+}
+
+/** `/conf/vpp.conf`, VPP's startup configuration (`vpp -c`). */
+export function renderVppConf(o: VppConfOptions): string {
+    return lines([
+        "unix {",
+        `  nodaemon cli-listen ${CLI_SOCKET}`,
+        `  startup-config ${CONF_DIR}/startup.conf`,
+        o.pollSleepUsec > 0 ? `  poll-sleep-usec ${o.pollSleepUsec}` : undefined,
+        "}",
+        "api-segment { prefix vpp1 }",
+        o.adaptiveSessionQueue ? "session { use-private-rx-mqs }" : undefined,
+        "plugins { plugin dpdk_plugin.so { disable } }",
+    ]);
+}
+
+export interface StartupConfOptions {
+    readonly vlanId: number;
+    /** address/prefix, for example 192.168.123.150/24. */
+    readonly ipCidr: string;
+    /** The MAC of macvlan0, or KERNEL_MAC_PLACEHOLDER for the init script to fill in. */
+    readonly mac: string;
+    /** VPP's memory size syntax, for example 512m. */
+    readonly httpCacheSize: string;
+    /** Announce the address with `arping gratuitous` once the server listens. */
+    readonly gratuitousArp: boolean;
+}
+
+/** `/conf/startup.conf`, the VPP CLI commands run at start (`unix { startup-config }`). */
+export function renderStartupConf(o: StartupConfOptions): string {
+    const sub = `${VPP_HOST_INTERFACE}.${o.vlanId}`;
+    const address = o.ipCidr.split("/")[0];
+    return lines([
+        `create host-interface name ${HOST_INTERFACE}`,
+        `set interface mac address ${VPP_HOST_INTERFACE} ${o.mac}`,
+        `set int state ${VPP_HOST_INTERFACE} up`,
+        `create sub-interfaces ${VPP_HOST_INTERFACE} ${o.vlanId}`,
+        `set interface state ${sub} up`,
+        `set int ip address ${sub} ${o.ipCidr}`,
+        `http static server www-root ${WWW_DIR} uri tcp://0.0.0.0/80 cache-size ${o.httpCacheSize}`,
+        o.gratuitousArp ? `arping gratuitous ${address} ${sub}` : undefined,
+    ]);
+}
+
+export interface NadConfigOptions {
+    /** The NetworkAttachmentDefinition's name, repeated as the CNI network name. */
+    readonly name: string;
+    readonly master: string;
+    readonly mode: string;
+    /** Adds `capabilities: {mac: true}` so Multus passes the pod's requested MAC to the plugin. */
+    readonly macCapability: boolean;
+}
+
+/** The macvlan CNI configuration: no IPAM (VPP owns layer 3), the link created on the host side. */
+export function renderNadConfig(o: NadConfigOptions): string {
+    const config: Record<string, unknown> = {
+        cniVersion: "0.3.1",
+        name: o.name,
+        type: "macvlan",
+        master: o.master,
+        linkInContainer: false,
+        mode: o.mode,
+    };
+    if (o.macCapability) {
+        config.capabilities = { mac: true };
+    }
+    return JSON.stringify(config, null, 2);
+}
+
+/** The pod annotation `k8s.v1.cni.cncf.io/networks`, with `mac` when it is pinned. */
+export function renderNetworkSelection(nadName: string, namespace: string, mac?: string): string {
+    const selection: Record<string, string> = { name: nadName, namespace, interface: HOST_INTERFACE };
+    if (mac !== undefined) {
+        selection.mac = mac;
+    }
+    return JSON.stringify([selection]);
+}
+
+/**
+ * The readiness check: VPP's CLI answers on its socket and the VLAN interface holds the
+ * address, which it does only once startup.conf has run up to `set int ip address`.
+ */
+export function readinessCommand(ipCidr: string): string[] {
+    return ["/bin/sh", "-c", `vppctl -s ${CLI_SOCKET} show interface address | grep -qF 'L3 ${ipCidr}'`];
+}
+
+/** The command that opens VPP's CLI in the running pod. */
+export function vppctlCommand(namespace: string, deployment: string, container: string): string {
+    return `oc exec -it -n ${namespace} deploy/${deployment} -c ${container} -- vppctl -s ${CLI_SOCKET}`;
+}
+
+/** A stable digest of named texts, for the pod template annotation that rolls the pod on a change. */
+export function configHash(files: Readonly<Record<string, string>>): string {
+    const h = createHash("sha256");
+    for (const name of Object.keys(files).sort()) {
+        h.update(`${name}\0${files[name]}\0`);
+    }
+    return h.digest("hex");
+}
+
+function lines(ls: ReadonlyArray<string | undefined>): string {
+    return ls.filter((l): l is string => l !== undefined).join("\n") + "\n";
+}

@@ -1,0 +1,33 @@
+/**
+ * vpp-server: a rootless VPP HTTP server on a userspace VLAN, one Pulumi stack per lab.
+ * This file only composes: read the stack's configuration, choose where the manifests go,
+ * build the lab, export what an engineer needs next.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { VppLab } from "./components";
+import { readStackConfig } from "./stacks/config";
+
+// Throws, listing every problem, before any resource is registered.
+const config = readStackConfig();
+
+// ConfigMaps are updated in place (the pod template's config digest rolls the pod), so a
+// configuration change never replaces the ConfigMap under a running pod.
+const provider = config.renderDir
+    ? new k8s.Provider("render", {
+          renderYamlToDirectory: path.resolve(config.renderDir),
+          enableConfigMapMutable: true,
+      })
+    : new k8s.Provider("cluster", { enableConfigMapMutable: true });
+
+const lab = new VppLab("vpp-server", { config, stack: pulumi.getStack() }, { providers: [provider] });
+
+export const namespace = lab.namespace;
+export const nadName = lab.nadName;
+export const sccName = lab.sccName;
+export const deploymentName = lab.deploymentName;
+export const macAddress = lab.macAddress;
+export const url = lab.url;
+export const vppctl = lab.vppctl;
+export const renderedTo = config.renderDir ? path.resolve(config.renderDir) : undefined;

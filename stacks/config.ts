@@ -1,0 +1,210 @@
+/**
+ * The one place where the stack configuration is read, defaulted and validated. Every
+ * problem is collected and reported at once, each naming the key, the value seen and the
+ * accepted form, and the program throws before it registers a single resource.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { KEY_NAMES, KEYS, Key, PROJECT } from "./schema";
+import * as r from "./rules";
+import { autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
+
+/** Everything the components need, typed and checked. */
+export interface StackConfig {
+    readonly namespace: string;
+    readonly macvlanMaster: string;
+    readonly macvlanMode: r.MacvlanMode;
+    readonly vlanId: number;
+    readonly ipAddress: r.Ipv4Interface;
+    readonly macAddress: r.MacSource;
+    readonly image: string;
+    readonly imageCapabilities: readonly r.Capability[];
+    /** As written, for VPP's `cache-size`. */
+    readonly httpCacheSize: string;
+    readonly pollSleepUsec: number;
+    readonly adaptiveSessionQueue: boolean;
+    readonly gratuitousArp: boolean;
+    readonly indexHtml: string;
+    readonly resources: {
+        readonly cpuRequest: string;
+        /** Undefined: no CPU limit. */
+        readonly cpuLimit?: string;
+        /** Request and limit alike: VPP locks its rings, so it is sized, never overcommitted. */
+        readonly memory: string;
+    };
+    readonly nodeSelector: Readonly<Record<string, string>>;
+    /** Undefined: deploy to the cluster. Otherwise, the directory to render YAML into. */
+    readonly renderDir?: string;
+}
+
+/** One problem with one key. */
+export interface ConfigProblem {
+    readonly key: string;
+    /** The raw value seen; undefined when the key is not set. */
+    readonly value: string | undefined;
+    readonly expected: string;
+}
+
+/** Thrown (as a RunError, so Pulumi prints the message without a stack) when any key is bad. */
+export class StackConfigError extends pulumi.RunError {
+    constructor(public readonly problems: readonly ConfigProblem[]) {
+        super(formatProblems(problems));
+        this.name = "StackConfigError";
+    }
+}
+
+export function formatProblem(p: ConfigProblem): string {
+    const key = `${PROJECT}:${p.key}`;
+    return p.value === undefined
+        ? `${key} is not set; expected ${p.expected} (pulumi config set ${p.key} <value>)`
+        : `${key} is ${quote(p.value)}; expected ${p.expected}`;
+}
+
+/** A value as JSON, cut short when it is long (an index.html, say), with its length. */
+function quote(value: string): string {
+    const MAX = 60;
+    return value.length <= MAX ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, MAX))}... (${value.length} characters)`;
+}
+
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+    const n = problems.length;
+    return [
+        `invalid stack configuration (${n} problem${n === 1 ? "" : "s"}); nothing was deployed:`,
+        ...problems.map((p) => `  - ${formatProblem(p)}`),
+    ].join("\n");
+}
+
+/** Raw values as Pulumi passes them to a program: strings (arrays as JSON), keyed by short name. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Parses and validates the raw configuration. `setKeys` are the keys of the project's namespace
+ * that the stack sets (to catch typos such as `vlanID`); it defaults to the keys of `raw`.
+ */
+export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Object.keys(raw)): StackConfig {
+    const problems: ConfigProblem[] = [];
+    for (const key of setKeys) {
+        if (!(KEY_NAMES as readonly string[]).includes(key)) {
+            problems.push({ key, value: raw[key], expected: unknownKeyHint(key) });
+        }
+    }
+
+    const valueOf = (key: Key): string | undefined => {
+        const v = raw[key];
+        if (v !== undefined) {
+            return v;
+        }
+        const d = (KEYS[key] as { default?: unknown }).default;
+        return d === undefined ? undefined : typeof d === "string" ? d : JSON.stringify(d);
+    };
+    function take<T>(key: Key, parse: (s: string) => r.Parsed<T>, requiredForm?: string): T | undefined {
+        const value = valueOf(key);
+        if (value === undefined) {
+            problems.push({ key, value, expected: requiredForm ?? "a value" });
+            return undefined;
+        }
+        const parsed = parse(value);
+        if (!parsed.ok) {
+            problems.push({ key, value, expected: parsed.expected });
+            return undefined;
+        }
+        return parsed.value;
+    }
+
+    const macvlanMaster = take("macvlanMaster", r.parseInterfaceName, r.LINUX_IFNAME_FORM);
+    const vlanId = take("vlanId", r.parseVlanId, r.VLAN_FORM);
+    const ipAddress = take("ipAddress", r.parseIpv4Interface, r.IPV4_FORM);
+    const namespace = take("namespace", r.parseDns1123Label);
+    const image = take("image", r.parseImage);
+    const imageCapabilities = take("imageCapabilities", r.parseCapabilities);
+    const macvlanMode = take("macvlanMode", (s) => r.parseOneOf(s, r.MACVLAN_MODES));
+    const macAddress = take("macAddress", r.parseMacSource);
+    const cacheBytes = take("httpCacheSize", r.parseVppMemorySize);
+    const pollSleepUsec = take("pollSleepUsec", (s) =>
+        r.parseInteger(s, 0, 1_000_000, "an integer from 0 (busy polling) to 1000000 microseconds"),
+    );
+    const adaptiveSessionQueue = take("adaptiveSessionQueue", r.parseBoolean);
+    const gratuitousArp = take("gratuitousArp", r.parseBoolean);
+    const indexHtml = take("indexHtml", r.parseIndexHtml);
+    const cpuRequest = take("cpuRequest", r.parseCpuQuantity);
+    const cpuLimit = take("cpuLimit", (s) => (s === "" ? { ok: true, value: "" } : r.parseCpuQuantity(s)));
+    const memory = take("memory", r.parseMemoryQuantity);
+    const nodeSelector = take("nodeSelector", r.parseNodeSelector);
+    const renderDir = take("renderDir", (s): r.Parsed<string> => ({ ok: true, value: s.trim() }));
+
+    if (cpuRequest !== undefined && cpuLimit && r.quantityToNumber(cpuLimit) < r.quantityToNumber(cpuRequest)) {
+        problems.push({ key: "cpuLimit", value: cpuLimit, expected: `empty or at least cpuRequest (${cpuRequest})` });
+    }
+    let memoryQuantity: string | undefined;
+    if (memory !== undefined && cacheBytes !== undefined) {
+        if (memory === "auto") {
+            memoryQuantity = formatMebibytes(autoMemoryBytes(cacheBytes));
+        } else if (r.quantityToNumber(memory) < minimumMemoryBytes(cacheBytes)) {
+            problems.push({
+                key: "memory",
+                value: memory,
+                expected: `'auto' or at least ${formatMebibytes(minimumMemoryBytes(cacheBytes))}: VPP's locked AF_PACKET rings, httpCacheSize and room for its heap`,
+            });
+        } else {
+            memoryQuantity = memory;
+        }
+    }
+
+    if (problems.length > 0) {
+        throw new StackConfigError(problems);
+    }
+    // Every take() above succeeded, or problems would not be empty.
+    return {
+        namespace: namespace!,
+        macvlanMaster: macvlanMaster!,
+        macvlanMode: macvlanMode!,
+        vlanId: vlanId!,
+        ipAddress: ipAddress!,
+        macAddress: macAddress!,
+        image: image!,
+        imageCapabilities: imageCapabilities!,
+        httpCacheSize: valueOf("httpCacheSize")!,
+        pollSleepUsec: pollSleepUsec!,
+        adaptiveSessionQueue: adaptiveSessionQueue!,
+        gratuitousArp: gratuitousArp!,
+        indexHtml: indexHtml!,
+        resources: { cpuRequest: cpuRequest!, cpuLimit: cpuLimit || undefined, memory: memoryQuantity! },
+        nodeSelector: nodeSelector!,
+        renderDir: renderDir || undefined,
+    };
+}
+
+/** The accepted form for a key this project does not have, with the nearest real key. */
+export function unknownKeyHint(key: string): string {
+    const near = KEY_NAMES.map((k) => ({ k, d: editDistance(k.toLowerCase(), key.toLowerCase()) })).sort(
+        (a, b) => a.d - b.d,
+    )[0];
+    const hint = near.d <= 3 ? ` (did you mean ${near.k}?)` : "";
+    return `no such key${hint}; the keys are ${KEY_NAMES.join(", ")}`;
+}
+
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diag = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const up = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+            diag = up;
+        }
+    }
+    return row[b.length];
+}
+
+/** Reads this project's keys from the running Pulumi program's configuration. */
+export function readStackConfig(): StackConfig {
+    const all = pulumi.runtime.allConfig();
+    const prefix = `${PROJECT}:`;
+    const raw: Record<string, string> = {};
+    for (const [fullKey, value] of Object.entries(all)) {
+        if (fullKey.startsWith(prefix)) {
+            raw[fullKey.slice(prefix.length)] = value;
+        }
+    }
+    return parseStackConfig(raw);
+}

@@ -1,0 +1,132 @@
+/**
+ * The stack configuration's keys: one table that `Pulumi.yaml` declares again under `config:`
+ * (a unit test keeps the two equal) and that the parser in `config.ts` reads.
+ *
+ * Every key lives in the project's namespace, so a stack file says `vpp-server:vlanId: 123`
+ * and a user types `pulumi config set vlanId 123`.
+ */
+
+/** The project's name: the namespace of every configuration key. */
+export const PROJECT = "vpp-server";
+
+/** The types Pulumi's project file can declare for a configuration key. */
+export type ConfigType = "string" | "integer" | "boolean" | "array";
+
+/** One configuration key as `Pulumi.yaml` declares it. */
+export interface KeySpec {
+    readonly type: ConfigType;
+    /** Shown by `pulumi config` and in the README's reference. */
+    readonly description: string;
+    /** Absent for the required keys: the Pulumi CLI then refuses to run without them. */
+    readonly default?: string | number | boolean | readonly string[];
+}
+
+/** The capabilities of the POC's published image's `vpp` binary (its file capabilities). */
+export const POC_IMAGE_CAPABILITIES = ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"] as const;
+
+/** The published image of the proof of concept (Fedora 41, VPP 24.10). */
+export const POC_IMAGE = "quay.io/akaris/vpp-server:latest";
+
+export const KEYS = {
+    macvlanMaster: {
+        type: "string",
+        description: "Worker node interface the macvlan0 interface is a slave of (for example eno8403np1).",
+    },
+    vlanId: {
+        type: "integer",
+        description: "802.1Q VLAN ID that VPP implements in userspace on top of macvlan0 (1-4094).",
+    },
+    ipAddress: {
+        type: "string",
+        description: "IPv4 address/prefix VPP assigns to host-macvlan0.<vlanId> (for example 192.168.123.150/24).",
+    },
+    namespace: {
+        type: "string",
+        description: "Namespace the server runs in; created by this stack.",
+        default: "vpp-server",
+    },
+    image: {
+        type: "string",
+        description: "Container image holding vpp and vppctl, whose vpp binary carries imageCapabilities as file capabilities.",
+        default: POC_IMAGE,
+    },
+    imageCapabilities: {
+        type: "array",
+        description:
+            "The file capabilities of the image's vpp binary; the SCC allows and the container adds exactly these. The POC image: NET_ADMIN, NET_RAW, IPC_LOCK, NET_BROADCAST; this project's Containerfile: NET_ADMIN, NET_RAW, IPC_LOCK.",
+        default: [...POC_IMAGE_CAPABILITIES],
+    },
+    macvlanMode: {
+        type: "string",
+        description: "macvlan mode of the NetworkAttachmentDefinition: bridge, private, vepa or passthru.",
+        default: "bridge",
+    },
+    macAddress: {
+        type: "string",
+        description:
+            "MAC of macvlan0 and VPP's host-macvlan0: 'random' (a stable, locally administered MAC generated once per stack), 'kernel' (whatever the kernel gives, new on every pod start, as the POC) or a unicast MAC such as 02:00:5e:10:00:01.",
+        default: "random",
+    },
+    httpCacheSize: {
+        type: "string",
+        description: "Cache size of VPP's static HTTP server: a whole number with an optional k, m or g suffix.",
+        default: "512m",
+    },
+    pollSleepUsec: {
+        type: "integer",
+        description:
+            "unix { poll-sleep-usec } of VPP's main loop in microseconds; 0 busy-polls a whole core as the POC does.",
+        default: 100,
+    },
+    adaptiveSessionQueue: {
+        type: "boolean",
+        description:
+            "session { use-private-rx-mqs }: lets VPP's session layer switch between polling and interrupts by load.",
+        default: true,
+    },
+    gratuitousArp: {
+        type: "boolean",
+        description: "Announce the address with a gratuitous ARP once the HTTP server is up, so clients' caches are fresh.",
+        default: true,
+    },
+    indexHtml: {
+        type: "string",
+        description: "Content of /index.html served by VPP.",
+        default: "Welcome\n",
+    },
+    cpuRequest: {
+        type: "string",
+        description: "CPU request of the VPP container (a Kubernetes quantity); use 1 or more with pollSleepUsec 0.",
+        default: "200m",
+    },
+    cpuLimit: {
+        type: "string",
+        description: "CPU limit of the VPP container; empty for none (a limit throttles VPP's polling loop).",
+        default: "",
+    },
+    memory: {
+        type: "string",
+        description:
+            "Memory request and limit of the VPP container: 'auto' (VPP's heap, its locked AF_PACKET rings and httpCacheSize) or a Kubernetes quantity.",
+        default: "auto",
+    },
+    nodeSelector: {
+        type: "array",
+        description: "Node labels the pod must run on, each 'key=value' (for example kubernetes.io/hostname=worker01).",
+        default: [],
+    },
+    renderDir: {
+        type: "string",
+        description:
+            "When set, `pulumi up` writes the manifests as YAML into this directory (relative to the project) and touches no cluster.",
+        default: "",
+    },
+} as const satisfies Record<string, KeySpec>;
+
+/** A configuration key's short name, as in `pulumi config set <key>`. */
+export type Key = keyof typeof KEYS;
+
+export const KEY_NAMES = Object.keys(KEYS) as Key[];
+
+/** The keys `Pulumi.yaml` declares without a default: the CLI and the parser require them. */
+export const REQUIRED_KEYS = KEY_NAMES.filter((k) => !("default" in KEYS[k]));
