@@ -61,7 +61,7 @@ export function formatProblem(p: ConfigProblem): string {
 
 /** A value as JSON, cut short when it is long (an index.html, say), with its length. */
 function quote(value: string): string {
-    const MAX = 60;
+    const MAX = 120;
     return value.length <= MAX ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, MAX))}... (${value.length} characters)`;
 }
 

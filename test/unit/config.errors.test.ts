@@ -221,7 +221,7 @@ describe("stack configuration: bad input", () => {
             const big = "x".repeat(512 * 1024 + 1);
             rejects(
                 { indexHtml: big },
-                `vpp-server:indexHtml is "${"x".repeat(60)}"... (524289 characters); expected text of at most 524288 bytes`,
+                `vpp-server:indexHtml is "${"x".repeat(120)}"... (524289 characters); expected text of at most 524288 bytes`,
             );
         });
     });
