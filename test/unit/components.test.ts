@@ -1,0 +1,410 @@
+/**
+ * Every component's Kubernetes objects, asserted field by field under Pulumi's mocks.
+ * The mocks must be installed before the components are imported.
+ */
+import * as assert from "assert";
+import { findResource, MOCK_RANDOM_MAC, registered, valueOf, Registered } from "./mocks";
+import type { VppLab as VppLabType } from "../../components/lab";
+import { parseStackConfig, RawConfig } from "../../stacks/config";
+import { configHash } from "../../components/vppConfig";
+
+const LAB: RawConfig = { macvlanMaster: "eno8403np1", vlanId: "123", ipAddress: "192.168.123.150/24" };
+
+const T = {
+    namespace: "kubernetes:core/v1:Namespace",
+    nad: "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition",
+    scc: "kubernetes:security.openshift.io/v1:SecurityContextConstraints",
+    sa: "kubernetes:core/v1:ServiceAccount",
+    clusterRole: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+    roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+    configMap: "kubernetes:core/v1:ConfigMap",
+    deployment: "kubernetes:apps/v1:Deployment",
+    randomId: "random:index/randomId:RandomId",
+};
+
+interface Deployed {
+    lab: VppLabType;
+    get(type: string): Registered;
+    resources: Registered[];
+}
+
+let counter = 0;
+/** Builds one lab from `raw` (on top of the reference lab) under a fresh component name. */
+async function deploy(raw: RawConfig = {}, stack = "lab"): Promise<Deployed> {
+    const { VppLab } = await import("../../components/lab");
+    const name = `t${++counter}`;
+    const before = registered.length;
+    const lab = new VppLab(name, { config: parseStackConfig({ ...LAB, ...raw }), stack });
+    await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress), valueOf(lab.sccName), valueOf(lab.nadName)]);
+    await new Promise((r) => setTimeout(r, 10));
+    const resources = registered.slice(before).filter((r) => r.name.startsWith(`${name}-`));
+    return { lab, resources, get: (type) => findResource(`${name}-`, type) };
+}
+
+describe("components under mocks: the reference lab with defaults", () => {
+    let d: Deployed;
+    before(async () => {
+        d = await deploy();
+    });
+
+    it("registers exactly the namespace, NAD, SCC, ServiceAccount, ClusterRole, RoleBinding, ConfigMap, Deployment and the MAC's RandomId", () => {
+        const custom = d.resources.filter((r) => !r.type.startsWith("vpp-server:")).map((r) => r.type).sort();
+        assert.deepStrictEqual(custom, Object.values(T).sort());
+    });
+
+    it("components have the vpp-server:<module>:<Type> tokens", () => {
+        const components = d.resources.filter((r) => r.type.startsWith("vpp-server:")).map((r) => r.type).sort();
+        assert.deepStrictEqual(components, [
+            "vpp-server:network:MacvlanNetwork",
+            "vpp-server:security:SecurityPolicy",
+            "vpp-server:server:VppServer",
+        ]);
+    });
+
+    it("Namespace vpp-server, labelled for the stack", () => {
+        assert.deepStrictEqual(d.get(T.namespace).inputs.metadata, {
+            name: "vpp-server",
+            labels: {
+                "app.kubernetes.io/name": "vpp-server",
+                "app.kubernetes.io/instance": "vpp-server-lab",
+                "app.kubernetes.io/managed-by": "pulumi",
+            },
+        });
+    });
+
+    it("NetworkAttachmentDefinition macvlan0: macvlan on eno8403np1, bridge, no IPAM, mac capability (MAC pinned)", () => {
+        const nad = d.get(T.nad).inputs;
+        assert.strictEqual(nad.apiVersion, "k8s.cni.cncf.io/v1");
+        assert.strictEqual(nad.kind, "NetworkAttachmentDefinition");
+        assert.strictEqual(nad.metadata.name, "macvlan0");
+        assert.strictEqual(nad.metadata.namespace, "vpp-server");
+        assert.deepStrictEqual(JSON.parse(nad.spec.config), {
+            cniVersion: "0.3.1",
+            name: "macvlan0",
+            type: "macvlan",
+            master: "eno8403np1",
+            linkInContainer: false,
+            mode: "bridge",
+            capabilities: { mac: true },
+        });
+    });
+
+    it("SecurityContextConstraints: rootless uid 10000, the image's capabilities only, drop ALL, nothing from the host", () => {
+        const scc = d.get(T.scc).inputs;
+        const { metadata, ...fields } = scc;
+        assert.strictEqual(metadata.name, "vpp-server-lab");
+        assert.deepStrictEqual(fields, {
+            apiVersion: "security.openshift.io/v1",
+            kind: "SecurityContextConstraints",
+            allowHostDirVolumePlugin: false,
+            allowHostIPC: false,
+            allowHostNetwork: false,
+            allowHostPID: false,
+            allowHostPorts: false,
+            allowPrivilegeEscalation: false,
+            allowPrivilegedContainer: false,
+            allowedCapabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
+            requiredDropCapabilities: ["ALL"],
+            fsGroup: { type: "MustRunAs" },
+            readOnlyRootFilesystem: false,
+            runAsUser: { type: "MustRunAs", uid: 10000 },
+            seLinuxContext: { type: "MustRunAs" },
+            supplementalGroups: { type: "RunAsAny" },
+            seccompProfiles: ["runtime/default"],
+            volumes: ["configMap", "emptyDir"],
+            users: [],
+            groups: [],
+        });
+    });
+
+    it("ServiceAccount vpp-server without an API token (VPP never calls the API)", () => {
+        const sa = d.get(T.sa).inputs;
+        assert.strictEqual(sa.metadata.name, "vpp-server");
+        assert.strictEqual(sa.metadata.namespace, "vpp-server");
+        assert.strictEqual(sa.automountServiceAccountToken, false);
+    });
+
+    it("ClusterRole grants only `use` of this stack's SCC, by name", () => {
+        const role = d.get(T.clusterRole).inputs;
+        assert.strictEqual(role.metadata.name, "system:openshift:scc:vpp-server-lab");
+        assert.deepStrictEqual(role.rules, [
+            {
+                apiGroups: ["security.openshift.io"],
+                resources: ["securitycontextconstraints"],
+                resourceNames: ["vpp-server-lab"],
+                verbs: ["use"],
+            },
+        ]);
+    });
+
+    it("RoleBinding in the namespace binds that ClusterRole to the ServiceAccount alone", () => {
+        const rb = d.get(T.roleBinding).inputs;
+        assert.strictEqual(rb.metadata.namespace, "vpp-server");
+        assert.deepStrictEqual(rb.roleRef, {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: "system:openshift:scc:vpp-server-lab",
+        });
+        assert.deepStrictEqual(rb.subjects, [{ kind: "ServiceAccount", name: "vpp-server", namespace: "vpp-server" }]);
+    });
+
+    it("no ClusterRoleBinding: the grant stays in the namespace", () => {
+        assert.ok(!d.resources.some((r) => r.type.endsWith(":ClusterRoleBinding")));
+    });
+
+    it("ConfigMap holds vpp.conf, startup.conf with the pinned MAC and GARP, index.html and the init script", () => {
+        const cm = d.get(T.configMap).inputs;
+        assert.strictEqual(cm.metadata.name, "vpp-server-config");
+        assert.deepStrictEqual(Object.keys(cm.data).sort(), ["index.html", "init.sh", "startup.conf", "vpp.conf"]);
+        assert.strictEqual(
+            cm.data["vpp.conf"],
+            "unix {\n  nodaemon cli-listen /run/vpp/cli-vpp1.sock\n  startup-config /conf/startup.conf\n  poll-sleep-usec 100\n}\napi-segment { prefix vpp1 }\nsession { use-private-rx-mqs }\nplugins { plugin dpdk_plugin.so { disable } }\n",
+        );
+        assert.strictEqual(
+            cm.data["startup.conf"],
+            [
+                "create host-interface name macvlan0",
+                `set interface mac address host-macvlan0 ${MOCK_RANDOM_MAC}`,
+                "set int state host-macvlan0 up",
+                "create sub-interfaces host-macvlan0 123",
+                "set interface state host-macvlan0.123 up",
+                "set int ip address host-macvlan0.123 192.168.123.150/24",
+                "http static server www-root /www uri tcp://0.0.0.0/80 cache-size 512m",
+                "arping gratuitous 192.168.123.150 host-macvlan0.123",
+                "",
+            ].join("\n"),
+        );
+        assert.strictEqual(cm.data["index.html"], "Welcome\n");
+        assert.match(cm.data["init.sh"], /^#!\/bin\/sh\n# init-vpp-server/);
+    });
+
+    describe("Deployment", () => {
+        let dep: Record<string, any>;
+        let pod: Record<string, any>;
+        before(() => {
+            dep = d.get(T.deployment).inputs;
+            pod = dep.spec.template.spec;
+        });
+
+        it("one replica, Recreate, selected by name and instance", () => {
+            assert.strictEqual(dep.metadata.name, "vpp-server");
+            assert.strictEqual(dep.metadata.namespace, "vpp-server");
+            assert.strictEqual(dep.spec.replicas, 1);
+            assert.deepStrictEqual(dep.spec.strategy, { type: "Recreate" });
+            assert.deepStrictEqual(dep.spec.selector.matchLabels, {
+                "app.kubernetes.io/name": "vpp-server",
+                "app.kubernetes.io/instance": "vpp-server-lab",
+            });
+        });
+
+        it("pod template: network selection with the pinned MAC and the digest of the configuration", () => {
+            const annotations = dep.spec.template.metadata.annotations;
+            assert.deepStrictEqual(JSON.parse(annotations["k8s.v1.cni.cncf.io/networks"]), [
+                { name: "macvlan0", namespace: "vpp-server", interface: "macvlan0", mac: MOCK_RANDOM_MAC },
+            ]);
+            const cm = d.get(T.configMap).inputs;
+            assert.strictEqual(
+                annotations["vpp-server/config-sha256"],
+                configHash({ ...cm.data, image: "quay.io/akaris/vpp-server:latest", expectedMac: MOCK_RANDOM_MAC }),
+            );
+        });
+
+        it("pod security: uid/gid 10000, non-root, seccomp RuntimeDefault, own ServiceAccount, no token", () => {
+            assert.deepStrictEqual(pod.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 10000,
+                runAsGroup: 10000,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+            assert.strictEqual(pod.serviceAccountName, "vpp-server");
+            assert.strictEqual(pod.automountServiceAccountToken, false);
+            assert.strictEqual(pod.hostNetwork, undefined);
+            assert.strictEqual(pod.nodeSelector, undefined);
+        });
+
+        it("main container: vpp -c /conf/vpp.conf, drop ALL, add exactly the image's capabilities, no escalation", () => {
+            assert.strictEqual(pod.containers.length, 1);
+            const c = pod.containers[0];
+            assert.strictEqual(c.name, "vpp-server");
+            assert.strictEqual(c.image, "quay.io/akaris/vpp-server:latest");
+            assert.deepStrictEqual(c.command, ["vpp", "-c", "/conf/vpp.conf"]);
+            assert.deepStrictEqual(c.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 10000,
+                runAsGroup: 10000,
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"] },
+            });
+        });
+
+        it("main container: readiness through the VPP CLI socket, resources sized for rings + cache + heap", () => {
+            const c = pod.containers[0];
+            assert.deepStrictEqual(c.readinessProbe, {
+                exec: {
+                    command: [
+                        "/bin/sh",
+                        "-c",
+                        "vppctl -s /run/vpp/cli-vpp1.sock show interface address | grep -qF 'L3 192.168.123.150/24'",
+                    ],
+                },
+                initialDelaySeconds: 2,
+                periodSeconds: 5,
+                timeoutSeconds: 3,
+                failureThreshold: 3,
+            });
+            assert.deepStrictEqual(c.resources, {
+                requests: { cpu: "200m", memory: "1740Mi" },
+                limits: { memory: "1740Mi" },
+            });
+        });
+
+        it("volumes: emptyDir at /conf, /www, /run/vpp, /run/user; the ConfigMap read-only for the init container", () => {
+            assert.deepStrictEqual(pod.volumes, [
+                { name: "templates", configMap: { name: "vpp-server-config", defaultMode: 0o444 } },
+                { name: "conf", emptyDir: { sizeLimit: "64Mi" } },
+                { name: "www", emptyDir: { sizeLimit: "64Mi" } },
+                { name: "run-vpp", emptyDir: { sizeLimit: "64Mi" } },
+                { name: "run-user", emptyDir: { sizeLimit: "64Mi" } },
+            ]);
+            assert.deepStrictEqual(pod.containers[0].volumeMounts, [
+                { name: "conf", mountPath: "/conf", readOnly: true },
+                { name: "www", mountPath: "/www", readOnly: true },
+                { name: "run-vpp", mountPath: "/run/vpp" },
+                { name: "run-user", mountPath: "/run/user" },
+            ]);
+        });
+
+        it("init container: runs the ConfigMap's script with the interface and the pinned MAC, no capabilities", () => {
+            assert.strictEqual(pod.initContainers.length, 1);
+            const init = pod.initContainers[0];
+            assert.strictEqual(init.name, "init-vpp-server");
+            assert.strictEqual(init.image, "quay.io/akaris/vpp-server:latest");
+            assert.deepStrictEqual(init.command, ["/bin/sh", "/etc/vpp-server/init.sh"]);
+            assert.deepStrictEqual(init.env, [
+                { name: "HOST_INTERFACE", value: "macvlan0" },
+                { name: "TEMPLATE_DIR", value: "/etc/vpp-server" },
+                { name: "CONF_DIR", value: "/conf" },
+                { name: "WWW_DIR", value: "/www" },
+                { name: "EXPECTED_MAC", value: MOCK_RANDOM_MAC },
+            ]);
+            assert.deepStrictEqual(init.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 10000,
+                runAsGroup: 10000,
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                capabilities: { drop: ["ALL"] },
+                readOnlyRootFilesystem: true,
+            });
+            assert.deepStrictEqual(init.volumeMounts, [
+                { name: "templates", mountPath: "/etc/vpp-server", readOnly: true },
+                { name: "conf", mountPath: "/conf" },
+                { name: "www", mountPath: "/www" },
+            ]);
+        });
+    });
+
+    it("outputs: the MAC, the URL and the vppctl command", async () => {
+        assert.strictEqual(await valueOf(d.lab.macAddress), MOCK_RANDOM_MAC);
+        assert.strictEqual(d.lab.url, "http://192.168.123.150/index.html");
+        assert.strictEqual(
+            await valueOf(d.lab.vppctl),
+            "oc exec -it -n vpp-server deploy/vpp-server -c vpp-server -- vppctl -s /run/vpp/cli-vpp1.sock",
+        );
+        assert.strictEqual(await valueOf(d.lab.sccName), "vpp-server-lab");
+        assert.strictEqual(await valueOf(d.lab.nadName), "macvlan0");
+        assert.strictEqual(await valueOf(d.lab.namespace), "vpp-server");
+        assert.strictEqual(await valueOf(d.lab.deploymentName), "vpp-server");
+    });
+});
+
+describe("components under mocks: variants", () => {
+    it("macAddress kernel: no RandomId, no mac capability or selection, the placeholder for the init script", async () => {
+        const d = await deploy({ macAddress: "kernel" });
+        assert.ok(!d.resources.some((r) => r.type === T.randomId), "no RandomId expected");
+        assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).capabilities, undefined);
+        const dep = d.get(T.deployment).inputs;
+        assert.deepStrictEqual(JSON.parse(dep.spec.template.metadata.annotations["k8s.v1.cni.cncf.io/networks"]), [
+            { name: "macvlan0", namespace: "vpp-server", interface: "macvlan0" },
+        ]);
+        assert.ok(!dep.spec.template.spec.initContainers[0].env.some((e: { name: string }) => e.name === "EXPECTED_MAC"));
+        assert.match(d.get(T.configMap).inputs.data["startup.conf"], /^set interface mac address host-macvlan0 @MACVLAN0_MAC@$/m);
+        assert.strictEqual(await valueOf(d.lab.macAddress), "kernel (a new MAC at every pod start)");
+    });
+
+    it("an explicit macAddress is pinned as given, without a RandomId", async () => {
+        const d = await deploy({ macAddress: "02:00:5e:10:00:01" });
+        assert.ok(!d.resources.some((r) => r.type === T.randomId));
+        assert.match(d.get(T.configMap).inputs.data["startup.conf"], /^set interface mac address host-macvlan0 02:00:5e:10:00:01$/m);
+        const init = d.get(T.deployment).inputs.spec.template.spec.initContainers[0];
+        assert.deepStrictEqual(init.env[4], { name: "EXPECTED_MAC", value: "02:00:5e:10:00:01" });
+    });
+
+    it("the random MAC is generated from 6 random bytes", async () => {
+        const d = await deploy();
+        assert.deepStrictEqual(d.get(T.randomId).inputs, { byteLength: 6 });
+    });
+
+    it("imageCapabilities of the project's Containerfile: SCC and container add exactly those three", async () => {
+        const caps = ["NET_ADMIN", "NET_RAW", "IPC_LOCK"];
+        const d = await deploy({ imageCapabilities: JSON.stringify(caps) });
+        assert.deepStrictEqual(d.get(T.scc).inputs.allowedCapabilities, caps);
+        assert.deepStrictEqual(d.get(T.deployment).inputs.spec.template.spec.containers[0].securityContext.capabilities, {
+            drop: ["ALL"],
+            add: caps,
+        });
+    });
+
+    it("SCC allowedCapabilities always equal the container's add list", async () => {
+        for (const caps of [
+            ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
+            ["IPC_LOCK", "NET_RAW", "NET_ADMIN"],
+            ["NET_BROADCAST", "IPC_LOCK", "NET_ADMIN", "NET_RAW"],
+        ]) {
+            const d = await deploy({ imageCapabilities: JSON.stringify(caps) });
+            const added = d.get(T.deployment).inputs.spec.template.spec.containers[0].securityContext.capabilities.add;
+            assert.deepStrictEqual(d.get(T.scc).inputs.allowedCapabilities, added, `for ${caps.join(",")}`);
+            assert.deepStrictEqual(added, caps, `for ${caps.join(",")}`);
+        }
+    });
+
+    it("nodeSelector, cpuLimit, memory, namespace, mode and busy polling reach the objects", async () => {
+        const d = await deploy({
+            namespace: "lab-b",
+            macvlanMode: "vepa",
+            nodeSelector: JSON.stringify(["kubernetes.io/hostname=worker01"]),
+            cpuRequest: "1",
+            cpuLimit: "2",
+            memory: "3Gi",
+            pollSleepUsec: "0",
+            adaptiveSessionQueue: "false",
+            gratuitousArp: "false",
+        });
+        const dep = d.get(T.deployment).inputs;
+        const pod = dep.spec.template.spec;
+        assert.deepStrictEqual(pod.nodeSelector, { "kubernetes.io/hostname": "worker01" });
+        assert.deepStrictEqual(pod.containers[0].resources, {
+            requests: { cpu: "1", memory: "3Gi" },
+            limits: { memory: "3Gi", cpu: "2" },
+        });
+        assert.strictEqual(dep.metadata.namespace, "lab-b");
+        assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).mode, "vepa");
+        const cm = d.get(T.configMap).inputs.data;
+        assert.doesNotMatch(cm["vpp.conf"], /poll-sleep-usec|use-private-rx-mqs/);
+        assert.doesNotMatch(cm["startup.conf"], /arping/);
+        assert.deepStrictEqual(d.get(T.roleBinding).inputs.subjects, [
+            { kind: "ServiceAccount", name: "vpp-server", namespace: "lab-b" },
+        ]);
+    });
+
+    it("two stacks get different cluster-scoped names, so two labs can share a cluster", async () => {
+        const a = await deploy({}, "lab-a");
+        const b = await deploy({ namespace: "vpp-server-b" }, "lab-b");
+        assert.strictEqual(a.get(T.scc).inputs.metadata.name, "vpp-server-lab-a");
+        assert.strictEqual(b.get(T.scc).inputs.metadata.name, "vpp-server-lab-b");
+        assert.strictEqual(a.get(T.clusterRole).inputs.metadata.name, "system:openshift:scc:vpp-server-lab-a");
+        assert.strictEqual(b.get(T.clusterRole).inputs.metadata.name, "system:openshift:scc:vpp-server-lab-b");
+        assert.deepStrictEqual(b.get(T.clusterRole).inputs.rules[0].resourceNames, ["vpp-server-lab-b"]);
+    });
+});

@@ -1,0 +1,112 @@
+/**
+ * One test per default, and the declarations in Pulumi.yaml and Pulumi.lab.yaml agree with
+ * the code that reads them.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { parseStackConfig, RawConfig } from "../../stacks/config";
+import { KEYS, KEY_NAMES, REQUIRED_KEYS } from "../../stacks/schema";
+
+const ROOT = path.join(__dirname, "..", "..");
+const LAB: RawConfig = { macvlanMaster: "eno8403np1", vlanId: "123", ipAddress: "192.168.123.150/24" };
+const defaults = () => parseStackConfig(LAB);
+
+describe("stack configuration: defaults", () => {
+    it("namespace defaults to vpp-server", () => assert.strictEqual(defaults().namespace, "vpp-server"));
+    it("image defaults to the POC's published image", () =>
+        assert.strictEqual(defaults().image, "quay.io/akaris/vpp-server:latest"));
+    it("imageCapabilities default to the POC image's four file capabilities", () =>
+        assert.deepStrictEqual(defaults().imageCapabilities, ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"]));
+    it("macvlanMode defaults to bridge", () => assert.strictEqual(defaults().macvlanMode, "bridge"));
+    it("macAddress defaults to a random MAC generated once per stack", () =>
+        assert.deepStrictEqual(defaults().macAddress, { kind: "random" }));
+    it("httpCacheSize defaults to the POC's 512m", () => assert.strictEqual(defaults().httpCacheSize, "512m"));
+    it("pollSleepUsec defaults to 100 microseconds (12% of a core at idle instead of 100%)", () =>
+        assert.strictEqual(defaults().pollSleepUsec, 100));
+    it("adaptiveSessionQueue defaults to on", () => assert.strictEqual(defaults().adaptiveSessionQueue, true));
+    it("gratuitousArp defaults to on", () => assert.strictEqual(defaults().gratuitousArp, true));
+    it("indexHtml defaults to Welcome and a newline, as the POC's echo wrote it", () =>
+        assert.strictEqual(defaults().indexHtml, "Welcome\n"));
+    it("cpuRequest defaults to 200m and there is no CPU limit", () =>
+        assert.deepStrictEqual([defaults().resources.cpuRequest, defaults().resources.cpuLimit], ["200m", undefined]));
+    it("memory defaults to heap 1 GiB + rings 76 MiB + segments 128 MiB + the 512 MiB cache", () =>
+        assert.strictEqual(defaults().resources.memory, `${1024 + 76 + 128 + 512}Mi`));
+    it("memory 'auto' follows httpCacheSize", () =>
+        assert.strictEqual(parseStackConfig({ ...LAB, httpCacheSize: "1g" }).resources.memory, `${1024 + 76 + 128 + 1024}Mi`));
+    it("nodeSelector defaults to none", () => assert.deepStrictEqual(defaults().nodeSelector, {}));
+    it("renderDir defaults to none: deploy to the cluster", () => assert.strictEqual(defaults().renderDir, undefined));
+
+    it("values are parsed into their types", () => {
+        const c = parseStackConfig({
+            ...LAB,
+            macAddress: "02:AB:cd:00:00:01",
+            nodeSelector: JSON.stringify(["kubernetes.io/hostname=worker01", "node-role.kubernetes.io/worker="]),
+            imageCapabilities: JSON.stringify(["NET_ADMIN", "NET_RAW", "IPC_LOCK"]),
+            pollSleepUsec: "0",
+            cpuLimit: "2",
+            renderDir: "rendered",
+        });
+        assert.deepStrictEqual(c.ipAddress, {
+            address: "192.168.123.150",
+            prefixLength: 24,
+            cidr: "192.168.123.150/24",
+            network: "192.168.123.0/24",
+        });
+        assert.strictEqual(c.vlanId, 123);
+        assert.deepStrictEqual(c.macAddress, { kind: "pinned", mac: "02:ab:cd:00:00:01" });
+        assert.deepStrictEqual(c.nodeSelector, { "kubernetes.io/hostname": "worker01", "node-role.kubernetes.io/worker": "" });
+        assert.deepStrictEqual(c.imageCapabilities, ["NET_ADMIN", "NET_RAW", "IPC_LOCK"]);
+        assert.strictEqual(c.pollSleepUsec, 0);
+        assert.strictEqual(c.resources.cpuLimit, "2");
+        assert.strictEqual(c.renderDir, "rendered");
+    });
+});
+
+describe("Pulumi.yaml declares every key as stacks/schema.ts does", () => {
+    const project = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+
+    it("is the vpp-server project on the nodejs runtime", () => {
+        assert.strictEqual(project.name, "vpp-server");
+        assert.strictEqual(project.runtime.name, "nodejs");
+    });
+    it("declares exactly the schema's keys, in its order", () => {
+        assert.deepStrictEqual(Object.keys(project.config), KEY_NAMES);
+    });
+    for (const key of KEY_NAMES) {
+        it(`${key}: same type, description and default`, () => {
+            const declared = project.config[key];
+            const spec = KEYS[key] as { type: string; description: string; default?: unknown };
+            assert.strictEqual(declared.type, spec.type, `Pulumi.yaml config.${key}.type`);
+            assert.strictEqual(declared.description, spec.description, `Pulumi.yaml config.${key}.description`);
+            assert.deepStrictEqual(declared.default, spec.default, `Pulumi.yaml config.${key}.default`);
+            if (spec.type === "array") {
+                assert.deepStrictEqual(declared.items, { type: "string" }, `Pulumi.yaml config.${key}.items`);
+            }
+        });
+    }
+    it("leaves exactly macvlanMaster, vlanId and ipAddress without a default (required)", () => {
+        assert.deepStrictEqual(REQUIRED_KEYS, ["macvlanMaster", "vlanId", "ipAddress"]);
+    });
+});
+
+describe("Pulumi.lab.yaml is the POC's reference lab", () => {
+    const stack = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.lab.yaml"), "utf8"));
+
+    it("sets eno8403np1, VLAN 123 and 192.168.123.150/24, and nothing else", () => {
+        assert.deepStrictEqual(stack.config, {
+            "vpp-server:macvlanMaster": "eno8403np1",
+            "vpp-server:vlanId": 123,
+            "vpp-server:ipAddress": "192.168.123.150/24",
+        });
+    });
+    it("parses without a problem", () => {
+        const raw: Record<string, string> = {};
+        for (const [k, v] of Object.entries(stack.config)) {
+            raw[k.replace(/^vpp-server:/, "")] = String(v);
+        }
+        const c = parseStackConfig(raw);
+        assert.deepStrictEqual([c.macvlanMaster, c.vlanId, c.ipAddress.cidr], ["eno8403np1", 123, "192.168.123.150/24"]);
+    });
+});

@@ -1,0 +1,162 @@
+/**
+ * The VPP renderers: with POC-compatible options they reproduce the POC's files line for
+ * line (the golden test); each addition is one option.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { macFromRandomHex } from "../../stacks/rules";
+import {
+    configHash,
+    readinessCommand,
+    renderNadConfig,
+    renderNetworkSelection,
+    renderStartupConf,
+    renderVppConf,
+    vppctlCommand,
+} from "../../components/vppConfig";
+
+const POC = path.join(__dirname, "..", "fixtures", "poc");
+const POC_OPTIONS = { pollSleepUsec: 0, adaptiveSessionQueue: false };
+const POC_STARTUP = {
+    vlanId: 123,
+    ipCidr: "192.168.123.150/24",
+    mac: "c6:b4:b5:74:11:88",
+    httpCacheSize: "512m",
+    gratuitousArp: false,
+};
+
+describe("VPP configuration renderers", () => {
+    describe("golden: POC-compatible options reproduce the POC's files", () => {
+        it("vpp.conf equals the POC's line for line", () => {
+            assert.deepStrictEqual(
+                renderVppConf(POC_OPTIONS).split("\n"),
+                fs.readFileSync(path.join(POC, "vpp.conf"), "utf8").split("\n"),
+            );
+        });
+        it("startup.conf equals the POC's line for line", () => {
+            assert.deepStrictEqual(
+                renderStartupConf(POC_STARTUP).split("\n"),
+                fs.readFileSync(path.join(POC, "startup.conf"), "utf8").split("\n"),
+            );
+        });
+    });
+
+    describe("vpp.conf options", () => {
+        it("pollSleepUsec > 0 adds poll-sleep-usec inside unix { }", () => {
+            assert.strictEqual(
+                renderVppConf({ pollSleepUsec: 100, adaptiveSessionQueue: false }),
+                [
+                    "unix {",
+                    "  nodaemon cli-listen /run/vpp/cli-vpp1.sock",
+                    "  startup-config /conf/startup.conf",
+                    "  poll-sleep-usec 100",
+                    "}",
+                    "api-segment { prefix vpp1 }",
+                    "plugins { plugin dpdk_plugin.so { disable } }",
+                    "",
+                ].join("\n"),
+            );
+        });
+        it("adaptiveSessionQueue adds session { use-private-rx-mqs } and keeps dpdk disabled", () => {
+            assert.strictEqual(
+                renderVppConf({ pollSleepUsec: 0, adaptiveSessionQueue: true }),
+                [
+                    "unix {",
+                    "  nodaemon cli-listen /run/vpp/cli-vpp1.sock",
+                    "  startup-config /conf/startup.conf",
+                    "}",
+                    "api-segment { prefix vpp1 }",
+                    "session { use-private-rx-mqs }",
+                    "plugins { plugin dpdk_plugin.so { disable } }",
+                    "",
+                ].join("\n"),
+            );
+        });
+    });
+
+    describe("startup.conf options", () => {
+        it("gratuitousArp announces the address on the VLAN interface, last, once the server listens", () => {
+            const lines = renderStartupConf({ ...POC_STARTUP, gratuitousArp: true }).trimEnd().split("\n");
+            assert.strictEqual(lines.length, 8);
+            assert.strictEqual(lines[7], "arping gratuitous 192.168.123.150 host-macvlan0.123");
+            assert.ok(
+                lines.indexOf("set int ip address host-macvlan0.123 192.168.123.150/24") < 7,
+                "the address must be set before the announcement",
+            );
+        });
+        it("renders the VLAN, address, MAC and cache size it is given", () => {
+            assert.strictEqual(
+                renderStartupConf({ vlanId: 7, ipCidr: "10.1.2.3/16", mac: "02:00:00:00:00:07", httpCacheSize: "64m", gratuitousArp: false }),
+                [
+                    "create host-interface name macvlan0",
+                    "set interface mac address host-macvlan0 02:00:00:00:00:07",
+                    "set int state host-macvlan0 up",
+                    "create sub-interfaces host-macvlan0 7",
+                    "set interface state host-macvlan0.7 up",
+                    "set int ip address host-macvlan0.7 10.1.2.3/16",
+                    "http static server www-root /www uri tcp://0.0.0.0/80 cache-size 64m",
+                    "",
+                ].join("\n"),
+            );
+        });
+    });
+
+    describe("NetworkAttachmentDefinition config", () => {
+        it("without a pinned MAC: the POC's fields, no IPAM, no capabilities", () => {
+            assert.deepStrictEqual(
+                JSON.parse(renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: false })),
+                { cniVersion: "0.3.1", name: "macvlan0", type: "macvlan", master: "eno8403np1", linkInContainer: false, mode: "bridge" },
+            );
+        });
+        it("with a pinned MAC: capabilities {mac: true}", () => {
+            const config = JSON.parse(renderNadConfig({ name: "macvlan0", master: "ens1f0", mode: "private", macCapability: true }));
+            assert.deepStrictEqual(config.capabilities, { mac: true });
+            assert.strictEqual(config.mode, "private");
+            assert.strictEqual(config.master, "ens1f0");
+            assert.strictEqual(config.ipam, undefined);
+        });
+    });
+
+    describe("pod network selection", () => {
+        it("selects the NAD as macvlan0, in the pod's namespace", () => {
+            assert.deepStrictEqual(JSON.parse(renderNetworkSelection("macvlan0", "vpp-server")), [
+                { name: "macvlan0", namespace: "vpp-server", interface: "macvlan0" },
+            ]);
+        });
+        it("requests the pinned MAC", () => {
+            assert.deepStrictEqual(JSON.parse(renderNetworkSelection("macvlan0", "lab", "02:00:00:00:00:01")), [
+                { name: "macvlan0", namespace: "lab", interface: "macvlan0", mac: "02:00:00:00:00:01" },
+            ]);
+        });
+    });
+
+    describe("helpers", () => {
+        it("readiness asks VPP's CLI socket for the VLAN address", () => {
+            assert.deepStrictEqual(readinessCommand("192.168.123.150/24"), [
+                "/bin/sh",
+                "-c",
+                "vppctl -s /run/vpp/cli-vpp1.sock show interface address | grep -qF 'L3 192.168.123.150/24'",
+            ]);
+        });
+        it("vppctl opens the CLI in the deployment's container", () => {
+            assert.strictEqual(
+                vppctlCommand("vpp-server", "vpp-server", "vpp-server"),
+                "oc exec -it -n vpp-server deploy/vpp-server -c vpp-server -- vppctl -s /run/vpp/cli-vpp1.sock",
+            );
+        });
+        it("configHash is stable, order-independent and changes with any byte", () => {
+            const a = configHash({ "a.conf": "1", "b.conf": "2" });
+            assert.match(a, /^[0-9a-f]{64}$/);
+            assert.strictEqual(configHash({ "b.conf": "2", "a.conf": "1" }), a);
+            assert.notStrictEqual(configHash({ "a.conf": "1", "b.conf": "3" }), a);
+            assert.notStrictEqual(configHash({ "a.conf": "12", "b.conf": "" }), configHash({ "a.conf": "1", "b.conf": "2" }));
+        });
+        it("a random MAC is unicast and locally administered", () => {
+            assert.strictEqual(macFromRandomHex("c7b4b5741188"), "c6:b4:b5:74:11:88");
+            assert.strictEqual(macFromRandomHex("ffffffffffff"), "fe:ff:ff:ff:ff:ff");
+            assert.strictEqual(macFromRandomHex("000000000000"), "02:00:00:00:00:00");
+            assert.throws(() => macFromRandomHex("abc"), /expected 12 hex digits, got "abc"/);
+        });
+    });
+});
