@@ -110,3 +110,25 @@ describe("Pulumi.lab.yaml is the POC's reference lab", () => {
         assert.deepStrictEqual([c.macvlanMaster, c.vlanId, c.ipAddress.cidr], ["eno8403np1", 123, "192.168.123.150/24"]);
     });
 });
+
+describe("README's configuration reference lists every key with its type and default", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    for (const key of KEY_NAMES) {
+        it(`${key} has a row with type ${KEYS[key].type}`, () => {
+            const row = readme.split("\n").find((l) => l.startsWith(`| \`${key}\` |`));
+            assert.ok(row, `README.md has no configuration row for ${key}`);
+            const [, , type, dflt] = row.split("|").map((c) => c.trim());
+            assert.strictEqual(type, KEYS[key].type, `README.md type of ${key}`);
+            const spec = KEYS[key] as { default?: unknown };
+            if (spec.default === undefined) {
+                assert.strictEqual(dflt, "(required)", `README.md default of ${key}`);
+            } else if (typeof spec.default === "string" && spec.default !== "" && !spec.default.includes("\n")) {
+                assert.strictEqual(dflt, `\`${spec.default}\``, `README.md default of ${key}`);
+            } else if (typeof spec.default === "number" || typeof spec.default === "boolean") {
+                assert.strictEqual(dflt, `\`${spec.default}\``, `README.md default of ${key}`);
+            } else if (Array.isArray(spec.default)) {
+                assert.strictEqual(dflt, `\`[${spec.default.join(", ")}]\``, `README.md default of ${key}`);
+            }
+        });
+    }
+});

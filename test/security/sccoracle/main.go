@@ -165,21 +165,21 @@ type result struct {
 }
 
 type assigned struct {
-	Annotations    map[string]string                   `json:"annotations,omitempty"`
-	Pod            *corev1.PodSecurityContext          `json:"podSecurityContext,omitempty"`
+	Annotations    map[string]string                  `json:"annotations,omitempty"`
+	Pod            *corev1.PodSecurityContext         `json:"podSecurityContext,omitempty"`
 	InitContainers map[string]*corev1.SecurityContext `json:"initContainers,omitempty"`
 	Containers     map[string]*corev1.SecurityContext `json:"containers,omitempty"`
 }
 
 type summary struct {
-	Cases       int  `json:"cases"`
-	SCCs        int  `json:"sccs"`
-	Admitted    int  `json:"admitted"`
-	Refused     int  `json:"refused"`
-	Expectations int `json:"expectations"`
-	Matched     int  `json:"matched"`
-	Mismatched  int  `json:"mismatched"`
-	OK          bool `json:"ok"`
+	Cases        int  `json:"cases"`
+	SCCs         int  `json:"sccs"`
+	Admitted     int  `json:"admitted"`
+	Refused      int  `json:"refused"`
+	Expectations int  `json:"expectations"`
+	Matched      int  `json:"matched"`
+	Mismatched   int  `json:"mismatched"`
+	OK           bool `json:"ok"`
 }
 
 type badInput struct{ error }

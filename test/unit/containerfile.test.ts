@@ -1,0 +1,50 @@
+/**
+ * The image recipe and the stack setting that goes with it must agree: the pod's capabilities
+ * must equal the vpp binary's file capabilities exactly, or the kernel refuses to run vpp.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { parseCapabilities } from "../../stacks/rules";
+
+const ROOT = path.join(__dirname, "..", "..");
+const containerfile = fs.readFileSync(path.join(ROOT, "Containerfile"), "utf8");
+const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+/** The capabilities a `setcap 'cap_a,cap_b=eip' /usr/bin/vpp` line grants, in Kubernetes' spelling. */
+function setcapCapabilities(text: string): string[] {
+    const lines = text.split("\n").filter((l) => /^RUN\s+setcap\b/.test(l));
+    assert.strictEqual(lines.length, 1, `expected one RUN setcap line in the Containerfile, found ${lines.length}`);
+    const m = /setcap\s+'([a-z_,]+)=eip'\s+\/usr\/bin\/vpp\s*$/.exec(lines[0]);
+    assert.ok(m, `the setcap line is not of the form setcap 'cap_x,cap_y=eip' /usr/bin/vpp: ${lines[0]}`);
+    return m[1].split(",").map((c) => c.replace(/^cap_/, "").toUpperCase());
+}
+
+/** The `vpp-server:imageCapabilities: [...]` setting a text gives for the project's image. */
+function imageCapabilitiesSetting(text: string, where: string): string[] {
+    const lines = text.split("\n").filter((l) => /vpp-server:imageCapabilities:/.test(l));
+    assert.strictEqual(lines.length, 1, `expected one vpp-server:imageCapabilities line in ${where}, found ${lines.length}`);
+    const value = YAML.parse(lines[0].replace(/^[#\s]*/, ""))["vpp-server:imageCapabilities"];
+    assert.ok(Array.isArray(value), `${where}: imageCapabilities is not a list: ${lines[0]}`);
+    return value;
+}
+
+describe("Containerfile and its stack setting", () => {
+    it("grants vpp exactly NET_ADMIN, NET_RAW and IPC_LOCK as effective file capabilities", () => {
+        assert.deepStrictEqual(setcapCapabilities(containerfile).sort(), ["IPC_LOCK", "NET_ADMIN", "NET_RAW"]);
+    });
+    it("the README's imageCapabilities for it equal its file capabilities", () => {
+        assert.deepStrictEqual(imageCapabilitiesSetting(readme, "README.md").sort(), setcapCapabilities(containerfile).sort());
+    });
+    it("the Containerfile's own comment names the same setting", () => {
+        assert.deepStrictEqual(imageCapabilitiesSetting(containerfile, "Containerfile").sort(), setcapCapabilities(containerfile).sort());
+    });
+    it("that setting passes the stack's validation", () => {
+        const parsed = parseCapabilities(JSON.stringify(imageCapabilitiesSetting(readme, "README.md")));
+        assert.ok(parsed.ok, `README's setting is refused: ${parsed.ok ? "" : parsed.expected}`);
+    });
+    it("runs as uid 10000, the uid the SCC pins", () => {
+        assert.match(containerfile, /^USER 10000:10000$/m);
+    });
+});
