@@ -53,12 +53,14 @@ export class VppLab extends pulumi.ComponentResource {
             { metadata: { name: c.namespace, labels } },
             child,
         );
+        // Plain names (not the Namespace's outputs) keep every name known at preview time, for
+        // reviewers and for the policy pack; dependsOn keeps the order.
         const inNamespace = { parent: this, dependsOn: [ns] };
 
         const network = new MacvlanNetwork(
             `${name}-network`,
             {
-                namespace: ns.metadata.name,
+                namespace: c.namespace,
                 master: c.macvlanMaster,
                 mode: c.macvlanMode,
                 macCapability: pinnedMac !== undefined,
@@ -69,7 +71,7 @@ export class VppLab extends pulumi.ComponentResource {
         const security = new SecurityPolicy(
             `${name}-security`,
             {
-                namespace: ns.metadata.name,
+                namespace: c.namespace,
                 sccName: sccName(args.stack),
                 capabilities: c.imageCapabilities,
                 uid: VPP_UID,
@@ -80,7 +82,7 @@ export class VppLab extends pulumi.ComponentResource {
         const server = new VppServer(
             `${name}-server`,
             {
-                namespace: ns.metadata.name,
+                namespace: c.namespace,
                 serviceAccountName: security.serviceAccountName,
                 nadName: network.nadName,
                 image: c.image,

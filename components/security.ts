@@ -119,10 +119,10 @@ export class SecurityPolicy extends pulumi.ComponentResource {
             `${name}-scc-use`,
             {
                 metadata: { name: ROLE_BINDING, namespace: args.namespace, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.clusterRole.metadata.name },
-                subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: args.namespace }],
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: sccClusterRoleName(args.sccName) },
+                subjects: [{ kind: "ServiceAccount", name: SERVICE_ACCOUNT, namespace: args.namespace }],
             },
-            { parent: this },
+            { parent: this, dependsOn: [this.clusterRole, this.serviceAccount] },
         );
 
         this.sccName = this.scc.metadata.name;
