@@ -3,8 +3,7 @@
  * each rule one violating resource fails it with a message naming the resource.
  */
 import * as assert from "assert";
-import { registered, valueOf } from "../unit/mocks";
-import { parseStackConfig } from "../../stacks/config";
+import { labResources } from "./lab";
 import { Res, RULES } from "../../policy/rules";
 
 const T = {
@@ -13,24 +12,6 @@ const T = {
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     crb: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
 };
-
-/** The resources of one lab as the policy engine sees them. */
-export async function labResources(caps?: string[]): Promise<Res[]> {
-    const { VppLab } = await import("../../components/lab");
-    const name = `policy${registered.length}`;
-    const config = parseStackConfig({
-        macvlanMaster: "eno8403np1",
-        vlanId: "123",
-        ipAddress: "192.168.123.150/24",
-        ...(caps ? { imageCapabilities: JSON.stringify(caps) } : {}),
-    });
-    const lab = new VppLab(name, { config, stack: "lab" });
-    await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress)]);
-    await new Promise((r) => setTimeout(r, 10));
-    return registered
-        .filter((r) => r.name.startsWith(`${name}-`) && !r.type.startsWith("vpp-server:"))
-        .map((r) => ({ type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) }));
-}
 
 /** A deep copy of `rs` with `edit` applied to the first resource of `type`. */
 function mutate(rs: readonly Res[], type: string, edit: (props: Record<string, any>) => void): Res[] {

@@ -2,10 +2,21 @@ module github.com/vpp-server/test/security/sccoracle
 
 go 1.23.0
 
+// The OpenShift modules have no release tags, only pseudo-versions. The set is
+// the one github.com/openshift/apiserver-library-go pins in its own go.mod at
+// commit dc9a973f14ce (2025-01-27): openshift/api, client-go and library-go of
+// the same days, Kubernetes 1.32.1. That apiserver-library-go pseudo-version
+// is one the Go module proxy serves here (a 2025-10 one is refused); its
+// checksums are not in the checksum database, so go.sum was first filled with
+// GONOSUMDB=github.com/openshift and is now what pins them.
 require (
+	github.com/openshift/api v0.0.0-20250124212313-a770960d61e0
 	github.com/openshift/apiserver-library-go v0.0.0-20250127121756-dc9a973f14ce
+	k8s.io/api v0.32.1
+	k8s.io/apimachinery v0.32.1
 	k8s.io/client-go v0.32.1
 	k8s.io/kubernetes v1.32.1
+	sigs.k8s.io/json v0.0.0-20241010143419-9aa6b5e7a4b3
 )
 
 require (
@@ -48,7 +59,6 @@ require (
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
-	github.com/openshift/api v0.0.0-20250124212313-a770960d61e0 // indirect
 	github.com/openshift/client-go v0.0.0-20250125113824-8e1f0b8fa9a7 // indirect
 	github.com/openshift/library-go v0.0.0-20250127111945-0f76e23726cd // indirect
 	github.com/pkg/errors v0.9.1 // indirect
@@ -92,9 +102,7 @@ require (
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 	gopkg.in/square/go-jose.v2 v2.6.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
-	k8s.io/api v0.32.1 // indirect
 	k8s.io/apiextensions-apiserver v0.32.1 // indirect
-	k8s.io/apimachinery v0.32.1 // indirect
 	k8s.io/apiserver v0.32.1 // indirect
 	k8s.io/cloud-provider v0.0.0 // indirect
 	k8s.io/component-base v0.32.1 // indirect
@@ -106,7 +114,6 @@ require (
 	k8s.io/kubelet v0.0.0 // indirect
 	k8s.io/utils v0.0.0-20241104100929-3ea5e8cea738 // indirect
 	sigs.k8s.io/apiserver-network-proxy/konnectivity-client v0.31.0 // indirect
-	sigs.k8s.io/json v0.0.0-20241010143419-9aa6b5e7a4b3 // indirect
 	sigs.k8s.io/structured-merge-diff/v4 v4.4.2 // indirect
 	sigs.k8s.io/yaml v1.4.0 // indirect
 )

@@ -107,7 +107,6 @@ import (
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	coreapi "k8s.io/kubernetes/pkg/apis/core"
 	_ "k8s.io/kubernetes/pkg/apis/core/install" // registers core v1 defaulting and conversion in legacyscheme
-	saadmission "k8s.io/kubernetes/plugin/pkg/admission/serviceaccount"
 	sigsjson "sigs.k8s.io/json"
 )
 
@@ -490,7 +489,7 @@ func buildPod(c inputCase, namespace string, addSAToken bool) (*coreapi.Pod, err
 		v1pod.Spec.ServiceAccountName = c.ServiceAccount
 	case v1pod.Spec.ServiceAccountName == "":
 		// the ServiceAccount admission plugin's default
-		v1pod.Spec.ServiceAccountName = saadmission.DefaultServiceAccountName
+		v1pod.Spec.ServiceAccountName = defaultServiceAccountName
 	}
 	if len(v1pod.Spec.Containers) == 0 {
 		return nil, errors.New("pod: spec.containers is empty")
@@ -510,31 +509,69 @@ func buildPod(c inputCase, namespace string, addSAToken bool) (*coreapi.Pod, err
 	return pod, nil
 }
 
+// Values of the ServiceAccount admission plugin
+// (k8s.io/kubernetes/plugin/pkg/admission/serviceaccount, v1.32.1). They are
+// restated here rather than imported because importing that package triples
+// the build (about 1,300 packages instead of 430); main_test.go checks that
+// they still equal the plugin's.
+const (
+	defaultServiceAccountName = "default"
+	serviceAccountVolumeName  = "kube-api-access"
+	defaultAPITokenMountPath  = "/var/run/secrets/kubernetes.io/serviceaccount"
+	// k8s.io/kubernetes/pkg/serviceaccount.WarnOnlyBoundTokenExpirationSeconds
+	boundTokenExpirationSeconds = 60*60 + 7
+)
+
+// tokenVolumeSource is the projected volume the ServiceAccount admission
+// plugin adds (its TokenVolumeSource): the bound token, the cluster CA and the
+// namespace name.
+func tokenVolumeSource() *coreapi.ProjectedVolumeSource {
+	defaultMode := corev1.ProjectedVolumeSourceDefaultMode
+	expiration := int64(boundTokenExpirationSeconds)
+	return &coreapi.ProjectedVolumeSource{
+		DefaultMode: &defaultMode,
+		Sources: []coreapi.VolumeProjection{
+			{ServiceAccountToken: &coreapi.ServiceAccountTokenProjection{Path: "token", ExpirationSeconds: expiration}},
+			{ConfigMap: &coreapi.ConfigMapProjection{
+				LocalObjectReference: coreapi.LocalObjectReference{Name: "kube-root-ca.crt"},
+				Items:                []coreapi.KeyToPath{{Key: "ca.crt", Path: "ca.crt"}},
+			}},
+			{DownwardAPI: &coreapi.DownwardAPIProjection{
+				Items: []coreapi.DownwardAPIVolumeFile{{
+					Path:     "namespace",
+					FieldRef: &coreapi.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.namespace"},
+				}},
+			}},
+		},
+	}
+}
+
 // mountServiceAccountToken does what the ServiceAccount admission plugin's
-// mountServiceAccountToken does (k8s.io/kubernetes/plugin/pkg/admission/
-// serviceaccount), with OpenShift's service CA projection added to the volume
-// as OpenShift's kube-apiserver does. It runs before SCC admission, so the SCC
-// must allow the resulting projected volume. The volume name is fixed here
-// (the plugin appends 5 random characters).
+// mountServiceAccountToken does, with OpenShift's service CA projection added
+// to the volume as OpenShift's kube-apiserver does. It runs before SCC
+// admission, so the SCC must allow the resulting projected volume (or allow
+// secret volumes: SCC admission accepts a projected volume made only of these
+// sources under "secret"). The volume name is fixed here (the plugin appends 5
+// random characters).
 func mountServiceAccountToken(pod *coreapi.Pod) {
 	tokenVolumeName := ""
 	for _, v := range pod.Spec.Volumes {
-		if strings.HasPrefix(v.Name, saadmission.ServiceAccountVolumeName+"-") {
+		if strings.HasPrefix(v.Name, serviceAccountVolumeName+"-") {
 			tokenVolumeName = v.Name
 			break
 		}
 	}
 	hasTokenVolume := tokenVolumeName != ""
 	if !hasTokenVolume {
-		tokenVolumeName = saadmission.ServiceAccountVolumeName + "-oracle"
+		tokenVolumeName = serviceAccountVolumeName + "-oracle"
 	}
-	mount := coreapi.VolumeMount{Name: tokenVolumeName, ReadOnly: true, MountPath: saadmission.DefaultAPITokenMountPath}
+	mount := coreapi.VolumeMount{Name: tokenVolumeName, ReadOnly: true, MountPath: defaultAPITokenMountPath}
 	needsTokenVolume := false
 	addTo := func(containers []coreapi.Container) {
 		for i := range containers {
 			hasMount := false
 			for _, m := range containers[i].VolumeMounts {
-				if m.MountPath == saadmission.DefaultAPITokenMountPath {
+				if m.MountPath == defaultAPITokenMountPath {
 					hasMount = true
 					break
 				}
@@ -548,7 +585,7 @@ func mountServiceAccountToken(pod *coreapi.Pod) {
 	addTo(pod.Spec.InitContainers)
 	addTo(pod.Spec.Containers)
 	if !hasTokenVolume && needsTokenVolume {
-		source := saadmission.TokenVolumeSource()
+		source := tokenVolumeSource()
 		source.Sources = append(source.Sources, coreapi.VolumeProjection{
 			ConfigMap: &coreapi.ConfigMapProjection{
 				LocalObjectReference: coreapi.LocalObjectReference{Name: "openshift-service-ca.crt"},

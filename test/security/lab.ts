@@ -1,0 +1,26 @@
+/**
+ * The lab's Kubernetes objects built under Pulumi's mocks, as the policy pack and the SCC
+ * oracle see them: type token, resource name and properties.
+ */
+import { registered, valueOf } from "../unit/mocks";
+import { parseStackConfig } from "../../stacks/config";
+import { Res } from "../../policy/rules";
+
+/** The resources of one lab as the policy engine sees them. */
+export async function labResources(caps?: readonly string[]): Promise<Res[]> {
+    const { VppLab } = await import("../../components/lab");
+    const name = `policy${registered.length}`;
+    const config = parseStackConfig({
+        macvlanMaster: "eno8403np1",
+        vlanId: "123",
+        ipAddress: "192.168.123.150/24",
+        ...(caps ? { imageCapabilities: JSON.stringify(caps) } : {}),
+    });
+    const lab = new VppLab(name, { config, stack: "lab" });
+    await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress)]);
+    await new Promise((r) => setTimeout(r, 10));
+    return registered
+        .filter((r) => r.name.startsWith(`${name}-`) && !r.type.startsWith("vpp-server:"))
+        .map((r) => ({ type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) }));
+}
+
