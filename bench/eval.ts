@@ -1,0 +1,39 @@
+/**
+ * Evaluates the program (index.ts) under Pulumi's mocks, with the reference lab's
+ * configuration, and prints {"evalMs", "maxRssKiB"} as one JSON line: the program's own cost,
+ * without the engine or a cluster.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+const t0 = process.hrtime.bigint();
+process.env.PULUMI_CONFIG = JSON.stringify({
+    "vpp-server:macvlanMaster": "eno8403np1",
+    "vpp-server:vlanId": "123",
+    "vpp-server:ipAddress": "192.168.123.150/24",
+});
+let resources = 0;
+pulumi.runtime.setMocks(
+    {
+        newResource: (args) => {
+            resources++;
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === "random:index/randomId:RandomId" ? { hex: "c7b4b5741188" } : {}) } };
+        },
+        call: (args) => args.inputs,
+    },
+    "vpp-server",
+    "bench",
+    false,
+);
+
+async function main(): Promise<void> {
+    const program = await import("../index");
+    await new Promise<void>((resolve) => pulumi.all([program.vppctl, program.macAddress, program.sccName]).apply(() => resolve()));
+    await new Promise((r) => setImmediate(r));
+    const evalMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    console.log(JSON.stringify({ evalMs, maxRssKiB: process.resourceUsage().maxRSS, resources }));
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});

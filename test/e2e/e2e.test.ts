@@ -1,0 +1,274 @@
+/**
+ * End to end: the real Pulumi CLI, Node.js language host and kubernetes/random providers
+ * against a real kube-apiserver + etcd (+ controller-manager, scheduler and kwok as a fake
+ * kubelet) on 127.0.0.1, with OpenShift's SCC CRD and Multus' NAD CRD installed.
+ *
+ * Each step asserts what it says; the wall time of every Pulumi command is printed as a table
+ * at the end and written to $E2E_TIMINGS (default: <workdir>/timings.json) for the benchmark.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, waitFor, Workspace } from "./harness";
+import { configMapData, readInitScript, sccSpec } from "../../components";
+import { renderNadConfig } from "../../components/vppConfig";
+
+const STACK = "e2e";
+const NS = "vpp-e2e";
+const LAB_CONFIG: Record<string, string> = {
+    macvlanMaster: "eno8403np1",
+    vlanId: "123",
+    ipAddress: "192.168.123.150/24",
+    namespace: NS,
+};
+const PROGRAM_KINDS = [
+    "Namespace",
+    "NetworkAttachmentDefinition",
+    "SecurityContextConstraints",
+    "ServiceAccount",
+    "ClusterRole",
+    "RoleBinding",
+    "ConfigMap",
+    "Deployment",
+    "RandomId",
+];
+
+/** The resource type of a step's URN: the last type in its parent chain. */
+const urnType = (urn: string) => urn.split("::")[2].split("$").pop() as string;
+const urnKind = (urn: string) => urnType(urn).split(":").pop() as string;
+
+interface Step {
+    op: string;
+    urn: string;
+}
+function previewSteps(json: string): Step[] {
+    const parsed = JSON.parse(json);
+    return (parsed.steps ?? []) as Step[];
+}
+
+describe("end to end: pulumi against a local Kubernetes API server", function () {
+    this.timeout(30 * 60 * 1000);
+    let ws: Workspace;
+    let cp: ControlPlane;
+    let kc: string;
+
+    const setConfig = (stack: string, config: Record<string, string>) => {
+        for (const [k, v] of Object.entries(config)) {
+            ws.ok(`config ${stack}`, kc, ["config", "set", "--stack", stack, k, v]);
+        }
+    };
+    /** Objects of a stack's instance label, of the kinds this program creates, across namespaces. */
+    const objectsOf = (instance: string): string[] =>
+        cp
+            .kubectl(
+                "get",
+                "namespaces,networkattachmentdefinitions,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,configmaps,deployments",
+                "-A",
+                "-l",
+                `app.kubernetes.io/instance=${instance}`,
+                "-o",
+                "name",
+            )
+            .split("\n")
+            .filter(Boolean);
+
+    before(function () {
+        const tools = toolsDir();
+        const env = toolsEnv(tools);
+        const dir = tempDir("vpp-e2e-");
+        ws = new Workspace(dir, env);
+        cp = new ControlPlane(path.join(dir, "cluster"), env);
+        cp.start();
+        kc = cp.kubeconfig;
+        ws.ok("stack init", kc, ["stack", "init", STACK]);
+        setConfig(STACK, LAB_CONFIG);
+    });
+
+    after(function () {
+        if (cp) cp.stop();
+        if (ws) {
+            console.log(`\n${ws.table()}\n`);
+            const out = process.env.E2E_TIMINGS ?? path.join(ws.dir, "timings.json");
+            fs.writeFileSync(out, JSON.stringify(ws.timings, null, 2));
+            console.log(`timings written to ${out}`);
+        }
+    });
+
+    it("1. pulumi preview plans every resource, with no error", () => {
+        const r = ws.ok("preview", kc, ["preview", "--stack", STACK, "--json"]);
+        const steps = previewSteps(r.stdout);
+        const creates = steps.filter((s) => s.op === "create").map((s) => urnKind(s.urn));
+        for (const kind of PROGRAM_KINDS) {
+            assert.ok(creates.includes(kind), `preview does not create a ${kind}; creates: ${creates.join(", ")}`);
+        }
+        assert.doesNotMatch(r.stderr, /error:/);
+    });
+
+    it("2. pulumi up creates them as rendered; the Deployment becomes Available", () => {
+        ws.ok("up (create)", kc, ["up", "--stack", STACK, "--yes", "--skip-preview"]);
+        const outputs = JSON.parse(ws.ok("stack output", kc, ["stack", "output", "--stack", STACK, "--json"]).stdout);
+        assert.match(outputs.macAddress, /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/, "a locally administered unicast MAC");
+        assert.strictEqual(outputs.sccName, "vpp-server-e2e");
+        assert.strictEqual(outputs.url, "http://192.168.123.150/index.html");
+
+        const scc = cp.get("securitycontextconstraints", "vpp-server-e2e");
+        const expected = sccSpec({ name: "vpp-server-e2e", capabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"], uid: 10000 });
+        for (const [k, v] of Object.entries(expected)) {
+            if (k !== "metadata") assert.deepStrictEqual(scc[k], v, `SCC field ${k}`);
+        }
+
+        const nad = cp.get("network-attachment-definitions.k8s.cni.cncf.io", "macvlan0", NS);
+        assert.strictEqual(nad.spec.config, renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: true }));
+
+        const rb = cp.get("rolebinding", "vpp-server-scc", NS);
+        assert.deepStrictEqual(rb.subjects, [{ kind: "ServiceAccount", name: "vpp-server", namespace: NS }]);
+        assert.deepStrictEqual(rb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:openshift:scc:vpp-server-e2e" });
+
+        const cm = cp.get("configmap", "vpp-server-config", NS);
+        const settings = {
+            vlanId: 123,
+            ipCidr: "192.168.123.150/24",
+            httpCacheSize: "512m",
+            pollSleepUsec: 100,
+            adaptiveSessionQueue: true,
+            gratuitousArp: true,
+            indexHtml: "Welcome\n",
+        };
+        assert.deepStrictEqual(cm.data, configMapData(settings, outputs.macAddress, readInitScript()));
+
+        const dep = cp.get("deployment", "vpp-server", NS);
+        assert.strictEqual(dep.spec.replicas, 1);
+        assert.strictEqual(dep.spec.strategy.type, "Recreate");
+        const pod = dep.spec.template.spec;
+        assert.strictEqual(pod.serviceAccountName, "vpp-server");
+        assert.deepStrictEqual(pod.containers[0].securityContext.capabilities, {
+            drop: ["ALL"],
+            add: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
+        });
+        assert.deepStrictEqual(pod.containers[0].command, ["vpp", "-c", "/conf/vpp.conf"]);
+        assert.deepStrictEqual(JSON.parse(dep.spec.template.metadata.annotations["k8s.v1.cni.cncf.io/networks"]), [
+            { name: "macvlan0", namespace: NS, interface: "macvlan0", mac: outputs.macAddress },
+        ]);
+        const available = (dep.status.conditions ?? []).find((c: { type: string }) => c.type === "Available");
+        assert.strictEqual(available?.status, "True", `Deployment conditions: ${JSON.stringify(dep.status.conditions)}`);
+        assert.strictEqual(dep.status.readyReplicas, 1);
+    });
+
+    it("policy pack: pulumi preview --policy-pack policy passes on the lab stack", () => {
+        const r = ws.ok("preview (policy)", kc, ["preview", "--stack", STACK, "--policy-pack", path.join(ws.project, "policy")]);
+        assert.match(r.stdout, /vpp-server-least-privilege/);
+    });
+
+    it("policy pack: a violating variant fails preview with the rules it breaks", () => {
+        const fixture = path.join(ws.dir, "violating");
+        fs.cpSync(path.join(ROOT, "test", "e2e", "fixtures", "violating"), fixture, { recursive: true });
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(fixture, "node_modules"));
+        ws.ok("stack init (violating)", kc, ["stack", "init", "violating"], fixture);
+        const r = ws.pulumi("preview (policy, violating)", kc, ["preview", "--stack", "violating", "--policy-pack", path.join(ws.project, "policy")], fixture);
+        assert.notStrictEqual(r.status, 0, "preview of the violating program must fail");
+        const out = r.stdout + r.stderr;
+        for (const rule of ["no-privileged", "no-cluster-role-binding", "single-replica-recreate", "no-host-access"]) {
+            assert.match(out, new RegExp(`\\b${rule}\\b`), `violation of ${rule} not reported`);
+        }
+        assert.strictEqual(cp.get("clusterrolebinding", "violating-grant-all"), undefined, "preview must create nothing");
+    });
+
+    it("3. a vlanId change updates only what depends on it; the pod template changes", () => {
+        const before = cp.get("deployment", "vpp-server", NS).spec.template.metadata.annotations["vpp-server/config-sha256"];
+        ws.ok("config vlanId", kc, ["config", "set", "--stack", STACK, "vlanId", "124"]);
+        const r = ws.ok("preview --diff (vlanId)", kc, ["preview", "--stack", STACK, "--diff", "--json"]);
+        const steps = previewSteps(r.stdout);
+        const opOf = (kind: string) => steps.filter((s) => urnKind(s.urn) === kind).map((s) => s.op);
+        for (const kind of ["NetworkAttachmentDefinition", "SecurityContextConstraints", "ClusterRole", "RoleBinding", "ServiceAccount", "Namespace", "RandomId"]) {
+            assert.deepStrictEqual(opOf(kind).filter((op) => op !== "same"), [], `${kind} must not change`);
+        }
+        assert.deepStrictEqual(opOf("ConfigMap"), ["update"]);
+        assert.deepStrictEqual(opOf("Deployment"), ["update"]);
+        assert.ok(!steps.some((s) => /replace|delete/.test(s.op)), `no replacement or deletion: ${JSON.stringify(steps.map((s) => [s.op, urnKind(s.urn)]))}`);
+
+        ws.ok("up (vlanId)", kc, ["up", "--stack", STACK, "--yes", "--skip-preview"]);
+        const dep = cp.get("deployment", "vpp-server", NS);
+        assert.notStrictEqual(dep.spec.template.metadata.annotations["vpp-server/config-sha256"], before, "the pod template must change");
+        assert.match(cp.get("configmap", "vpp-server-config", NS).data["startup.conf"], /^create sub-interfaces host-macvlan0 124$/m);
+        assert.match(dep.spec.template.spec.containers[0].readinessProbe.exec.command[2], /L3 192.168.123.150\/24/);
+    });
+
+    it("4. render: a stack with renderDir writes YAML, touches no cluster, and every file passes a server dry run", () => {
+        const render = "e2e-render";
+        const dir = path.join(ws.dir, "rendered");
+        ws.ok("stack init (render)", kc, ["stack", "init", render]);
+        setConfig(render, { ...LAB_CONFIG, renderDir: dir });
+        ws.ok("up (render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
+        assert.deepStrictEqual(objectsOf("vpp-server-e2e-render"), [], "rendering must create nothing in the cluster");
+        const files = fs
+            .readdirSync(dir, { recursive: true })
+            .map(String)
+            .filter((f) => f.endsWith(".yaml"))
+            .map((f) => path.join(dir, f));
+        assert.ok(files.length >= 8, `expected the 8 manifests, found ${files.length}: ${files.join(", ")}`);
+        const kinds = files.map((f) => /^kind: (\S+)$/m.exec(fs.readFileSync(f, "utf8"))?.[1]).sort();
+        assert.deepStrictEqual(kinds, ["ClusterRole", "ConfigMap", "Deployment", "Namespace", "NetworkAttachmentDefinition", "RoleBinding", "SecurityContextConstraints", "ServiceAccount"]);
+        for (const f of files) {
+            cp.kubectl("apply", "--dry-run=server", "-f", f);
+        }
+        assert.strictEqual(cp.get("securitycontextconstraints", "vpp-server-e2e-render"), undefined, "the dry run must persist nothing");
+    });
+
+    it("5. an up interrupted after its first resource exists converges when run again", async () => {
+        const stack = "e2e-int";
+        const ns = "vpp-int";
+        ws.ok("stack init (interrupt)", kc, ["stack", "init", stack]);
+        setConfig(stack, { ...LAB_CONFIG, namespace: ns });
+        const child = ws.spawnPulumi(kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
+        let output = "";
+        child.stdout.on("data", (b) => (output += b));
+        child.stderr.on("data", (b) => (output += b));
+        const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        await waitFor("the first resource of the interrupted up", 300, () => cp.get("namespace", ns) !== undefined);
+        child.kill("SIGINT");
+        const code = await exited;
+        assert.notStrictEqual(code, 0, `the interrupted up must not report success:\n${output}`);
+        assert.ok(cp.get("deployment", "vpp-server", ns) === undefined, "the interrupt must land before the Deployment exists");
+
+        ws.ok("up (after interrupt)", kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
+        assert.deepStrictEqual(objectsOf("vpp-server-e2e-int").sort(), [
+            "clusterrole.rbac.authorization.k8s.io/system:openshift:scc:vpp-server-e2e-int",
+            "configmap/vpp-server-config",
+            "deployment.apps/vpp-server",
+            "namespace/vpp-int",
+            "networkattachmentdefinition.k8s.cni.cncf.io/macvlan0",
+            "rolebinding.rbac.authorization.k8s.io/vpp-server-scc",
+            "securitycontextconstraints.security.openshift.io/vpp-server-e2e-int",
+            "serviceaccount/vpp-server",
+        ]);
+        const again = ws.ok("preview (converged)", kc, ["preview", "--stack", stack, "--json"]);
+        assert.deepStrictEqual(previewSteps(again.stdout).filter((s) => s.op !== "same").map((s) => `${s.op} ${urnKind(s.urn)}`), []);
+        ws.ok("destroy (interrupt)", kc, ["destroy", "--stack", stack, "--yes", "--skip-preview"]);
+        ws.ok("stack rm (interrupt)", kc, ["stack", "rm", stack, "--yes"]);
+    });
+
+    it("6. bad config (vlanId 4095): preview fails with the validation message; the cluster holds nothing of it", () => {
+        const stack = "e2e-bad";
+        ws.ok("stack init (bad)", kc, ["stack", "init", stack]);
+        setConfig(stack, { ...LAB_CONFIG, namespace: "vpp-bad", vlanId: "4095" });
+        const r = ws.pulumi("preview (bad config)", kc, ["preview", "--stack", stack]);
+        assert.notStrictEqual(r.status, 0);
+        assert.match(
+            r.stdout + r.stderr,
+            /vpp-server:vlanId is "4095"; expected an integer from 1 to 4094 \(802\.1Q reserves 0 and 4095\)/,
+        );
+        assert.deepStrictEqual(objectsOf("vpp-server-e2e-bad"), []);
+        assert.strictEqual(cp.get("namespace", "vpp-bad"), undefined);
+    });
+
+    it("7. pulumi destroy leaves nothing of the program, then the stack is removed", async () => {
+        ws.ok("destroy", kc, ["destroy", "--stack", STACK, "--yes", "--skip-preview"]);
+        assert.deepStrictEqual(objectsOf("vpp-server-e2e"), []);
+        assert.strictEqual(cp.get("namespace", NS), undefined, "namespace gone");
+        assert.strictEqual(cp.get("securitycontextconstraints", "vpp-server-e2e"), undefined, "SCC gone");
+        assert.strictEqual(cp.get("clusterrole", "system:openshift:scc:vpp-server-e2e"), undefined, "ClusterRole gone");
+        ws.ok("stack rm", kc, ["stack", "rm", STACK, "--yes"]);
+        const stacks = ws.ok("stack ls", kc, ["stack", "ls", "--json"]).stdout;
+        assert.ok(!JSON.parse(stacks).some((s: { name: string }) => s.name === STACK), "stack e2e removed");
+    });
+});

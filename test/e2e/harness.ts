@@ -1,0 +1,175 @@
+/**
+ * The end-to-end harness: the tools `npm run tools` built (Pulumi CLI, language host,
+ * providers, Kubernetes control plane), a control plane on 127.0.0.1 started and stopped by
+ * process id, a working copy of the project, and a Pulumi runner that times every command.
+ */
+import { execFileSync, spawn, spawnSync, SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const ROOT = path.join(__dirname, "..", "..");
+
+/** The tools' cache directory for the current versions (scripts/tools/path.sh). */
+export function toolsDir(): string {
+    return execFileSync(path.join(ROOT, "scripts", "tools", "path.sh"), { encoding: "utf8" }).trim();
+}
+
+/** The environment `<tools>/env.sh` sets up (PATH, PULUMI_HOME, no downloads, no update checks). */
+export function toolsEnv(tools: string): NodeJS.ProcessEnv {
+    const envFile = path.join(tools, "env.sh");
+    if (!fs.existsSync(envFile)) {
+        throw new Error(`${envFile} is missing: run 'npm run tools' first`);
+    }
+    const out = execFileSync("bash", ["-c", `set -a; . "${envFile}"; env -0`], { encoding: "utf8", env: process.env });
+    const env: NodeJS.ProcessEnv = {};
+    for (const entry of out.split("\0")) {
+        const eq = entry.indexOf("=");
+        if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    // Node 22 (the `node` devDependency) first: @pulumi/pulumi 3.263 needs it.
+    env.PATH = `${path.join(ROOT, "node_modules", ".bin")}:${env.PATH}`;
+    return env;
+}
+
+/** A control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) on loopback. */
+export class ControlPlane {
+    readonly kubeconfig: string;
+    constructor(
+        readonly dir: string,
+        private readonly env: NodeJS.ProcessEnv,
+    ) {
+        this.kubeconfig = path.join(dir, "kubeconfig");
+    }
+
+    start(): void {
+        execFileSync(path.join(ROOT, "scripts", "tools", "cluster.sh"), ["start", this.dir], { env: this.env, stdio: "inherit" });
+    }
+
+    stop(): void {
+        spawnSync(path.join(ROOT, "scripts", "tools", "cluster.sh"), ["stop", this.dir], { env: this.env, stdio: "inherit" });
+    }
+
+    /** kubectl against this control plane; throws with kubectl's stderr on failure. */
+    kubectl(...args: string[]): string {
+        const r = spawnSync("kubectl", ["--kubeconfig", this.kubeconfig, ...args], { env: this.env, encoding: "utf8" });
+        if (r.status !== 0) {
+            throw new Error(`kubectl ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+        }
+        return r.stdout;
+    }
+
+    /** The object as JSON, or undefined when it does not exist. */
+    get(kind: string, name: string, namespace?: string): any | undefined {
+        const args = ["get", kind, name, "-o", "json", ...(namespace ? ["-n", namespace] : [])];
+        const r = spawnSync("kubectl", ["--kubeconfig", this.kubeconfig, ...args], { env: this.env, encoding: "utf8" });
+        if (r.status !== 0) {
+            if (/NotFound|not found/.test(r.stderr)) return undefined;
+            throw new Error(`kubectl ${args.join(" ")} failed: ${r.stderr}`);
+        }
+        return JSON.parse(r.stdout);
+    }
+}
+
+export interface Timing {
+    readonly step: string;
+    readonly command: string;
+    readonly seconds: number;
+}
+
+export interface PulumiResult extends Pick<SpawnSyncReturns<string>, "status" | "stdout" | "stderr"> {
+    readonly seconds: number;
+}
+
+/**
+ * A working copy of the project (sources copied, node_modules linked) with its own file
+ * backend, so the e2e stacks never write into the repository.
+ */
+export class Workspace {
+    readonly project: string;
+    readonly state: string;
+    readonly timings: Timing[] = [];
+
+    constructor(
+        readonly dir: string,
+        readonly env: NodeJS.ProcessEnv,
+    ) {
+        this.project = path.join(dir, "project");
+        this.state = path.join(dir, "state");
+        fs.mkdirSync(this.state, { recursive: true });
+        copyProject(this.project);
+    }
+
+    /** The environment of every Pulumi command. */
+    pulumiEnv(kubeconfig: string): NodeJS.ProcessEnv {
+        return {
+            ...this.env,
+            KUBECONFIG: kubeconfig,
+            PULUMI_BACKEND_URL: `file://${this.state}`,
+            PULUMI_CONFIG_PASSPHRASE: "e2e",
+        };
+    }
+
+    /** Runs pulumi in the working copy and records its wall time under `step`. */
+    pulumi(step: string, kubeconfig: string, args: string[], cwd = this.project): PulumiResult {
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync("pulumi", [...args, "--non-interactive"], {
+            cwd,
+            env: this.pulumiEnv(kubeconfig),
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+            timeout: 15 * 60 * 1000,
+        });
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        this.timings.push({ step, command: `pulumi ${args.join(" ")}`, seconds });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds };
+    }
+
+    /** Like pulumi(), but fails the test with pulumi's output when the command fails. */
+    ok(step: string, kubeconfig: string, args: string[], cwd?: string): PulumiResult {
+        const r = this.pulumi(step, kubeconfig, args, cwd);
+        if (r.status !== 0) {
+            throw new Error(`step "${step}": pulumi ${args.join(" ")} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+        }
+        return r;
+    }
+
+    /** Starts pulumi in the background (for the interrupt step). */
+    spawnPulumi(kubeconfig: string, args: string[]) {
+        return spawn("pulumi", [...args, "--non-interactive"], {
+            cwd: this.project,
+            env: this.pulumiEnv(kubeconfig),
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+    }
+
+    /** The timings as a table, as the benchmark prints them. */
+    table(): string {
+        const w = Math.max(...this.timings.map((t) => t.step.length), 4);
+        const rows = this.timings.map((t) => `${t.step.padEnd(w)}  ${t.seconds.toFixed(2).padStart(8)}  ${t.command}`);
+        return [`${"step".padEnd(w)}  ${"seconds".padStart(8)}  command`, ...rows].join("\n");
+    }
+}
+
+/** The files a Pulumi run of this project needs; node_modules is linked, not copied. */
+export function copyProject(dest: string): void {
+    fs.mkdirSync(dest, { recursive: true });
+    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "stacks", "policy"]) {
+        fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
+}
+
+export function tempDir(prefix: string): string {
+    return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Polls `probe` every 200 ms until it returns true or `seconds` pass. */
+export async function waitFor(what: string, seconds: number, probe: () => boolean): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline) {
+        if (probe()) return;
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`timed out after ${seconds}s waiting for ${what}`);
+}
