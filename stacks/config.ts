@@ -42,6 +42,8 @@ export interface ConfigProblem {
     /** The raw value seen; undefined when the key is not set. */
     readonly value: string | undefined;
     readonly expected: string;
+    /** A key this project does not have (a typo): `expected` then says which keys there are. */
+    readonly unknownKey?: boolean;
 }
 
 /** Thrown (as a RunError, so Pulumi prints the message without a stack) when any key is bad. */
@@ -54,6 +56,9 @@ export class StackConfigError extends pulumi.RunError {
 
 export function formatProblem(p: ConfigProblem): string {
     const key = `${PROJECT}:${p.key}`;
+    if (p.unknownKey) {
+        return `${key} is not a key of this project${p.expected}`;
+    }
     return p.value === undefined
         ? `${key} is not set; expected ${p.expected} (pulumi config set ${p.key} <value>)`
         : `${key} is ${quote(p.value)}; expected ${p.expected}`;
@@ -84,7 +89,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     const problems: ConfigProblem[] = [];
     for (const key of setKeys) {
         if (!(KEY_NAMES as readonly string[]).includes(key)) {
-            problems.push({ key, value: raw[key], expected: unknownKeyHint(key) });
+            problems.push({ key, value: raw[key], expected: unknownKeyHint(key), unknownKey: true });
         }
     }
 
@@ -173,13 +178,13 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     };
 }
 
-/** The accepted form for a key this project does not have, with the nearest real key. */
+/** What to say of a key this project does not have: the nearest real key, and all of them. */
 export function unknownKeyHint(key: string): string {
     const near = KEY_NAMES.map((k) => ({ k, d: editDistance(k.toLowerCase(), key.toLowerCase()) })).sort(
         (a, b) => a.d - b.d,
     )[0];
     const hint = near.d <= 3 ? ` (did you mean ${near.k}?)` : "";
-    return `no such key${hint}; the keys are ${KEY_NAMES.join(", ")}`;
+    return `${hint}; the keys are ${KEY_NAMES.join(", ")}`;
 }
 
 function editDistance(a: string, b: string): number {

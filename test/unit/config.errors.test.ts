@@ -257,10 +257,13 @@ describe("stack configuration: bad input", () => {
     });
 
     describe("unknown keys", () => {
+        it("a key unlike any other lists the keys without a guess", () => {
+            rejects({ colour: "blue" }, `vpp-server:colour is not a key of this project; the keys are ${KEY_NAMES.join(", ")}`);
+        });
         it("a typo of a key names the key it resembles", () => {
             rejects(
                 { vlanID: "123" },
-                `vpp-server:vlanID is "123"; expected no such key (did you mean vlanId?); the keys are ${KEY_NAMES.join(", ")}`,
+                `vpp-server:vlanID is not a key of this project (did you mean vlanId?); the keys are ${KEY_NAMES.join(", ")}`,
             );
         });
     });
