@@ -27,7 +27,7 @@ export function toolsEnv(tools: string): NodeJS.ProcessEnv {
         const eq = entry.indexOf("=");
         if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
-    // Node 22 (the `node` devDependency) first: @pulumi/pulumi 3.263 needs it.
+    // Node 22 (the `node` devDependency) first: @pulumi/pulumi 3.259 needs it.
     env.PATH = `${path.join(ROOT, "node_modules", ".bin")}:${env.PATH}`;
     return env;
 }
