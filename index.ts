@@ -17,6 +17,8 @@ const config = readStackConfig();
 const provider = config.renderDir
     ? new k8s.Provider("render", {
           renderYamlToDirectory: path.resolve(config.renderDir),
+          // Not the ambient KUBECONFIG: the provider refuses a kubeconfig with a render directory.
+          kubeconfig: "",
           enableConfigMapMutable: true,
       })
     : new k8s.Provider("cluster", { enableConfigMapMutable: true });

@@ -43,6 +43,10 @@ export function sccSpec(o: SccSpecOptions): Record<string, unknown> {
         allowPrivilegeEscalation: false,
         allowPrivilegedContainer: false,
         allowedCapabilities: [...o.capabilities],
+        // The SCC schema requires this field and `priority`; Pulumi does not send nulls, so they
+        // are given their null meaning explicitly: no capability added by default, priority 0
+        // (OpenShift's SCC ordering reads a null priority as 0).
+        defaultAddCapabilities: [],
         requiredDropCapabilities: ["ALL"],
         fsGroup: { type: "MustRunAs" },
         readOnlyRootFilesystem: false,
@@ -53,6 +57,7 @@ export function sccSpec(o: SccSpecOptions): Record<string, unknown> {
         volumes: [...POD_VOLUME_TYPES],
         users: [],
         groups: [],
+        priority: 0,
     };
 }
 

@@ -9,12 +9,13 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, waitFor, Workspace } from "./harness";
+import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 import { configMapData, readInitScript, sccSpec } from "../../components";
 import { renderNadConfig } from "../../components/vppConfig";
 
 const STACK = "e2e";
 const NS = "vpp-e2e";
+const RENDER_NS = "vpp-render";
 const LAB_CONFIG: Record<string, string> = {
     macvlanMaster: "eno8403np1",
     vlanId: "123",
@@ -62,7 +63,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         cp
             .kubectl(
                 "get",
-                "namespaces,networkattachmentdefinitions,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,configmaps,deployments",
+                "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,configmaps,deployments",
                 "-A",
                 "-l",
                 `app.kubernetes.io/instance=${instance}`,
@@ -167,6 +168,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         const r = ws.pulumi("preview (policy, violating)", kc, ["preview", "--stack", "violating", "--policy-pack", path.join(ws.project, "policy")], fixture);
         assert.notStrictEqual(r.status, 0, "preview of the violating program must fail");
         const out = r.stdout + r.stderr;
+        assert.match(out, /mandatory/, `the failure must come from the policy pack:\n${out}`);
         for (const rule of ["no-privileged", "no-cluster-role-binding", "single-replica-recreate", "no-host-access"]) {
             assert.match(out, new RegExp(`\\b${rule}\\b`), `violation of ${rule} not reported`);
         }
@@ -197,7 +199,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         const render = "e2e-render";
         const dir = path.join(ws.dir, "rendered");
         ws.ok("stack init (render)", kc, ["stack", "init", render]);
-        setConfig(render, { ...LAB_CONFIG, renderDir: dir });
+        setConfig(render, { ...LAB_CONFIG, namespace: RENDER_NS, renderDir: dir });
         ws.ok("up (render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
         assert.deepStrictEqual(objectsOf("vpp-server-e2e-render"), [], "rendering must create nothing in the cluster");
         const files = fs
@@ -208,8 +210,15 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         assert.ok(files.length >= 8, `expected the 8 manifests, found ${files.length}: ${files.join(", ")}`);
         const kinds = files.map((f) => /^kind: (\S+)$/m.exec(fs.readFileSync(f, "utf8"))?.[1]).sort();
         assert.deepStrictEqual(kinds, ["ClusterRole", "ConfigMap", "Deployment", "Namespace", "NetworkAttachmentDefinition", "RoleBinding", "SecurityContextConstraints", "ServiceAccount"]);
-        for (const f of files) {
-            cp.kubectl("apply", "--dry-run=server", "-f", f);
+        // A server dry run of a namespaced object needs its namespace to exist: the harness
+        // creates it (the program's own Namespace manifest is dry-run like the rest).
+        cp.kubectl("create", "namespace", RENDER_NS);
+        try {
+            for (const f of files) {
+                cp.kubectl("apply", "--dry-run=server", "-f", f);
+            }
+        } finally {
+            cp.kubectl("delete", "namespace", RENDER_NS, "--wait=true");
         }
         assert.strictEqual(cp.get("securitycontextconstraints", "vpp-server-e2e-render"), undefined, "the dry run must persist nothing");
     });
@@ -221,14 +230,23 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         setConfig(stack, { ...LAB_CONFIG, namespace: ns });
         const child = ws.spawnPulumi(kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
         let output = "";
-        child.stdout.on("data", (b) => (output += b));
-        child.stderr.on("data", (b) => (output += b));
         const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-        await waitFor("the first resource of the interrupted up", 300, () => cp.get("namespace", ns) !== undefined);
-        child.kill("SIGINT");
+        // Ctrl-C as soon as the engine reports the first resource (the Namespace) created.
+        const onData = (b: Buffer) => {
+            output += b;
+            if (/Namespace vpp-server-namespace created/.test(output) && child.exitCode === null && !child.killed) {
+                child.kill("SIGINT");
+            }
+        };
+        child.stdout.on("data", onData);
+        child.stderr.on("data", onData);
         const code = await exited;
+        assert.ok(child.killed, `pulumi up finished before its first resource was reported:\n${output}`);
         assert.notStrictEqual(code, 0, `the interrupted up must not report success:\n${output}`);
-        assert.ok(cp.get("deployment", "vpp-server", ns) === undefined, "the interrupt must land before the Deployment exists");
+        assert.ok(cp.get("namespace", ns) !== undefined, "the first resource exists");
+        const state = JSON.parse(ws.ok("stack export (interrupt)", kc, ["stack", "export", "--stack", stack]).stdout);
+        const inState = (state.deployment.resources ?? []).map((r: { type: string }) => r.type.split(":").pop());
+        assert.ok(!inState.includes("Deployment"), `the interrupt must land before the Deployment is recorded: ${inState.join(", ")}`);
 
         ws.ok("up (after interrupt)", kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
         assert.deepStrictEqual(objectsOf("vpp-server-e2e-int").sort(), [

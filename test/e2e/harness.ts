@@ -163,13 +163,3 @@ export function copyProject(dest: string): void {
 export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
-
-/** Polls `probe` every 200 ms until it returns true or `seconds` pass. */
-export async function waitFor(what: string, seconds: number, probe: () => boolean): Promise<void> {
-    const deadline = Date.now() + seconds * 1000;
-    while (Date.now() < deadline) {
-        if (probe()) return;
-        await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`timed out after ${seconds}s waiting for ${what}`);
-}

@@ -11,13 +11,19 @@ import { POC_IMAGE_CAPABILITIES } from "../../stacks/schema";
 
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "restricted-v2.json"), "utf8"));
 
-/** The SCC's policy fields: no metadata, no fixture notes, null and absent alike. */
+/**
+ * What admission reads from an SCC's fields: no metadata, no fixture notes, null and absent
+ * alike; and the values OpenShift gives a null its meaning with: `priority` 0 (its SCC ordering
+ * reads null as 0) and `defaultAddCapabilities` [] (nothing added). The project writes those
+ * explicitly because the CRD requires both fields and Pulumi does not send nulls.
+ */
 function fields(scc: Record<string, unknown>): Record<string, unknown> {
+    const nullMeans: Record<string, unknown> = { priority: 0, defaultAddCapabilities: [] };
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(scc)) {
-        if (k !== "metadata" && !k.startsWith("_") && v !== null && v !== undefined) {
-            out[k] = v;
-        }
+        if (k === "metadata" || k.startsWith("_")) continue;
+        if (v !== null && v !== undefined) out[k] = v;
+        else if (k in nullMeans) out[k] = nullMeans[k];
     }
     return out;
 }
@@ -43,6 +49,12 @@ describe("this project's SCC compared with OpenShift's restricted-v2", () => {
         describe(`with ${label}`, () => {
             const ours = fields(sccSpec({ name: "vpp-server-lab", capabilities: caps, uid: 10000 }));
 
+            it("writes priority 0 and defaultAddCapabilities [] where restricted-v2 has null (the CRD requires both)", () => {
+                assert.strictEqual(fixture.priority, null);
+                assert.strictEqual(fixture.defaultAddCapabilities, null);
+                assert.strictEqual(ours.priority, 0);
+                assert.deepStrictEqual(ours.defaultAddCapabilities, []);
+            });
             it("differs only in allowedCapabilities, runAsUser and volumes", () => {
                 assert.deepStrictEqual(differingKeys(ours, restricted), ["allowedCapabilities", "runAsUser", "volumes"]);
             });

@@ -104,6 +104,7 @@ describe("components under mocks: the reference lab with defaults", () => {
             allowPrivilegeEscalation: false,
             allowPrivilegedContainer: false,
             allowedCapabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
+            defaultAddCapabilities: [],
             requiredDropCapabilities: ["ALL"],
             fsGroup: { type: "MustRunAs" },
             readOnlyRootFilesystem: false,
@@ -114,6 +115,7 @@ describe("components under mocks: the reference lab with defaults", () => {
             volumes: ["configMap", "emptyDir"],
             users: [],
             groups: [],
+            priority: 0,
         });
     });
 
