@@ -7,7 +7,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { VppLab } from "./components";
+import { staleBuildMessage } from "./stacks/build";
 import { readStackConfig } from "./stacks/config";
+
+// Compiled into bin/index.js: refuse to run JavaScript older than its sources.
+const stale = staleBuildMessage(path.resolve(__dirname, path.basename(__dirname) === "bin" ? ".." : "."), __filename);
+if (stale) {
+    throw new pulumi.RunError(stale);
+}
 
 // Throws, listing every problem, before any resource is registered.
 const config = readStackConfig();

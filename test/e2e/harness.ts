@@ -151,10 +151,10 @@ export class Workspace {
     }
 }
 
-/** The files a Pulumi run of this project needs; node_modules is linked, not copied. */
+/** The files a Pulumi run of this project needs (bin/ as built); node_modules is linked, not copied. */
 export function copyProject(dest: string): void {
     fs.mkdirSync(dest, { recursive: true });
-    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "stacks", "policy"]) {
+    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "stacks", "policy", "bin"]) {
         fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
