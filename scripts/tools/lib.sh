@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Shared by build.sh, path.sh and cluster.sh: where the tool cache lives and
+# which cache key the current sources/versions map to. Sourcing this file does
+# not build anything and needs only bash, jq and sha256sum.
+
+VPP_TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VPP_REPO_ROOT="$(cd "$VPP_TOOLS_DIR/../.." && pwd)"
+# The lockfile the Pulumi npm versions are read from (override for tests only).
+VPP_LOCKFILE="${VPP_LOCKFILE:-$VPP_REPO_ROOT/package-lock.json}"
+VPP_TOOLS_CACHE_ROOT="${VPP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vpp-server-tools}"
+
+# Files whose content is part of the cache key: anything that changes what
+# gets built. (cluster.sh/path.sh only use the result, so they are not.)
+VPP_TOOLS_KEY_FILES=(
+  "$VPP_TOOLS_DIR/build.sh"
+  "$VPP_TOOLS_DIR/lib.sh"
+  "$VPP_TOOLS_DIR/go.sum.pins"
+  "$VPP_TOOLS_DIR/random-provider/main.go"
+  "$VPP_TOOLS_DIR/langhost-nodejs/main.go"
+)
+
+# vpp_lock_version NPM_NAME -> version of node_modules/NPM_NAME in the lockfile.
+vpp_lock_version() {
+  local v
+  if [[ ! -f "$VPP_LOCKFILE" ]]; then
+    echo "error: $VPP_LOCKFILE not found (the Pulumi versions are read from it)" >&2
+    return 1
+  fi
+  v="$(jq -r --arg p "node_modules/$1" '.packages[$p].version // empty' "$VPP_LOCKFILE")"
+  if [[ -z "$v" ]]; then
+    echo "error: $1 is not in $VPP_LOCKFILE" >&2
+    return 1
+  fi
+  printf '%s\n' "$v"
+}
+
+# vpp_npm_versions: sets NPM_PULUMI, NPM_KUBERNETES, NPM_RANDOM.
+vpp_npm_versions() {
+  NPM_PULUMI="$(vpp_lock_version @pulumi/pulumi)"
+  NPM_KUBERNETES="$(vpp_lock_version @pulumi/kubernetes)"
+  NPM_RANDOM="$(vpp_lock_version @pulumi/random)"
+}
+
+# vpp_tools_key -> 16 hex chars: hash of the npm versions + the key files.
+vpp_tools_key() {
+  vpp_npm_versions || return 1
+  {
+    printf 'pulumi=%s kubernetes=%s random=%s\n' "$NPM_PULUMI" "$NPM_KUBERNETES" "$NPM_RANDOM"
+    local f
+    for f in "${VPP_TOOLS_KEY_FILES[@]}"; do
+      printf '== %s\n' "${f#"$VPP_TOOLS_DIR"/}"
+      cat "$f"
+    done
+  } | sha256sum | cut -c1-16
+}
+
+# vpp_tools_cache_dir -> the cache dir for the current key (may not exist yet).
+vpp_tools_cache_dir() {
+  local key
+  key="$(vpp_tools_key)" || return 1
+  printf '%s/%s\n' "$VPP_TOOLS_CACHE_ROOT" "$key"
+}
