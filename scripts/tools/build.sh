@@ -110,7 +110,8 @@ if [[ -f "$DIR/.complete" ]]; then
   exit 0
 fi
 
-command -v go >/dev/null || die "go is required (Go 1.26 at /usr/local/go: export PATH=/usr/local/go/bin:\$PATH)"
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
+command -v go >/dev/null || die "go is required (Go 1.26, e.g. at /usr/local/go)"
 mkdir -p "$BIN" "$DIR/crds" "$DIR/logs" "$DIR/src" "$DIR/pulumi-home"
 # One build per cache dir at a time (two CI jobs may overlap).
 exec 9>"$DIR/.lock"
