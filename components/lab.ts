@@ -7,14 +7,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { StackConfig } from "../stacks/config";
 import { macFromRandomHex } from "../stacks/rules";
-import { labels as stackLabels, sccName, selectorLabels, CONTAINER } from "./names";
+import { labels as stackLabels, sccName, selectorLabels, CONTAINER, VPP_UID } from "./names";
+
 import { MacvlanNetwork } from "./network";
 import { SecurityPolicy } from "./security";
 import { VppServer } from "./server";
 import { vppctlCommand } from "./vppConfig";
-
-/** The uid VPP runs as: the image's user, pinned by the SCC. */
-export const VPP_UID = 10000;
 
 export interface VppLabArgs {
     /** The validated stack configuration. */

@@ -5,6 +5,8 @@
 import { createHash } from "crypto";
 
 export const APP = "vpp-server";
+/** The uid (and gid) VPP runs as: the image's user, pinned by the SCC. */
+export const VPP_UID = 10000;
 export const NAD_NAME = "macvlan0";
 export const SERVICE_ACCOUNT = "vpp-server";
 export const DEPLOYMENT = "vpp-server";

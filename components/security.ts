@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ROLE_BINDING, SERVICE_ACCOUNT, sccClusterRoleName } from "./names";
+import { ROLE_BINDING, SERVICE_ACCOUNT, sccClusterRoleName, VPP_UID } from "./names";
 
 /** The volume types the pod uses: emptyDir for VPP's files, configMap for the templates. */
 export const POD_VOLUME_TYPES = ["configMap", "emptyDir"] as const;
@@ -79,7 +79,7 @@ export interface SecurityPolicyArgs {
     readonly sccName: string;
     /** The image's file capabilities. */
     readonly capabilities: readonly string[];
-    /** The uid VPP runs as. @default 10000 */
+    /** The uid VPP runs as. @default VPP_UID (10000) */
     readonly uid?: number;
     /** Labels for every object. @default {} */
     readonly labels?: Record<string, string>;
@@ -96,7 +96,7 @@ export class SecurityPolicy extends pulumi.ComponentResource {
 
     constructor(name: string, args: SecurityPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpp-server:security:SecurityPolicy", name, {}, opts);
-        const uid = args.uid ?? 10000;
+        const uid = args.uid ?? VPP_UID;
         const labels = args.labels ?? {};
 
         this.scc = new k8s.apiextensions.CustomResource(

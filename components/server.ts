@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_MAP, CONTAINER, DEPLOYMENT, INIT_CONTAINER } from "./names";
+import { CONFIG_MAP, CONTAINER, DEPLOYMENT, INIT_CONTAINER, VPP_UID } from "./names";
 import {
     CLI_SOCKET,
     CONF_DIR,
@@ -155,7 +155,7 @@ export interface VppServerArgs extends VppSettings {
     readonly image: string;
     /** Exactly the image's file capabilities. */
     readonly capabilities: readonly string[];
-    /** @default 10000 */
+    /** The uid VPP runs as. @default VPP_UID (10000) */
     readonly uid?: number;
     /** A pinned MAC for macvlan0 and VPP; undefined: the kernel's, read at pod start. */
     readonly pinnedMac?: pulumi.Input<string>;
@@ -178,7 +178,7 @@ export class VppServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: VppServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpp-server:server:VppServer", name, {}, opts);
-        const uid = args.uid ?? 10000;
+        const uid = args.uid ?? VPP_UID;
         const labels = args.labels ?? {};
         const initScript = readInitScript();
 
