@@ -8,7 +8,6 @@ import * as random from "@pulumi/random";
 import { StackConfig } from "../stacks/config";
 import { macFromRandomHex } from "../stacks/rules";
 import { labels as stackLabels, sccName, selectorLabels, CONTAINER, VPP_UID } from "./names";
-
 import { MacvlanNetwork } from "./network";
 import { SecurityPolicy } from "./security";
 import { VppServer } from "./server";
