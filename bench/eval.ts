@@ -12,11 +12,17 @@ process.env.PULUMI_CONFIG = JSON.stringify({
     "vpp-server:ipAddress": "192.168.123.150/24",
 });
 let resources = 0;
-pulumi.runtime.setMocks(
+const mocksReady = pulumi.runtime.setMocks(
     {
         newResource: (args) => {
             resources++;
-            return { id: `${args.name}-id`, state: { ...args.inputs, ...(args.type === "random:index/randomId:RandomId" ? { hex: "c7b4b5741188" } : {}) } };
+            return {
+                id: `${args.name}-id`,
+                state: {
+                    ...args.inputs,
+                    ...(args.type === "random:index/randomId:RandomId" ? { hex: "c7b4b5741188" } : {}),
+                },
+            };
         },
         call: (args) => args.inputs,
     },
@@ -26,8 +32,11 @@ pulumi.runtime.setMocks(
 );
 
 async function main(): Promise<void> {
+    await mocksReady;
     const program = await import("../index");
-    await new Promise<void>((resolve) => pulumi.all([program.vppctl, program.macAddress, program.sccName]).apply(() => resolve()));
+    await new Promise<void>((resolve) =>
+        pulumi.all([program.vppctl, program.macAddress, program.sccName]).apply(() => resolve()),
+    );
     await new Promise((r) => setImmediate(r));
     const evalMs = Number(process.hrtime.bigint() - t0) / 1e6;
     console.log(JSON.stringify({ evalMs, maxRssKiB: process.resourceUsage().maxRSS, resources }));

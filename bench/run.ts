@@ -6,12 +6,18 @@
  */
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ControlPlane, copyProject, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "../test/e2e/harness";
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
 const NS = "vpp-bench";
-const CONFIG: Record<string, string> = { macvlanMaster: "eno8403np1", vlanId: "123", ipAddress: "192.168.123.150/24", namespace: NS };
+const CONFIG: Record<string, string> = {
+    macvlanMaster: "eno8403np1",
+    vlanId: "123",
+    ipAddress: "192.168.123.150/24",
+    namespace: NS,
+};
 
 interface Stat {
     median: number;
@@ -37,7 +43,11 @@ function main(): void {
     const dir = tempDir("vpp-bench-");
     const ws = new Workspace(dir, env);
     const cp = new ControlPlane(path.join(dir, "cluster"), env);
-    const results: Record<string, unknown> = { runs: RUNS, date: new Date().toISOString(), machine: `${require("os").cpus().length} cores` };
+    const results: Record<string, unknown> = {
+        runs: RUNS,
+        date: new Date().toISOString(),
+        machine: `${os.cpus().length} cores`,
+    };
     cp.start();
     const kc = cp.kubeconfig;
     try {
@@ -82,16 +92,22 @@ function main(): void {
             p.update.push(seconds(() => pulumi(["up", "--stack", "bench", "--yes", "--skip-preview"])));
             p.destroy.push(seconds(() => pulumi(["destroy", "--stack", "bench", "--yes", "--skip-preview"])));
             // kubectl waits for what pulumi waits for: the Deployment Available, the objects gone.
-            k.create.push(seconds(() => {
-                kubectl("apply", "-f", manifests["123"]);
-                kubectl("rollout", "status", "-n", NS, "deploy/vpp-server", "--timeout=300s");
-            }));
-            k.update.push(seconds(() => {
-                kubectl("apply", "-f", manifests["124"]);
-                kubectl("rollout", "status", "-n", NS, "deploy/vpp-server", "--timeout=300s");
-            }));
+            k.create.push(
+                seconds(() => {
+                    kubectl("apply", "-f", manifests["123"]);
+                    kubectl("rollout", "status", "-n", NS, "deploy/vpp-server", "--timeout=300s");
+                }),
+            );
+            k.update.push(
+                seconds(() => {
+                    kubectl("apply", "-f", manifests["124"]);
+                    kubectl("rollout", "status", "-n", NS, "deploy/vpp-server", "--timeout=300s");
+                }),
+            );
             k.destroy.push(seconds(() => kubectl("delete", "-f", manifests["124"], "--wait=true")));
-            log(`run ${i + 1}: pulumi ${p.create[i].toFixed(1)}/${p.update[i].toFixed(1)}/${p.destroy[i].toFixed(1)} s, kubectl ${k.create[i].toFixed(1)}/${k.update[i].toFixed(1)}/${k.destroy[i].toFixed(1)} s`);
+            log(
+                `run ${i + 1}: pulumi ${p.create[i].toFixed(1)}/${p.update[i].toFixed(1)}/${p.destroy[i].toFixed(1)} s, kubectl ${k.create[i].toFixed(1)}/${k.update[i].toFixed(1)}/${k.destroy[i].toFixed(1)} s`,
+            );
         }
         for (const op of ["create", "update", "destroy"] as const) {
             const prog = stat(p[op]);
@@ -107,8 +123,12 @@ function main(): void {
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(floorDir, "node_modules"));
         pulumi(["stack", "init", "floor"], floorDir);
         pulumi(["up", "--stack", "floor", "--yes", "--skip-preview"], floorDir);
-        const program = stat(Array.from({ length: RUNS }, () => seconds(() => pulumi(["preview", "--stack", "bench"]))));
-        const floor = stat(Array.from({ length: RUNS }, () => seconds(() => pulumi(["preview", "--stack", "floor"], floorDir))));
+        const program = stat(
+            Array.from({ length: RUNS }, () => seconds(() => pulumi(["preview", "--stack", "bench"]))),
+        );
+        const floor = stat(
+            Array.from({ length: RUNS }, () => seconds(() => pulumi(["preview", "--stack", "floor"], floorDir))),
+        );
         results.previewNoop = { program, floor, ratio: program.median / floor.median };
 
         log("start: no-op preview with type-checking ts-node, transpile-only ts-node, precompiled JavaScript");
@@ -118,10 +138,15 @@ function main(): void {
         fs.copyFileSync(path.join(ws.project, "Pulumi.bench.yaml"), path.join(tsProject, "Pulumi.bench.yaml"));
         fs.writeFileSync(
             path.join(tsProject, "Pulumi.yaml"),
-            fs.readFileSync(path.join(tsProject, "Pulumi.yaml"), "utf8").replace(/^main: bin\/index.js\n/m, "").replace("typescript: false", "typescript: true"),
+            fs
+                .readFileSync(path.join(tsProject, "Pulumi.yaml"), "utf8")
+                .replace(/^main: bin\/index.js\n/m, "")
+                .replace("typescript: false", "typescript: true"),
         );
         const previewIn = (cwd: string, extra: NodeJS.ProcessEnv = {}) =>
-            stat(Array.from({ length: RUNS }, () => seconds(() => pulumi(["preview", "--stack", "bench"], cwd, extra))));
+            stat(
+                Array.from({ length: RUNS }, () => seconds(() => pulumi(["preview", "--stack", "bench"], cwd, extra))),
+            );
         results.start = {
             typeCheck: previewIn(tsProject, { PULUMI_NODEJS_TRANSPILE_ONLY: "false" }),
             transpileOnly: previewIn(tsProject, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
@@ -136,13 +161,25 @@ function main(): void {
 
     log(`unit suite (npm test), ${RUNS} runs`);
     results.unitSuiteSeconds = stat(
-        Array.from({ length: RUNS }, () => seconds(() => execFileSync("npm", ["test", "--silent"], { cwd: ROOT, env: { ...process.env, PATH: env.PATH }, stdio: "ignore" }))),
+        Array.from({ length: RUNS }, () =>
+            seconds(() =>
+                execFileSync("npm", ["test", "--silent"], {
+                    cwd: ROOT,
+                    env: { ...process.env, PATH: env.PATH },
+                    stdio: "ignore",
+                }),
+            ),
+        ),
     );
 
     log(`evaluation under mocks, ${RUNS} runs`);
     const evals = Array.from({ length: RUNS }, () =>
         JSON.parse(
-            execFileSync(path.join(ROOT, "node_modules", ".bin", "node"), ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench", "eval.ts")], { cwd: ROOT, encoding: "utf8" }).trim(),
+            execFileSync(
+                path.join(ROOT, "node_modules", ".bin", "node"),
+                ["-r", "ts-node/register/transpile-only", path.join(ROOT, "bench", "eval.ts")],
+                { cwd: ROOT, encoding: "utf8" },
+            ).trim(),
         ),
     );
     results.evalMs = stat(evals.map((e) => e.evalMs));
@@ -155,7 +192,16 @@ function main(): void {
 
 /** One YAML stream, objects ordered so kubectl creates what others need first. */
 function orderedManifest(renderDir: string, out: string): string {
-    const order = ["Namespace", "SecurityContextConstraints", "ClusterRole", "ServiceAccount", "RoleBinding", "NetworkAttachmentDefinition", "ConfigMap", "Deployment"];
+    const order = [
+        "Namespace",
+        "SecurityContextConstraints",
+        "ClusterRole",
+        "ServiceAccount",
+        "RoleBinding",
+        "NetworkAttachmentDefinition",
+        "ConfigMap",
+        "Deployment",
+    ];
     const docs = fs
         .readdirSync(renderDir, { recursive: true })
         .map(String)
@@ -169,11 +215,24 @@ function orderedManifest(renderDir: string, out: string): string {
 
 function table(r: Record<string, any>): string {
     const f = (s: Stat, unit = "s") => `${s.median.toFixed(2)} ${unit} (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
-    const target = (v: number, max: number) => (v <= max ? `<= ${max}: met` : `<= ${max}: MISSED by ${(v - max).toFixed(2)}`);
+    const target = (v: number, max: number) =>
+        v <= max ? `<= ${max}: met` : `<= ${max}: MISSED by ${(v - max).toFixed(2)}`;
     const rows: string[][] = [
         ["metric", "this program", "reference", "ratio", "target"],
-        ["previewNoop", f(r.previewNoop.program), `floor ${f(r.previewNoop.floor)}`, r.previewNoop.ratio.toFixed(2), target(r.previewNoop.ratio, 1.3)],
-        ["create", f(r.create.pulumi), `kubectl ${f(r.create.kubectl)}`, r.create.ratio.toFixed(2), target(r.create.ratio, 1.5)],
+        [
+            "previewNoop",
+            f(r.previewNoop.program),
+            `floor ${f(r.previewNoop.floor)}`,
+            r.previewNoop.ratio.toFixed(2),
+            target(r.previewNoop.ratio, 1.3),
+        ],
+        [
+            "create",
+            f(r.create.pulumi),
+            `kubectl ${f(r.create.kubectl)}`,
+            r.create.ratio.toFixed(2),
+            target(r.create.ratio, 1.5),
+        ],
         ["update (vlanId)", f(r.update.pulumi), `kubectl ${f(r.update.kubectl)}`, r.update.ratio.toFixed(2), ""],
         ["destroy", f(r.destroy.pulumi), `kubectl ${f(r.destroy.kubectl)}`, r.destroy.ratio.toFixed(2), ""],
         ["start: type-checking ts-node", f(r.start.typeCheck), "no-op preview", "", ""],
@@ -185,7 +244,9 @@ function table(r: Record<string, any>): string {
     ];
     const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
     const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-    return [line(rows[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+    return [line(rows[0]), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.slice(1).map(line)].join(
+        "\n",
+    );
 }
 
 main();

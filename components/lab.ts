@@ -45,11 +45,7 @@ export class VppLab extends pulumi.ComponentResource {
             pinnedMac = pulumi.output(c.macAddress.mac);
         }
 
-        const ns = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            { metadata: { name: c.namespace, labels } },
-            child,
-        );
+        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: c.namespace, labels } }, child);
         // Plain names (not the Namespace's outputs) keep every name known at preview time, for
         // reviewers and for the policy pack; dependsOn keeps the order.
         const inNamespace = { parent: this, dependsOn: [ns] };

@@ -58,5 +58,8 @@ export function labels(stack: string): Record<string, string> {
 
 export function selectorLabels(stack: string): Record<string, string> {
     const all = labels(stack);
-    return { "app.kubernetes.io/name": all["app.kubernetes.io/name"], "app.kubernetes.io/instance": all["app.kubernetes.io/instance"] };
+    return {
+        "app.kubernetes.io/name": all["app.kubernetes.io/name"],
+        "app.kubernetes.io/instance": all["app.kubernetes.io/instance"],
+    };
 }

@@ -101,7 +101,12 @@ export class SecurityPolicy extends pulumi.ComponentResource {
 
         this.scc = new k8s.apiextensions.CustomResource(
             `${name}-scc`,
-            sccSpec({ name: args.sccName, capabilities: args.capabilities, uid, labels }) as k8s.apiextensions.CustomResourceArgs,
+            sccSpec({
+                name: args.sccName,
+                capabilities: args.capabilities,
+                uid,
+                labels,
+            }) as k8s.apiextensions.CustomResourceArgs,
             { parent: this },
         );
         this.serviceAccount = new k8s.core.v1.ServiceAccount(
@@ -124,7 +129,11 @@ export class SecurityPolicy extends pulumi.ComponentResource {
             `${name}-scc-use`,
             {
                 metadata: { name: ROLE_BINDING, namespace: args.namespace, labels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: sccClusterRoleName(args.sccName) },
+                roleRef: {
+                    apiGroup: "rbac.authorization.k8s.io",
+                    kind: "ClusterRole",
+                    name: sccClusterRoleName(args.sccName),
+                },
                 subjects: [{ kind: "ServiceAccount", name: SERVICE_ACCOUNT, namespace: args.namespace }],
             },
             { parent: this, dependsOn: [this.clusterRole, this.serviceAccount] },

@@ -121,7 +121,10 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
                 securityContext: containerSecurity(o.capabilities),
                 resources: {
                     requests: { cpu: o.resources.cpuRequest, memory: o.resources.memory },
-                    limits: { memory: o.resources.memory, ...(o.resources.cpuLimit ? { cpu: o.resources.cpuLimit } : {}) },
+                    limits: {
+                        memory: o.resources.memory,
+                        ...(o.resources.cpuLimit ? { cpu: o.resources.cpuLimit } : {}),
+                    },
                 },
                 readinessProbe: {
                     exec: { command: readinessCommand(o.ipCidr) },

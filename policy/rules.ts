@@ -67,10 +67,14 @@ export const RULES: readonly Rule[] = [
         check: (rs) =>
             sccs(rs).flatMap((r) => {
                 const v: string[] = [];
-                const extra = (r.props.allowedCapabilities ?? []).filter((c: string) => !ALLOWED_CAPABILITIES.includes(c));
+                const extra = (r.props.allowedCapabilities ?? []).filter(
+                    (c: string) => !ALLOWED_CAPABILITIES.includes(c),
+                );
                 if (extra.length > 0) v.push(`SCC ${r.name} allows ${extra.join(", ")}`);
-                if ((r.props.defaultAddCapabilities ?? []).length > 0) v.push(`SCC ${r.name} adds capabilities by default`);
-                if (!(r.props.requiredDropCapabilities ?? []).includes("ALL")) v.push(`SCC ${r.name} does not require dropping ALL`);
+                if ((r.props.defaultAddCapabilities ?? []).length > 0)
+                    v.push(`SCC ${r.name} adds capabilities by default`);
+                if (!(r.props.requiredDropCapabilities ?? []).includes("ALL"))
+                    v.push(`SCC ${r.name} does not require dropping ALL`);
                 return v;
             }),
     },
@@ -82,9 +86,13 @@ export const RULES: readonly Rule[] = [
             const added = sorted([...new Set(cs.flatMap(({ c }) => c.securityContext?.capabilities?.add ?? []))]);
             const v = sccs(rs)
                 .filter((r) => JSON.stringify(sorted(r.props.allowedCapabilities)) !== JSON.stringify(added))
-                .map((r) => `SCC ${r.name} allows [${sorted(r.props.allowedCapabilities).join(", ")}] but the containers add [${added.join(", ")}]`);
+                .map(
+                    (r) =>
+                        `SCC ${r.name} allows [${sorted(r.props.allowedCapabilities).join(", ")}] but the containers add [${added.join(", ")}]`,
+                );
             for (const { where, c } of cs) {
-                if (!(c.securityContext?.capabilities?.drop ?? []).includes("ALL")) v.push(`container ${where} does not drop ALL`);
+                if (!(c.securityContext?.capabilities?.drop ?? []).includes("ALL"))
+                    v.push(`container ${where} does not drop ALL`);
             }
             return v;
         },
@@ -93,8 +101,12 @@ export const RULES: readonly Rule[] = [
         name: "no-privileged",
         description: "No privileged container, and no SCC that allows one.",
         check: (rs) => [
-            ...containers(rs).filter(({ c }) => c.securityContext?.privileged === true).map(({ where }) => `container ${where} is privileged`),
-            ...sccs(rs).filter((r) => r.props.allowPrivilegedContainer !== false).map((r) => `SCC ${r.name} allows privileged containers`),
+            ...containers(rs)
+                .filter(({ c }) => c.securityContext?.privileged === true)
+                .map(({ where }) => `container ${where} is privileged`),
+            ...sccs(rs)
+                .filter((r) => r.props.allowPrivilegedContainer !== false)
+                .map((r) => `SCC ${r.name} allows privileged containers`),
         ],
     },
     {
@@ -104,7 +116,9 @@ export const RULES: readonly Rule[] = [
             ...containers(rs)
                 .filter(({ c }) => c.securityContext?.allowPrivilegeEscalation !== false)
                 .map(({ where }) => `container ${where} does not set allowPrivilegeEscalation: false`),
-            ...sccs(rs).filter((r) => r.props.allowPrivilegeEscalation !== false).map((r) => `SCC ${r.name} allows privilege escalation`),
+            ...sccs(rs)
+                .filter((r) => r.props.allowPrivilegeEscalation !== false)
+                .map((r) => `SCC ${r.name} allows privilege escalation`),
         ],
     },
     {
@@ -121,10 +135,17 @@ export const RULES: readonly Rule[] = [
                 }
             }
             for (const { where, c } of containers(rs)) {
-                if ((c.ports ?? []).some((p: Record<string, any>) => p.hostPort !== undefined)) v.push(`container ${where} uses a hostPort`);
+                if ((c.ports ?? []).some((p: Record<string, any>) => p.hostPort !== undefined))
+                    v.push(`container ${where} uses a hostPort`);
             }
             for (const r of sccs(rs)) {
-                for (const f of ["allowHostNetwork", "allowHostPorts", "allowHostPID", "allowHostIPC", "allowHostDirVolumePlugin"]) {
+                for (const f of [
+                    "allowHostNetwork",
+                    "allowHostPorts",
+                    "allowHostPID",
+                    "allowHostIPC",
+                    "allowHostDirVolumePlugin",
+                ]) {
                     if (r.props[f] !== false) v.push(`SCC ${r.name} does not set ${f}: false`);
                 }
                 const vols: string[] = r.props.volumes ?? [];
@@ -141,12 +162,14 @@ export const RULES: readonly Rule[] = [
             const uids = new Set<number>();
             for (const r of sccs(rs)) {
                 const ru = r.props.runAsUser ?? {};
-                if (ru.type !== "MustRunAs" || typeof ru.uid !== "number") v.push(`SCC ${r.name} does not pin a uid (runAsUser MustRunAs with uid)`);
+                if (ru.type !== "MustRunAs" || typeof ru.uid !== "number")
+                    v.push(`SCC ${r.name} does not pin a uid (runAsUser MustRunAs with uid)`);
                 else uids.add(ru.uid);
             }
             for (const { where, c, pod } of containers(rs)) {
                 const uid = c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
-                if (uids.size > 0 && !uids.has(uid)) v.push(`container ${where} runs as uid ${uid ?? "(unset)"}, not the SCC's ${[...uids].join(", ")}`);
+                if (uids.size > 0 && !uids.has(uid))
+                    v.push(`container ${where} runs as uid ${uid ?? "(unset)"}, not the SCC's ${[...uids].join(", ")}`);
             }
             return v;
         },
@@ -158,42 +181,68 @@ export const RULES: readonly Rule[] = [
             containers(rs).flatMap(({ where, c, pod }) => {
                 const nonRoot = c.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;
                 const uid = c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
-                return nonRoot === true && uid !== 0 ? [] : [`container ${where} may run as root (runAsNonRoot ${nonRoot}, runAsUser ${uid})`];
+                return nonRoot === true && uid !== 0
+                    ? []
+                    : [`container ${where} may run as root (runAsNonRoot ${nonRoot}, runAsUser ${uid})`];
             }),
     },
     {
         name: "single-replica-recreate",
-        description: "Deployments run 1 replica with strategy Recreate: two pods must never hold the same address on the VLAN.",
+        description:
+            "Deployments run 1 replica with strategy Recreate: two pods must never hold the same address on the VLAN.",
         check: (rs) =>
             rs
                 .filter((r) => r.type === "kubernetes:apps/v1:Deployment")
                 .flatMap((r) => [
-                    ...(r.props.spec?.replicas === 1 ? [] : [`Deployment ${r.name} has ${r.props.spec?.replicas ?? "default"} replicas, not 1`]),
-                    ...(r.props.spec?.strategy?.type === "Recreate" ? [] : [`Deployment ${r.name} has strategy ${r.props.spec?.strategy?.type ?? "RollingUpdate (default)"}, not Recreate`]),
+                    ...(r.props.spec?.replicas === 1
+                        ? []
+                        : [`Deployment ${r.name} has ${r.props.spec?.replicas ?? "default"} replicas, not 1`]),
+                    ...(r.props.spec?.strategy?.type === "Recreate"
+                        ? []
+                        : [
+                              `Deployment ${r.name} has strategy ${r.props.spec?.strategy?.type ?? "RollingUpdate (default)"}, not Recreate`,
+                          ]),
                 ]),
     },
     {
         name: "no-cluster-role-binding",
         description: "No ClusterRoleBinding: grants stay in the namespace.",
         check: (rs) =>
-            rs.filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").map((r) => `ClusterRoleBinding ${r.name} grants cluster-wide`),
+            rs
+                .filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")
+                .map((r) => `ClusterRoleBinding ${r.name} grants cluster-wide`),
     },
     {
         name: "scc-granted-to-one-service-account",
-        description: "An SCC names no users or groups and is granted, through RoleBindings, to exactly one ServiceAccount.",
+        description:
+            "An SCC names no users or groups and is granted, through RoleBindings, to exactly one ServiceAccount.",
         check: (rs) => {
             const v: string[] = [];
             for (const scc of sccs(rs)) {
                 const sccName: string = scc.props.metadata?.name;
-                if ((scc.props.users ?? []).length > 0 || (scc.props.groups ?? []).length > 0) v.push(`SCC ${scc.name} names users or groups`);
+                if ((scc.props.users ?? []).length > 0 || (scc.props.groups ?? []).length > 0)
+                    v.push(`SCC ${scc.name} names users or groups`);
                 const roles = rs
-                    .filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole" || r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role")
-                    .filter((r) => (r.props.rules ?? []).some((rule: Record<string, any>) => (rule.verbs ?? []).includes("use") && (rule.resourceNames ?? []).includes(sccName)))
+                    .filter(
+                        (r) =>
+                            r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole" ||
+                            r.type === "kubernetes:rbac.authorization.k8s.io/v1:Role",
+                    )
+                    .filter((r) =>
+                        (r.props.rules ?? []).some(
+                            (rule: Record<string, any>) =>
+                                (rule.verbs ?? []).includes("use") && (rule.resourceNames ?? []).includes(sccName),
+                        ),
+                    )
                     .map((r) => r.props.metadata?.name);
                 const subjects = rs
                     .filter((r) => r.type.endsWith(":RoleBinding") || r.type.endsWith(":ClusterRoleBinding"))
                     .filter((r) => roles.includes(r.props.roleRef?.name))
-                    .flatMap((r) => (r.props.subjects ?? []).map((s: Record<string, any>) => `${s.kind} ${s.namespace ?? ""}/${s.name}`));
+                    .flatMap((r) =>
+                        (r.props.subjects ?? []).map(
+                            (s: Record<string, any>) => `${s.kind} ${s.namespace ?? ""}/${s.name}`,
+                        ),
+                    );
                 if (subjects.length !== 1 || !subjects[0].startsWith("ServiceAccount ")) {
                     v.push(`SCC ${scc.name} is granted to [${subjects.join(", ")}], not to exactly one ServiceAccount`);
                 }

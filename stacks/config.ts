@@ -67,7 +67,9 @@ export function formatProblem(p: ConfigProblem): string {
 /** A value as JSON, cut short when it is long (an index.html, say), with its length. */
 function quote(value: string): string {
     const MAX = 120;
-    return value.length <= MAX ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, MAX))}... (${value.length} characters)`;
+    return value.length <= MAX
+        ? JSON.stringify(value)
+        : `${JSON.stringify(value.slice(0, MAX))}... (${value.length} characters)`;
 }
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {

@@ -11,7 +11,8 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string }
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = <T>(expected: string): Parsed<T> => ({ ok: false, expected });
 
-export const LINUX_IFNAME_FORM = "a Linux interface name: 1 to 15 characters, none of them '/', ':' or whitespace, and not '.' or '..'";
+export const LINUX_IFNAME_FORM =
+    "a Linux interface name: 1 to 15 characters, none of them '/', ':' or whitespace, and not '.' or '..'";
 
 /** A Linux interface name, as the kernel's dev_valid_name() accepts it (IFNAMSIZ is 16 with the NUL). */
 export function parseInterfaceName(raw: string): Parsed<string> {
@@ -134,7 +135,8 @@ export function macFromRandomHex(hex: string): string {
     return bytes.join(":");
 }
 
-export const MEMORY_SIZE_FORM = "a whole number of bytes with an optional k, m or g suffix (VPP's memory size), such as 512m";
+export const MEMORY_SIZE_FORM =
+    "a whole number of bytes with an optional k, m or g suffix (VPP's memory size), such as 512m";
 
 /** VPP's unformat_memory_size: digits and an optional k/m/g (powers of 1024). Returns bytes. */
 export function parseVppMemorySize(raw: string): Parsed<number> {
@@ -171,8 +173,20 @@ export function quantityToNumber(q: string): number {
         throw new Error(`not a Kubernetes quantity: ${JSON.stringify(q)}`);
     }
     const factors: Record<string, number> = {
-        "": 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-        Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+        "": 1,
+        m: 1e-3,
+        k: 1e3,
+        M: 1e6,
+        G: 1e9,
+        T: 1e12,
+        P: 1e15,
+        E: 1e18,
+        Ki: 2 ** 10,
+        Mi: 2 ** 20,
+        Gi: 2 ** 30,
+        Ti: 2 ** 40,
+        Pi: 2 ** 50,
+        Ei: 2 ** 60,
     };
     return Number(m[1]) * factors[m[3] ?? ""];
 }
@@ -254,7 +268,8 @@ export function parseNodeSelector(raw: string): Parsed<Record<string, string>> {
     return ok(selector);
 }
 
-export const IMAGE_FORM = "a container image reference such as quay.io/akaris/vpp-server:latest (no whitespace, no scheme)";
+export const IMAGE_FORM =
+    "a container image reference such as quay.io/akaris/vpp-server:latest (no whitespace, no scheme)";
 
 export function parseImage(raw: string): Parsed<string> {
     const valid = /^[a-z0-9]([a-z0-9._:/-]*[a-zA-Z0-9_.-])?(@sha256:[0-9a-f]{64})?$/.test(raw) && !raw.includes("://");

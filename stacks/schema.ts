@@ -47,7 +47,8 @@ export const KEYS = {
     },
     image: {
         type: "string",
-        description: "Container image holding vpp and vppctl, whose vpp binary carries imageCapabilities as file capabilities.",
+        description:
+            "Container image holding vpp and vppctl, whose vpp binary carries imageCapabilities as file capabilities.",
         default: POC_IMAGE,
     },
     imageCapabilities: {
@@ -86,7 +87,8 @@ export const KEYS = {
     },
     gratuitousArp: {
         type: "boolean",
-        description: "Announce the address with a gratuitous ARP once the HTTP server is up, so clients' caches are fresh.",
+        description:
+            "Announce the address with a gratuitous ARP once the HTTP server is up, so clients' caches are fresh.",
         default: true,
     },
     indexHtml: {

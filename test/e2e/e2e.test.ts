@@ -113,17 +113,28 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         assert.strictEqual(outputs.url, "http://192.168.123.150/index.html");
 
         const scc = cp.get("securitycontextconstraints", "vpp-server-e2e");
-        const expected = sccSpec({ name: "vpp-server-e2e", capabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"], uid: 10000 });
+        const expected = sccSpec({
+            name: "vpp-server-e2e",
+            capabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
+            uid: 10000,
+        });
         for (const [k, v] of Object.entries(expected)) {
             if (k !== "metadata") assert.deepStrictEqual(scc[k], v, `SCC field ${k}`);
         }
 
         const nad = cp.get("network-attachment-definitions.k8s.cni.cncf.io", "macvlan0", NS);
-        assert.strictEqual(nad.spec.config, renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: true }));
+        assert.strictEqual(
+            nad.spec.config,
+            renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: true }),
+        );
 
         const rb = cp.get("rolebinding", "vpp-server-scc", NS);
         assert.deepStrictEqual(rb.subjects, [{ kind: "ServiceAccount", name: "vpp-server", namespace: NS }]);
-        assert.deepStrictEqual(rb.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:openshift:scc:vpp-server-e2e" });
+        assert.deepStrictEqual(rb.roleRef, {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: "system:openshift:scc:vpp-server-e2e",
+        });
 
         const cm = cp.get("configmap", "vpp-server-config", NS);
         const settings = {
@@ -151,12 +162,22 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             { name: "macvlan0", namespace: NS, interface: "macvlan0", mac: outputs.macAddress },
         ]);
         const available = (dep.status.conditions ?? []).find((c: { type: string }) => c.type === "Available");
-        assert.strictEqual(available?.status, "True", `Deployment conditions: ${JSON.stringify(dep.status.conditions)}`);
+        assert.strictEqual(
+            available?.status,
+            "True",
+            `Deployment conditions: ${JSON.stringify(dep.status.conditions)}`,
+        );
         assert.strictEqual(dep.status.readyReplicas, 1);
     });
 
     it("policy pack: pulumi preview --policy-pack policy passes on the lab stack", () => {
-        const r = ws.ok("preview (policy)", kc, ["preview", "--stack", STACK, "--policy-pack", path.join(ws.project, "policy")]);
+        const r = ws.ok("preview (policy)", kc, [
+            "preview",
+            "--stack",
+            STACK,
+            "--policy-pack",
+            path.join(ws.project, "policy"),
+        ]);
         assert.match(r.stdout, /vpp-server-least-privilege/);
     });
 
@@ -165,33 +186,66 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         fs.cpSync(path.join(ROOT, "test", "e2e", "fixtures", "violating"), fixture, { recursive: true });
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(fixture, "node_modules"));
         ws.ok("stack init (violating)", kc, ["stack", "init", "violating"], fixture);
-        const r = ws.pulumi("preview (policy, violating)", kc, ["preview", "--stack", "violating", "--policy-pack", path.join(ws.project, "policy")], fixture);
+        const r = ws.pulumi(
+            "preview (policy, violating)",
+            kc,
+            ["preview", "--stack", "violating", "--policy-pack", path.join(ws.project, "policy")],
+            fixture,
+        );
         assert.notStrictEqual(r.status, 0, "preview of the violating program must fail");
         const out = r.stdout + r.stderr;
         assert.match(out, /mandatory/, `the failure must come from the policy pack:\n${out}`);
         for (const rule of ["no-privileged", "no-cluster-role-binding", "single-replica-recreate", "no-host-access"]) {
             assert.match(out, new RegExp(`\\b${rule}\\b`), `violation of ${rule} not reported`);
         }
-        assert.strictEqual(cp.get("clusterrolebinding", "violating-grant-all"), undefined, "preview must create nothing");
+        assert.strictEqual(
+            cp.get("clusterrolebinding", "violating-grant-all"),
+            undefined,
+            "preview must create nothing",
+        );
     });
 
     it("3. a vlanId change updates only what depends on it; the pod template changes", () => {
-        const before = cp.get("deployment", "vpp-server", NS).spec.template.metadata.annotations["vpp-server/config-sha256"];
+        const before = cp.get("deployment", "vpp-server", NS).spec.template.metadata.annotations[
+            "vpp-server/config-sha256"
+        ];
         ws.ok("config vlanId", kc, ["config", "set", "--stack", STACK, "vlanId", "124"]);
         const r = ws.ok("preview --diff (vlanId)", kc, ["preview", "--stack", STACK, "--diff", "--json"]);
         const steps = previewSteps(r.stdout);
         const opOf = (kind: string) => steps.filter((s) => urnKind(s.urn) === kind).map((s) => s.op);
-        for (const kind of ["NetworkAttachmentDefinition", "SecurityContextConstraints", "ClusterRole", "RoleBinding", "ServiceAccount", "Namespace", "RandomId"]) {
-            assert.deepStrictEqual(opOf(kind).filter((op) => op !== "same"), [], `${kind} must not change`);
+        for (const kind of [
+            "NetworkAttachmentDefinition",
+            "SecurityContextConstraints",
+            "ClusterRole",
+            "RoleBinding",
+            "ServiceAccount",
+            "Namespace",
+            "RandomId",
+        ]) {
+            assert.deepStrictEqual(
+                opOf(kind).filter((op) => op !== "same"),
+                [],
+                `${kind} must not change`,
+            );
         }
         assert.deepStrictEqual(opOf("ConfigMap"), ["update"]);
         assert.deepStrictEqual(opOf("Deployment"), ["update"]);
-        assert.ok(!steps.some((s) => /replace|delete/.test(s.op)), `no replacement or deletion: ${JSON.stringify(steps.map((s) => [s.op, urnKind(s.urn)]))}`);
+        assert.ok(
+            !steps.some((s) => /replace|delete/.test(s.op)),
+            `no replacement or deletion: ${JSON.stringify(steps.map((s) => [s.op, urnKind(s.urn)]))}`,
+        );
 
         ws.ok("up (vlanId)", kc, ["up", "--stack", STACK, "--yes", "--skip-preview"]);
         const dep = cp.get("deployment", "vpp-server", NS);
-        assert.notStrictEqual(dep.spec.template.metadata.annotations["vpp-server/config-sha256"], before, "the pod template must change");
-        assert.match(cp.get("configmap", "vpp-server-config", NS).data["startup.conf"], /^create sub-interfaces host-macvlan0 124$/m);
+        assert.notStrictEqual(
+            dep.spec.template.metadata.annotations["vpp-server/config-sha256"],
+            before,
+            "the pod template must change",
+        );
+        assert.match(
+            cp.get("configmap", "vpp-server-config", NS).data["startup.conf"],
+            /^create sub-interfaces host-macvlan0 124$/m,
+        );
         assert.match(dep.spec.template.spec.containers[0].readinessProbe.exec.command[2], /L3 192.168.123.150\/24/);
     });
 
@@ -209,7 +263,16 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             .map((f) => path.join(dir, f));
         assert.ok(files.length >= 8, `expected the 8 manifests, found ${files.length}: ${files.join(", ")}`);
         const kinds = files.map((f) => /^kind: (\S+)$/m.exec(fs.readFileSync(f, "utf8"))?.[1]).sort();
-        assert.deepStrictEqual(kinds, ["ClusterRole", "ConfigMap", "Deployment", "Namespace", "NetworkAttachmentDefinition", "RoleBinding", "SecurityContextConstraints", "ServiceAccount"]);
+        assert.deepStrictEqual(kinds, [
+            "ClusterRole",
+            "ConfigMap",
+            "Deployment",
+            "Namespace",
+            "NetworkAttachmentDefinition",
+            "RoleBinding",
+            "SecurityContextConstraints",
+            "ServiceAccount",
+        ]);
         // A server dry run of a namespaced object needs its namespace to exist: the harness
         // creates it (the program's own Namespace manifest is dry-run like the rest).
         cp.kubectl("create", "namespace", RENDER_NS);
@@ -220,7 +283,11 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         } finally {
             cp.kubectl("delete", "namespace", RENDER_NS, "--wait=true");
         }
-        assert.strictEqual(cp.get("securitycontextconstraints", "vpp-server-e2e-render"), undefined, "the dry run must persist nothing");
+        assert.strictEqual(
+            cp.get("securitycontextconstraints", "vpp-server-e2e-render"),
+            undefined,
+            "the dry run must persist nothing",
+        );
     });
 
     it("5. an up interrupted after its first resource exists converges when run again", async () => {
@@ -246,7 +313,10 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         assert.ok(cp.get("namespace", ns) !== undefined, "the first resource exists");
         const state = JSON.parse(ws.ok("stack export (interrupt)", kc, ["stack", "export", "--stack", stack]).stdout);
         const inState = (state.deployment.resources ?? []).map((r: { type: string }) => r.type.split(":").pop());
-        assert.ok(!inState.includes("Deployment"), `the interrupt must land before the Deployment is recorded: ${inState.join(", ")}`);
+        assert.ok(
+            !inState.includes("Deployment"),
+            `the interrupt must land before the Deployment is recorded: ${inState.join(", ")}`,
+        );
 
         ws.ok("up (after interrupt)", kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
         assert.deepStrictEqual(objectsOf("vpp-server-e2e-int").sort(), [
@@ -260,7 +330,12 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             "serviceaccount/vpp-server",
         ]);
         const again = ws.ok("preview (converged)", kc, ["preview", "--stack", stack, "--json"]);
-        assert.deepStrictEqual(previewSteps(again.stdout).filter((s) => s.op !== "same").map((s) => `${s.op} ${urnKind(s.urn)}`), []);
+        assert.deepStrictEqual(
+            previewSteps(again.stdout)
+                .filter((s) => s.op !== "same")
+                .map((s) => `${s.op} ${urnKind(s.urn)}`),
+            [],
+        );
         ws.ok("destroy (interrupt)", kc, ["destroy", "--stack", stack, "--yes", "--skip-preview"]);
         ws.ok("stack rm (interrupt)", kc, ["stack", "rm", stack, "--yes"]);
     });

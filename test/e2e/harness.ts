@@ -43,11 +43,17 @@ export class ControlPlane {
     }
 
     start(): void {
-        execFileSync(path.join(ROOT, "scripts", "tools", "cluster.sh"), ["start", this.dir], { env: this.env, stdio: "inherit" });
+        execFileSync(path.join(ROOT, "scripts", "tools", "cluster.sh"), ["start", this.dir], {
+            env: this.env,
+            stdio: "inherit",
+        });
     }
 
     stop(): void {
-        spawnSync(path.join(ROOT, "scripts", "tools", "cluster.sh"), ["stop", this.dir], { env: this.env, stdio: "inherit" });
+        spawnSync(path.join(ROOT, "scripts", "tools", "cluster.sh"), ["stop", this.dir], {
+            env: this.env,
+            stdio: "inherit",
+        });
     }
 
     /** kubectl against this control plane; throws with kubectl's stderr on failure. */
@@ -129,7 +135,9 @@ export class Workspace {
     ok(step: string, kubeconfig: string, args: string[], cwd?: string): PulumiResult {
         const r = this.pulumi(step, kubeconfig, args, cwd);
         if (r.status !== 0) {
-            throw new Error(`step "${step}": pulumi ${args.join(" ")} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+            throw new Error(
+                `step "${step}": pulumi ${args.join(" ")} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+            );
         }
         return r;
     }
@@ -154,7 +162,16 @@ export class Workspace {
 /** The files a Pulumi run of this project needs (bin/ as built); node_modules is linked, not copied. */
 export function copyProject(dest: string): void {
     fs.mkdirSync(dest, { recursive: true });
-    for (const entry of ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "components", "stacks", "policy", "bin"]) {
+    for (const entry of [
+        "index.ts",
+        "Pulumi.yaml",
+        "package.json",
+        "tsconfig.json",
+        "components",
+        "stacks",
+        "policy",
+        "bin",
+    ]) {
         fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));

@@ -2,12 +2,13 @@
  * The lab's Kubernetes objects built under Pulumi's mocks, as the policy pack and the SCC
  * oracle see them: type token, resource name and properties.
  */
-import { registered, valueOf } from "../unit/mocks";
+import { mocksReady, registered, valueOf } from "../unit/mocks";
 import { parseStackConfig } from "../../stacks/config";
 import { Res } from "../../policy/rules";
 
 /** The resources of one lab as the policy engine sees them. */
 export async function labResources(caps?: readonly string[]): Promise<Res[]> {
+    await mocksReady;
     const { VppLab } = await import("../../components/lab");
     const name = `policy${registered.length}`;
     const config = parseStackConfig({
@@ -23,4 +24,3 @@ export async function labResources(caps?: readonly string[]): Promise<Res[]> {
         .filter((r) => r.name.startsWith(`${name}-`) && !r.type.startsWith("vpp-server:"))
         .map((r) => ({ type: r.type, name: r.name, props: JSON.parse(JSON.stringify(r.inputs)) }));
 }
-

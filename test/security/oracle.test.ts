@@ -59,19 +59,64 @@ describe("OpenShift's SCC admission (sccmatching) judges the rendered SCC and po
             namespace: { name: "vpp-server" },
             sccs: [scc4, scc3, restricted],
             cases: [
-                { name: "lab pod, POC image (4 capabilities)", pod: podTemplate(dep4), expect: { "vpp-server-lab": "admitted", "restricted-v2": "refused", "vpp-server-lab-three-caps": "refused" } },
-                { name: "lab pod, Containerfile image (3 capabilities)", pod: podTemplate(dep3), expect: { "vpp-server-lab": "admitted", "vpp-server-lab-three-caps": "admitted", "restricted-v2": "refused" } },
-                { name: "adds SYS_ADMIN", pod: podTemplate(dep4, (s) => main(s).securityContext.capabilities.add.push("SYS_ADMIN")), expect: { "vpp-server-lab": "refused" } },
-                { name: "3-capability SCC, pod adds NET_BROADCAST", pod: podTemplate(dep4), expect: { "vpp-server-lab-three-caps": "refused" } },
-                { name: "runs as root", pod: podTemplate(dep4, (s) => { s.securityContext.runAsUser = 0; delete s.securityContext.runAsNonRoot; for (const c of [...s.initContainers, ...s.containers]) { c.securityContext.runAsUser = 0; delete c.securityContext.runAsNonRoot; } }), expect: { "vpp-server-lab": "refused" } },
-                { name: "privileged", pod: podTemplate(dep4, (s) => { main(s).securityContext.privileged = true; main(s).securityContext.allowPrivilegeEscalation = true; }), expect: { "vpp-server-lab": "refused" } },
+                {
+                    name: "lab pod, POC image (4 capabilities)",
+                    pod: podTemplate(dep4),
+                    expect: {
+                        "vpp-server-lab": "admitted",
+                        "restricted-v2": "refused",
+                        "vpp-server-lab-three-caps": "refused",
+                    },
+                },
+                {
+                    name: "lab pod, Containerfile image (3 capabilities)",
+                    pod: podTemplate(dep3),
+                    expect: {
+                        "vpp-server-lab": "admitted",
+                        "vpp-server-lab-three-caps": "admitted",
+                        "restricted-v2": "refused",
+                    },
+                },
+                {
+                    name: "adds SYS_ADMIN",
+                    pod: podTemplate(dep4, (s) => main(s).securityContext.capabilities.add.push("SYS_ADMIN")),
+                    expect: { "vpp-server-lab": "refused" },
+                },
+                {
+                    name: "3-capability SCC, pod adds NET_BROADCAST",
+                    pod: podTemplate(dep4),
+                    expect: { "vpp-server-lab-three-caps": "refused" },
+                },
+                {
+                    name: "runs as root",
+                    pod: podTemplate(dep4, (s) => {
+                        s.securityContext.runAsUser = 0;
+                        delete s.securityContext.runAsNonRoot;
+                        for (const c of [...s.initContainers, ...s.containers]) {
+                            c.securityContext.runAsUser = 0;
+                            delete c.securityContext.runAsNonRoot;
+                        }
+                    }),
+                    expect: { "vpp-server-lab": "refused" },
+                },
+                {
+                    name: "privileged",
+                    pod: podTemplate(dep4, (s) => {
+                        main(s).securityContext.privileged = true;
+                        main(s).securityContext.allowPrivilegeEscalation = true;
+                    }),
+                    expect: { "vpp-server-lab": "refused" },
+                },
             ],
         };
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sccoracle-"));
         const input = path.join(dir, "cases.json");
         fs.writeFileSync(input, JSON.stringify(cases, null, 2));
 
-        const bin = execFileSync("bash", [path.join(HERE, "build-oracle.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
+        const bin = execFileSync("bash", [path.join(HERE, "build-oracle.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+        })
             .trim()
             .split("\n")
             .pop() as string;
@@ -94,34 +139,58 @@ describe("OpenShift's SCC admission (sccmatching) judges the rendered SCC and po
         assert.strictEqual(verdict("lab pod, POC image (4 capabilities)", "vpp-server-lab").verdict, "admitted");
     });
     it("admits the lab pod with the Containerfile's 3 capabilities under the 3-capability SCC and the 4-capability one", () => {
-        assert.strictEqual(verdict("lab pod, Containerfile image (3 capabilities)", "vpp-server-lab-three-caps").verdict, "admitted");
-        assert.strictEqual(verdict("lab pod, Containerfile image (3 capabilities)", "vpp-server-lab").verdict, "admitted");
+        assert.strictEqual(
+            verdict("lab pod, Containerfile image (3 capabilities)", "vpp-server-lab-three-caps").verdict,
+            "admitted",
+        );
+        assert.strictEqual(
+            verdict("lab pod, Containerfile image (3 capabilities)", "vpp-server-lab").verdict,
+            "admitted",
+        );
     });
     it("restricted-v2 refuses the lab pod: uid 10000 outside the namespace range and the added capabilities", () => {
         const r = verdict("lab pod, POC image (4 capabilities)", "restricted-v2");
         assert.strictEqual(r.verdict, "refused");
-        assert.ok(r.reasons?.some((x) => /runAsUser: Invalid value: 10000: must be in the ranges/.test(x)), JSON.stringify(r.reasons));
-        assert.ok(r.reasons?.some((x) => /capabilities.add: Invalid value: "NET_ADMIN": capability may not be added/.test(x)), JSON.stringify(r.reasons));
+        assert.ok(
+            r.reasons?.some((x) => /runAsUser: Invalid value: 10000: must be in the ranges/.test(x)),
+            JSON.stringify(r.reasons),
+        );
+        assert.ok(
+            r.reasons?.some((x) => /capabilities.add: Invalid value: "NET_ADMIN": capability may not be added/.test(x)),
+            JSON.stringify(r.reasons),
+        );
     });
     it("refuses a pod that adds SYS_ADMIN", () => {
         const r = verdict("adds SYS_ADMIN", "vpp-server-lab");
         assert.strictEqual(r.verdict, "refused");
-        assert.ok(r.reasons?.some((x) => /"SYS_ADMIN": capability may not be added/.test(x)), JSON.stringify(r.reasons));
+        assert.ok(
+            r.reasons?.some((x) => /"SYS_ADMIN": capability may not be added/.test(x)),
+            JSON.stringify(r.reasons),
+        );
     });
     it("the 3-capability SCC refuses a pod that adds NET_BROADCAST", () => {
         const r = verdict("3-capability SCC, pod adds NET_BROADCAST", "vpp-server-lab-three-caps");
         assert.strictEqual(r.verdict, "refused");
-        assert.ok(r.reasons?.some((x) => /"NET_BROADCAST": capability may not be added/.test(x)), JSON.stringify(r.reasons));
+        assert.ok(
+            r.reasons?.some((x) => /"NET_BROADCAST": capability may not be added/.test(x)),
+            JSON.stringify(r.reasons),
+        );
     });
     it("refuses a pod that runs as root", () => {
         const r = verdict("runs as root", "vpp-server-lab");
         assert.strictEqual(r.verdict, "refused");
-        assert.ok(r.reasons?.some((x) => /runAsUser: Invalid value: 0: must be: 10000/.test(x)), JSON.stringify(r.reasons));
+        assert.ok(
+            r.reasons?.some((x) => /runAsUser: Invalid value: 0: must be: 10000/.test(x)),
+            JSON.stringify(r.reasons),
+        );
     });
     it("refuses a privileged pod", () => {
         const r = verdict("privileged", "vpp-server-lab");
         assert.strictEqual(r.verdict, "refused");
-        assert.ok(r.reasons?.some((x) => /Privileged containers are not allowed/.test(x)), JSON.stringify(r.reasons));
+        assert.ok(
+            r.reasons?.some((x) => /Privileged containers are not allowed/.test(x)),
+            JSON.stringify(r.reasons),
+        );
     });
     it("every expectation written into the cases matched (oracle exit 0)", () => {
         assert.strictEqual(status, 0, stdout);

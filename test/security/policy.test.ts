@@ -64,27 +64,102 @@ describe("policy pack rules", () => {
     });
 
     const cases: [string, string, (p: Record<string, any>) => void, RegExp][] = [
-        ["scc-least-capabilities", T.scc, (p) => p.allowedCapabilities.push("SYS_ADMIN"), /^SCC policy\d+-security-scc allows SYS_ADMIN$/],
+        [
+            "scc-least-capabilities",
+            T.scc,
+            (p) => p.allowedCapabilities.push("SYS_ADMIN"),
+            /^SCC policy\d+-security-scc allows SYS_ADMIN$/,
+        ],
         ["scc-least-capabilities", T.scc, (p) => (p.requiredDropCapabilities = []), /does not require dropping ALL$/],
-        ["scc-capabilities-equal-container-adds", T.scc, (p) => p.allowedCapabilities.pop(), /allows \[IPC_LOCK, NET_ADMIN, NET_RAW\] but the containers add \[IPC_LOCK, NET_ADMIN, NET_BROADCAST, NET_RAW\]$/],
-        ["scc-capabilities-equal-container-adds", T.deployment, (p) => (mainContainer(p).securityContext.capabilities.drop = []), /^container policy\d+-server-deployment\/vpp-server does not drop ALL$/],
-        ["no-privileged", T.deployment, (p) => (mainContainer(p).securityContext.privileged = true), /^container policy\d+-server-deployment\/vpp-server is privileged$/],
+        [
+            "scc-capabilities-equal-container-adds",
+            T.scc,
+            (p) => p.allowedCapabilities.pop(),
+            /allows \[IPC_LOCK, NET_ADMIN, NET_RAW\] but the containers add \[IPC_LOCK, NET_ADMIN, NET_BROADCAST, NET_RAW\]$/,
+        ],
+        [
+            "scc-capabilities-equal-container-adds",
+            T.deployment,
+            (p) => (mainContainer(p).securityContext.capabilities.drop = []),
+            /^container policy\d+-server-deployment\/vpp-server does not drop ALL$/,
+        ],
+        [
+            "no-privileged",
+            T.deployment,
+            (p) => (mainContainer(p).securityContext.privileged = true),
+            /^container policy\d+-server-deployment\/vpp-server is privileged$/,
+        ],
         ["no-privileged", T.scc, (p) => (p.allowPrivilegedContainer = true), /^SCC .* allows privileged containers$/],
-        ["no-privilege-escalation", T.deployment, (p) => delete mainContainer(p).securityContext.allowPrivilegeEscalation, /^container .*\/vpp-server does not set allowPrivilegeEscalation: false$/],
-        ["no-host-access", T.deployment, (p) => (p.spec.template.spec.hostNetwork = true), /^policy\d+-server-deployment sets hostNetwork$/],
-        ["no-host-access", T.deployment, (p) => p.spec.template.spec.volumes.push({ name: "root", hostPath: { path: "/" } }), /mounts hostPath volume root$/],
-        ["no-host-access", T.deployment, (p) => (mainContainer(p).ports = [{ containerPort: 80, hostPort: 80 }]), /\/vpp-server uses a hostPort$/],
+        [
+            "no-privilege-escalation",
+            T.deployment,
+            (p) => delete mainContainer(p).securityContext.allowPrivilegeEscalation,
+            /^container .*\/vpp-server does not set allowPrivilegeEscalation: false$/,
+        ],
+        [
+            "no-host-access",
+            T.deployment,
+            (p) => (p.spec.template.spec.hostNetwork = true),
+            /^policy\d+-server-deployment sets hostNetwork$/,
+        ],
+        [
+            "no-host-access",
+            T.deployment,
+            (p) => p.spec.template.spec.volumes.push({ name: "root", hostPath: { path: "/" } }),
+            /mounts hostPath volume root$/,
+        ],
+        [
+            "no-host-access",
+            T.deployment,
+            (p) => (mainContainer(p).ports = [{ containerPort: 80, hostPort: 80 }]),
+            /\/vpp-server uses a hostPort$/,
+        ],
         ["no-host-access", T.scc, (p) => (p.allowHostPID = true), /^SCC .* does not set allowHostPID: false$/],
         ["uid-pinned", T.scc, (p) => (p.runAsUser = { type: "RunAsAny" }), /^SCC .* does not pin a uid/],
-        ["uid-pinned", T.deployment, (p) => (mainContainer(p).securityContext.runAsUser = 20000), /\/vpp-server runs as uid 20000, not the SCC's 10000$/],
-        ["run-as-non-root", T.deployment, (p) => (mainContainer(p).securityContext.runAsUser = 0), /\/vpp-server may run as root \(runAsNonRoot true, runAsUser 0\)$/],
-        ["run-as-non-root", T.deployment, (p) => {
-            mainContainer(p).securityContext.runAsNonRoot = false;
-        }, /\/vpp-server may run as root \(runAsNonRoot false, runAsUser 10000\)$/],
-        ["single-replica-recreate", T.deployment, (p) => (p.spec.replicas = 2), /^Deployment .* has 2 replicas, not 1$/],
-        ["single-replica-recreate", T.deployment, (p) => delete p.spec.strategy, /has strategy RollingUpdate \(default\), not Recreate$/],
-        ["scc-granted-to-one-service-account", T.scc, (p) => (p.groups = ["system:authenticated"]), /^SCC .* names users or groups$/],
-        ["scc-granted-to-one-service-account", T.roleBinding, (p) => p.subjects.push({ kind: "ServiceAccount", name: "default", namespace: "vpp-server" }), /is granted to \[ServiceAccount vpp-server\/vpp-server, ServiceAccount vpp-server\/default\], not to exactly one ServiceAccount$/],
+        [
+            "uid-pinned",
+            T.deployment,
+            (p) => (mainContainer(p).securityContext.runAsUser = 20000),
+            /\/vpp-server runs as uid 20000, not the SCC's 10000$/,
+        ],
+        [
+            "run-as-non-root",
+            T.deployment,
+            (p) => (mainContainer(p).securityContext.runAsUser = 0),
+            /\/vpp-server may run as root \(runAsNonRoot true, runAsUser 0\)$/,
+        ],
+        [
+            "run-as-non-root",
+            T.deployment,
+            (p) => {
+                mainContainer(p).securityContext.runAsNonRoot = false;
+            },
+            /\/vpp-server may run as root \(runAsNonRoot false, runAsUser 10000\)$/,
+        ],
+        [
+            "single-replica-recreate",
+            T.deployment,
+            (p) => (p.spec.replicas = 2),
+            /^Deployment .* has 2 replicas, not 1$/,
+        ],
+        [
+            "single-replica-recreate",
+            T.deployment,
+            (p) => delete p.spec.strategy,
+            /has strategy RollingUpdate \(default\), not Recreate$/,
+        ],
+        [
+            "scc-granted-to-one-service-account",
+            T.scc,
+            (p) => (p.groups = ["system:authenticated"]),
+            /^SCC .* names users or groups$/,
+        ],
+        [
+            "scc-granted-to-one-service-account",
+            T.roleBinding,
+            (p) => p.subjects.push({ kind: "ServiceAccount", name: "default", namespace: "vpp-server" }),
+            /is granted to \[ServiceAccount vpp-server\/vpp-server, ServiceAccount vpp-server\/default\], not to exactly one ServiceAccount$/,
+        ],
     ];
     for (const [name, type, edit, message] of cases) {
         it(`${name} refuses: ${message.source.slice(0, 70)}`, () => {
@@ -96,6 +171,8 @@ describe("policy pack rules", () => {
 
     it("no-cluster-role-binding refuses a ClusterRoleBinding", () => {
         const withCrb = [...lab, { type: T.crb, name: "grant-all", props: { roleRef: { name: "x" }, subjects: [] } }];
-        assert.deepStrictEqual(rule("no-cluster-role-binding").check(withCrb), ["ClusterRoleBinding grant-all grants cluster-wide"]);
+        assert.deepStrictEqual(rule("no-cluster-role-binding").check(withCrb), [
+            "ClusterRoleBinding grant-all grants cluster-wide",
+        ]);
     });
 });

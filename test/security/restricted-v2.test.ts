@@ -38,7 +38,10 @@ describe("this project's SCC compared with OpenShift's restricted-v2", () => {
     const restricted = fields(fixture);
 
     it("the fixture names its source and is restricted-v2", () => {
-        assert.match(fixture._source, /^openshift\/cluster-kube-apiserver-operator, bindata\/.*restricted-v2\.yaml, at commit [0-9a-f]{40}/);
+        assert.match(
+            fixture._source,
+            /^openshift\/cluster-kube-apiserver-operator, bindata\/.*restricted-v2\.yaml, at commit [0-9a-f]{40}/,
+        );
         assert.strictEqual(fixture.metadata.name, "restricted-v2");
     });
 
@@ -56,7 +59,11 @@ describe("this project's SCC compared with OpenShift's restricted-v2", () => {
                 assert.deepStrictEqual(ours.defaultAddCapabilities, []);
             });
             it("differs only in allowedCapabilities, runAsUser and volumes", () => {
-                assert.deepStrictEqual(differingKeys(ours, restricted), ["allowedCapabilities", "runAsUser", "volumes"]);
+                assert.deepStrictEqual(differingKeys(ours, restricted), [
+                    "allowedCapabilities",
+                    "runAsUser",
+                    "volumes",
+                ]);
             });
             it("allowedCapabilities: the image's capabilities instead of NET_BIND_SERVICE", () => {
                 assert.deepStrictEqual(restricted.allowedCapabilities, ["NET_BIND_SERVICE"]);
@@ -69,11 +76,27 @@ describe("this project's SCC compared with OpenShift's restricted-v2", () => {
             it("volumes: a strict subset of restricted-v2's", () => {
                 const mine = ours.volumes as string[];
                 const theirs = restricted.volumes as string[];
-                assert.deepStrictEqual(mine.filter((v) => !theirs.includes(v)), [], "volume types restricted-v2 does not allow");
-                assert.ok(mine.length < theirs.length, `expected fewer volume types than restricted-v2's ${theirs.length}`);
+                assert.deepStrictEqual(
+                    mine.filter((v) => !theirs.includes(v)),
+                    [],
+                    "volume types restricted-v2 does not allow",
+                );
+                assert.ok(
+                    mine.length < theirs.length,
+                    `expected fewer volume types than restricted-v2's ${theirs.length}`,
+                );
             });
             it("holds every restricted-v2 hardening: drop ALL, no escalation, seccomp runtime/default, SELinux MustRunAs", () => {
-                for (const k of ["requiredDropCapabilities", "allowPrivilegeEscalation", "seccompProfiles", "seLinuxContext", "fsGroup", "allowPrivilegedContainer", "allowHostNetwork", "allowHostDirVolumePlugin"]) {
+                for (const k of [
+                    "requiredDropCapabilities",
+                    "allowPrivilegeEscalation",
+                    "seccompProfiles",
+                    "seLinuxContext",
+                    "fsGroup",
+                    "allowPrivilegedContainer",
+                    "allowHostNetwork",
+                    "allowHostDirVolumePlugin",
+                ]) {
                     assert.deepStrictEqual(ours[k], restricted[k], k);
                 }
             });

@@ -30,7 +30,10 @@ describe("compiled start: bin/ must be current", () => {
         assert.deepStrictEqual(p.runtime, { name: "nodejs", options: { typescript: false } });
         const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
         assert.strictEqual(pkg.scripts.prepare, "npm run build");
-        assert.match(pkg.scripts.build, /^tsc -p tsconfig.build.json && cp components\/init.sh bin\/components\/init.sh$/);
+        assert.match(
+            pkg.scripts.build,
+            /^tsc -p tsconfig.build.json && cp components\/init.sh bin\/components\/init.sh$/,
+        );
     });
     it("a bin/ newer than every source runs", () => {
         const dir = project();
@@ -53,7 +56,10 @@ describe("compiled start: bin/ must be current", () => {
         setMtime(path.join(dir, "bin", "index.js"), 2000);
         for (const f of ["index.ts", "stacks/config.ts"]) setMtime(path.join(dir, f), 1000);
         setMtime(path.join(dir, "components", "init.sh"), 3000);
-        assert.match(staleBuildMessage(dir, path.join(dir, "bin", "index.js")) ?? "", /^bin\/ is older than components\/init.sh/);
+        assert.match(
+            staleBuildMessage(dir, path.join(dir, "bin", "index.js")) ?? "",
+            /^bin\/ is older than components\/init.sh/,
+        );
     });
     it("running from TypeScript (tests, ts-node) is never refused", () => {
         const dir = project();

@@ -3,7 +3,7 @@
  * The mocks must be installed before the components are imported.
  */
 import * as assert from "assert";
-import { findResource, MOCK_RANDOM_MAC, registered, valueOf, Registered } from "./mocks";
+import { findResource, MOCK_RANDOM_MAC, mocksReady, registered, valueOf, Registered } from "./mocks";
 import type { VppLab as VppLabType } from "../../components/lab";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
 import { configHash } from "../../components/vppConfig";
@@ -31,6 +31,7 @@ interface Deployed {
 let counter = 0;
 /** Builds one lab from `raw` (on top of the reference lab) under a fresh component name. */
 async function deploy(raw: RawConfig = {}, stack = "lab"): Promise<Deployed> {
+    await mocksReady;
     const { VppLab } = await import("../../components/lab");
     const name = `t${++counter}`;
     const before = registered.length;
@@ -48,12 +49,18 @@ describe("components under mocks: the reference lab with defaults", () => {
     });
 
     it("registers exactly the namespace, NAD, SCC, ServiceAccount, ClusterRole, RoleBinding, ConfigMap, Deployment and the MAC's RandomId", () => {
-        const custom = d.resources.filter((r) => !r.type.startsWith("vpp-server:")).map((r) => r.type).sort();
+        const custom = d.resources
+            .filter((r) => !r.type.startsWith("vpp-server:"))
+            .map((r) => r.type)
+            .sort();
         assert.deepStrictEqual(custom, Object.values(T).sort());
     });
 
     it("components have the vpp-server:<module>:<Type> tokens", () => {
-        const components = d.resources.filter((r) => r.type.startsWith("vpp-server:")).map((r) => r.type).sort();
+        const components = d.resources
+            .filter((r) => r.type.startsWith("vpp-server:"))
+            .map((r) => r.type)
+            .sort();
         assert.deepStrictEqual(components, [
             "vpp-server:network:MacvlanNetwork",
             "vpp-server:security:SecurityPolicy",
@@ -330,15 +337,23 @@ describe("components under mocks: variants", () => {
         assert.deepStrictEqual(JSON.parse(dep.spec.template.metadata.annotations["k8s.v1.cni.cncf.io/networks"]), [
             { name: "macvlan0", namespace: "vpp-server", interface: "macvlan0" },
         ]);
-        assert.ok(!dep.spec.template.spec.initContainers[0].env.some((e: { name: string }) => e.name === "EXPECTED_MAC"));
-        assert.match(d.get(T.configMap).inputs.data["startup.conf"], /^set interface mac address host-macvlan0 @MACVLAN0_MAC@$/m);
+        assert.ok(
+            !dep.spec.template.spec.initContainers[0].env.some((e: { name: string }) => e.name === "EXPECTED_MAC"),
+        );
+        assert.match(
+            d.get(T.configMap).inputs.data["startup.conf"],
+            /^set interface mac address host-macvlan0 @MACVLAN0_MAC@$/m,
+        );
         assert.strictEqual(await valueOf(d.lab.macAddress), "kernel (a new MAC at every pod start)");
     });
 
     it("an explicit macAddress is pinned as given, without a RandomId", async () => {
         const d = await deploy({ macAddress: "02:00:5e:10:00:01" });
         assert.ok(!d.resources.some((r) => r.type === T.randomId));
-        assert.match(d.get(T.configMap).inputs.data["startup.conf"], /^set interface mac address host-macvlan0 02:00:5e:10:00:01$/m);
+        assert.match(
+            d.get(T.configMap).inputs.data["startup.conf"],
+            /^set interface mac address host-macvlan0 02:00:5e:10:00:01$/m,
+        );
         const init = d.get(T.deployment).inputs.spec.template.spec.initContainers[0];
         assert.deepStrictEqual(init.env[4], { name: "EXPECTED_MAC", value: "02:00:5e:10:00:01" });
     });
@@ -352,10 +367,13 @@ describe("components under mocks: variants", () => {
         const caps = ["NET_ADMIN", "NET_RAW", "IPC_LOCK"];
         const d = await deploy({ imageCapabilities: JSON.stringify(caps) });
         assert.deepStrictEqual(d.get(T.scc).inputs.allowedCapabilities, caps);
-        assert.deepStrictEqual(d.get(T.deployment).inputs.spec.template.spec.containers[0].securityContext.capabilities, {
-            drop: ["ALL"],
-            add: caps,
-        });
+        assert.deepStrictEqual(
+            d.get(T.deployment).inputs.spec.template.spec.containers[0].securityContext.capabilities,
+            {
+                drop: ["ALL"],
+                add: caps,
+            },
+        );
     });
 
     it("SCC allowedCapabilities always equal the container's add list", async () => {

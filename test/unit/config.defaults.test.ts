@@ -34,7 +34,10 @@ describe("stack configuration: defaults", () => {
     it("memory defaults to heap 1 GiB + rings 76 MiB + segments 128 MiB + the 512 MiB cache", () =>
         assert.strictEqual(defaults().resources.memory, `${1024 + 76 + 128 + 512}Mi`));
     it("memory 'auto' follows httpCacheSize", () =>
-        assert.strictEqual(parseStackConfig({ ...LAB, httpCacheSize: "1g" }).resources.memory, `${1024 + 76 + 128 + 1024}Mi`));
+        assert.strictEqual(
+            parseStackConfig({ ...LAB, httpCacheSize: "1g" }).resources.memory,
+            `${1024 + 76 + 128 + 1024}Mi`,
+        ));
     it("nodeSelector defaults to none", () => assert.deepStrictEqual(defaults().nodeSelector, {}));
     it("renderDir defaults to none: deploy to the cluster", () => assert.strictEqual(defaults().renderDir, undefined));
 
@@ -56,7 +59,10 @@ describe("stack configuration: defaults", () => {
         });
         assert.strictEqual(c.vlanId, 123);
         assert.deepStrictEqual(c.macAddress, { kind: "pinned", mac: "02:ab:cd:00:00:01" });
-        assert.deepStrictEqual(c.nodeSelector, { "kubernetes.io/hostname": "worker01", "node-role.kubernetes.io/worker": "" });
+        assert.deepStrictEqual(c.nodeSelector, {
+            "kubernetes.io/hostname": "worker01",
+            "node-role.kubernetes.io/worker": "",
+        });
         assert.deepStrictEqual(c.imageCapabilities, ["NET_ADMIN", "NET_RAW", "IPC_LOCK"]);
         assert.strictEqual(c.pollSleepUsec, 0);
         assert.strictEqual(c.resources.cpuLimit, "2");
@@ -107,7 +113,10 @@ describe("Pulumi.lab.yaml is the POC's reference lab", () => {
             raw[k.replace(/^vpp-server:/, "")] = String(v);
         }
         const c = parseStackConfig(raw);
-        assert.deepStrictEqual([c.macvlanMaster, c.vlanId, c.ipAddress.cidr], ["eno8403np1", 123, "192.168.123.150/24"]);
+        assert.deepStrictEqual(
+            [c.macvlanMaster, c.vlanId, c.ipAddress.cidr],
+            ["eno8403np1", 123, "192.168.123.150/24"],
+        );
     });
 });
 

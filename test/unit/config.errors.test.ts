@@ -44,7 +44,10 @@ describe("stack configuration: bad input", () => {
             );
         });
         it("vlanId missing", () => {
-            rejects({ vlanId: undefined }, `vpp-server:vlanId is not set; expected ${VLAN} (pulumi config set vlanId <value>)`);
+            rejects(
+                { vlanId: undefined },
+                `vpp-server:vlanId is not set; expected ${VLAN} (pulumi config set vlanId <value>)`,
+            );
         });
         it("ipAddress missing", () => {
             rejects(
@@ -65,11 +68,17 @@ describe("stack configuration: bad input", () => {
             ["is '..'", ".."],
         ]) {
             it(`refuses one that ${why}`, () => {
-                rejects({ macvlanMaster: value }, `vpp-server:macvlanMaster is ${JSON.stringify(value)}; expected ${IFNAME}`);
+                rejects(
+                    { macvlanMaster: value },
+                    `vpp-server:macvlanMaster is ${JSON.stringify(value)}; expected ${IFNAME}`,
+                );
             });
         }
         it("accepts 15 characters with dots, dashes and @", () => {
-            assert.strictEqual(parseStackConfig({ ...LAB, macvlanMaster: "bond0.100-a@b_x" }).macvlanMaster, "bond0.100-a@b_x");
+            assert.strictEqual(
+                parseStackConfig({ ...LAB, macvlanMaster: "bond0.100-a@b_x" }).macvlanMaster,
+                "bond0.100-a@b_x",
+            );
         });
     });
 
@@ -143,7 +152,10 @@ describe("stack configuration: bad input", () => {
             );
         });
         it("macvlanMode must be one of the macvlan modes", () => {
-            rejects({ macvlanMode: "source" }, `vpp-server:macvlanMode is "source"; expected one of bridge, private, vepa, passthru`);
+            rejects(
+                { macvlanMode: "source" },
+                `vpp-server:macvlanMode is "source"; expected one of bridge, private, vepa, passthru`,
+            );
         });
         it("macAddress must be random, kernel or a MAC", () => {
             rejects({ macAddress: "c6:b4:b5:74:11" }, `vpp-server:macAddress is "c6:b4:b5:74:11"; expected ${MAC}`);
@@ -173,7 +185,10 @@ describe("stack configuration: bad input", () => {
             );
         });
         it("adaptiveSessionQueue must be a boolean", () => {
-            rejects({ adaptiveSessionQueue: "yes" }, `vpp-server:adaptiveSessionQueue is "yes"; expected true or false`);
+            rejects(
+                { adaptiveSessionQueue: "yes" },
+                `vpp-server:adaptiveSessionQueue is "yes"; expected true or false`,
+            );
         });
         it("gratuitousArp must be a boolean", () => {
             rejects({ gratuitousArp: "1" }, `vpp-server:gratuitousArp is "1"; expected true or false`);
@@ -185,7 +200,10 @@ describe("stack configuration: bad input", () => {
             );
         });
         it("cpuRequest must be a CPU quantity", () => {
-            rejects({ cpuRequest: "two" }, `vpp-server:cpuRequest is "two"; expected a Kubernetes CPU quantity greater than zero, such as 200m or 1`);
+            rejects(
+                { cpuRequest: "two" },
+                `vpp-server:cpuRequest is "two"; expected a Kubernetes CPU quantity greater than zero, such as 200m or 1`,
+            );
         });
         it("cpuLimit below cpuRequest", () => {
             rejects(
@@ -252,13 +270,19 @@ describe("stack configuration: bad input", () => {
             );
         });
         it("refuses a value that is not a list", () => {
-            rejects({ imageCapabilities: "NET_ADMIN" }, `vpp-server:imageCapabilities is "NET_ADMIN"; expected ${CAPS}`);
+            rejects(
+                { imageCapabilities: "NET_ADMIN" },
+                `vpp-server:imageCapabilities is "NET_ADMIN"; expected ${CAPS}`,
+            );
         });
     });
 
     describe("unknown keys", () => {
         it("a key unlike any other lists the keys without a guess", () => {
-            rejects({ colour: "blue" }, `vpp-server:colour is not a key of this project; the keys are ${KEY_NAMES.join(", ")}`);
+            rejects(
+                { colour: "blue" },
+                `vpp-server:colour is not a key of this project; the keys are ${KEY_NAMES.join(", ")}`,
+            );
         });
         it("a typo of a key names the key it resembles", () => {
             rejects(

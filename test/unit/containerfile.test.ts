@@ -24,7 +24,11 @@ function setcapCapabilities(text: string): string[] {
 /** The `vpp-server:imageCapabilities: [...]` setting a text gives for the project's image. */
 function imageCapabilitiesSetting(text: string, where: string): string[] {
     const lines = text.split("\n").filter((l) => /vpp-server:imageCapabilities:/.test(l));
-    assert.strictEqual(lines.length, 1, `expected one vpp-server:imageCapabilities line in ${where}, found ${lines.length}`);
+    assert.strictEqual(
+        lines.length,
+        1,
+        `expected one vpp-server:imageCapabilities line in ${where}, found ${lines.length}`,
+    );
     const value = YAML.parse(lines[0].replace(/^[#\s]*/, ""))["vpp-server:imageCapabilities"];
     assert.ok(Array.isArray(value), `${where}: imageCapabilities is not a list: ${lines[0]}`);
     return value;
@@ -35,10 +39,16 @@ describe("Containerfile and its stack setting", () => {
         assert.deepStrictEqual(setcapCapabilities(containerfile).sort(), ["IPC_LOCK", "NET_ADMIN", "NET_RAW"]);
     });
     it("the README's imageCapabilities for it equal its file capabilities", () => {
-        assert.deepStrictEqual(imageCapabilitiesSetting(readme, "README.md").sort(), setcapCapabilities(containerfile).sort());
+        assert.deepStrictEqual(
+            imageCapabilitiesSetting(readme, "README.md").sort(),
+            setcapCapabilities(containerfile).sort(),
+        );
     });
     it("the Containerfile's own comment names the same setting", () => {
-        assert.deepStrictEqual(imageCapabilitiesSetting(containerfile, "Containerfile").sort(), setcapCapabilities(containerfile).sort());
+        assert.deepStrictEqual(
+            imageCapabilitiesSetting(containerfile, "Containerfile").sort(),
+            setcapCapabilities(containerfile).sort(),
+        );
     });
     it("that setting passes the stack's validation", () => {
         const parsed = parseCapabilities(JSON.stringify(imageCapabilitiesSetting(readme, "README.md")));

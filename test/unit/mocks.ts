@@ -16,7 +16,8 @@ export const MOCK_RANDOM_MAC = "c6:b4:b5:74:11:88";
 
 export const registered: Registered[] = [];
 
-pulumi.runtime.setMocks(
+/** Resolves once the mocks are installed: await it before registering resources. */
+export const mocksReady: Promise<void> = pulumi.runtime.setMocks(
     {
         newResource(args: pulumi.runtime.MockResourceArgs) {
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });

@@ -77,7 +77,9 @@ describe("VPP configuration renderers", () => {
 
     describe("startup.conf options", () => {
         it("gratuitousArp announces the address on the VLAN interface, last, once the server listens", () => {
-            const lines = renderStartupConf({ ...POC_STARTUP, gratuitousArp: true }).trimEnd().split("\n");
+            const lines = renderStartupConf({ ...POC_STARTUP, gratuitousArp: true })
+                .trimEnd()
+                .split("\n");
             assert.strictEqual(lines.length, 8);
             assert.strictEqual(lines[7], "arping gratuitous 192.168.123.150 host-macvlan0.123");
             assert.ok(
@@ -87,7 +89,13 @@ describe("VPP configuration renderers", () => {
         });
         it("renders the VLAN, address, MAC and cache size it is given", () => {
             assert.strictEqual(
-                renderStartupConf({ vlanId: 7, ipCidr: "10.1.2.3/16", mac: "02:00:00:00:00:07", httpCacheSize: "64m", gratuitousArp: false }),
+                renderStartupConf({
+                    vlanId: 7,
+                    ipCidr: "10.1.2.3/16",
+                    mac: "02:00:00:00:00:07",
+                    httpCacheSize: "64m",
+                    gratuitousArp: false,
+                }),
                 [
                     "create host-interface name macvlan0",
                     "set interface mac address host-macvlan0 02:00:00:00:00:07",
@@ -105,12 +113,23 @@ describe("VPP configuration renderers", () => {
     describe("NetworkAttachmentDefinition config", () => {
         it("without a pinned MAC: the POC's fields, no IPAM, no capabilities", () => {
             assert.deepStrictEqual(
-                JSON.parse(renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: false })),
-                { cniVersion: "0.3.1", name: "macvlan0", type: "macvlan", master: "eno8403np1", linkInContainer: false, mode: "bridge" },
+                JSON.parse(
+                    renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: false }),
+                ),
+                {
+                    cniVersion: "0.3.1",
+                    name: "macvlan0",
+                    type: "macvlan",
+                    master: "eno8403np1",
+                    linkInContainer: false,
+                    mode: "bridge",
+                },
             );
         });
         it("with a pinned MAC: capabilities {mac: true}", () => {
-            const config = JSON.parse(renderNadConfig({ name: "macvlan0", master: "ens1f0", mode: "private", macCapability: true }));
+            const config = JSON.parse(
+                renderNadConfig({ name: "macvlan0", master: "ens1f0", mode: "private", macCapability: true }),
+            );
             assert.deepStrictEqual(config.capabilities, { mac: true });
             assert.strictEqual(config.mode, "private");
             assert.strictEqual(config.master, "ens1f0");
@@ -150,7 +169,10 @@ describe("VPP configuration renderers", () => {
             assert.match(a, /^[0-9a-f]{64}$/);
             assert.strictEqual(configHash({ "b.conf": "2", "a.conf": "1" }), a);
             assert.notStrictEqual(configHash({ "a.conf": "1", "b.conf": "3" }), a);
-            assert.notStrictEqual(configHash({ "a.conf": "12", "b.conf": "" }), configHash({ "a.conf": "1", "b.conf": "2" }));
+            assert.notStrictEqual(
+                configHash({ "a.conf": "12", "b.conf": "" }),
+                configHash({ "a.conf": "1", "b.conf": "2" }),
+            );
         });
         it("a random MAC is unicast and locally administered", () => {
             assert.strictEqual(macFromRandomHex("c7b4b5741188"), "c6:b4:b5:74:11:88");
