@@ -150,7 +150,7 @@ function main(): void {
         results.start = {
             typeCheck: previewIn(tsProject, { PULUMI_NODEJS_TRANSPILE_ONLY: "false" }),
             transpileOnly: previewIn(tsProject, { PULUMI_NODEJS_TRANSPILE_ONLY: "true" }),
-            // As shipped: Pulumi.yaml runs bin/index.js, compiled by `npm ci` (prepare) or ./scripts/pulumi.
+            // As shipped: Pulumi.yaml runs bin/index.js, compiled by `npm ci` (prepare) or ./scripts/pulumi.sh.
             precompiled: program,
         };
         pulumi(["destroy", "--stack", "bench", "--yes", "--skip-preview"]);

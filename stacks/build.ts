@@ -1,7 +1,7 @@
 /**
  * The program runs as JavaScript compiled into bin/ (the fastest start, see the README's
  * performance section). This guard refuses to run a bin/ older than its TypeScript sources,
- * so an edit is never silently ignored: run `npm run build`, or ./scripts/pulumi, which builds.
+ * so an edit is never silently ignored: run `npm run build`, or ./scripts/pulumi.sh, which builds.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -37,6 +37,6 @@ export function staleBuildMessage(root: string, compiledEntry: string): string |
     const built = fs.statSync(compiledEntry).mtimeMs;
     const newest = newestSource(root);
     return newest.mtimeMs > built
-        ? `bin/ is older than ${path.relative(root, newest.file)}: run 'npm run build' (./scripts/pulumi builds by itself)`
+        ? `bin/ is older than ${path.relative(root, newest.file)}: run 'npm run build' (./scripts/pulumi.sh builds by itself)`
         : undefined;
 }

@@ -48,7 +48,7 @@ describe("compiled start: bin/ must be current", () => {
         setMtime(path.join(dir, "stacks", "config.ts"), 3000);
         assert.strictEqual(
             staleBuildMessage(dir, path.join(dir, "bin", "index.js")),
-            "bin/ is older than stacks/config.ts: run 'npm run build' (./scripts/pulumi builds by itself)",
+            "bin/ is older than stacks/config.ts: run 'npm run build' (./scripts/pulumi.sh builds by itself)",
         );
     });
     it("an edited init script counts as a source", () => {

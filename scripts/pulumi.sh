@@ -4,12 +4,12 @@
 #
 # Uses the `pulumi` on PATH when there is one; otherwise the CLI and plugins that
 # `npm run tools` built from Go modules (scripts/tools/build.sh), with automatic plugin
-# downloads turned off. Every argument goes to pulumi: ./scripts/pulumi up --stack lab
+# downloads turned off. Every argument goes to pulumi: ./scripts/pulumi.sh up --stack lab
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 if [ ! -x "$root/node_modules/.bin/node" ]; then
-    echo "scripts/pulumi: run 'npm ci' first (it installs the program's dependencies and Node 22)" >&2
+    echo "scripts/pulumi.sh: run 'npm ci' first (it installs the program's dependencies and Node 22)" >&2
     exit 1
 fi
 export PATH="$root/node_modules/.bin:$PATH"
@@ -25,7 +25,7 @@ if [ "${VPP_SERVER_BUILT_PULUMI:-}" != "1" ] && command -v pulumi >/dev/null 2>&
 fi
 tools=$("$root/scripts/tools/path.sh")
 if [ ! -f "$tools/env.sh" ] || [ ! -x "$tools/bin/pulumi" ]; then
-    echo "scripts/pulumi: no pulumi on PATH and none built in $tools; run 'npm run tools' first" >&2
+    echo "scripts/pulumi.sh: no pulumi on PATH and none built in $tools; run 'npm run tools' first" >&2
     exit 1
 fi
 # shellcheck disable=SC1091
