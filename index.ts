@@ -10,8 +10,12 @@ import { VppLab } from "./components";
 import { staleBuildMessage } from "./stacks/build";
 import { readStackConfig } from "./stacks/config";
 
+// Where Pulumi.yaml is: Pulumi runs bin/index.js with bin/ as the working directory, so paths
+// in the stack's configuration are resolved against this, not the working directory.
+const projectRoot = path.basename(__dirname) === "bin" ? path.dirname(__dirname) : __dirname;
+
 // Compiled into bin/index.js: refuse to run JavaScript older than its sources.
-const stale = staleBuildMessage(path.resolve(__dirname, path.basename(__dirname) === "bin" ? ".." : "."), __filename);
+const stale = staleBuildMessage(projectRoot, __filename);
 if (stale) {
     throw new pulumi.RunError(stale);
 }
@@ -21,9 +25,10 @@ const config = readStackConfig();
 
 // ConfigMaps are updated in place (the pod template's config digest rolls the pod), so a
 // configuration change never replaces the ConfigMap under a running pod.
-const provider = config.renderDir
+const renderedTo = config.renderDir ? path.resolve(projectRoot, config.renderDir) : undefined;
+const provider = renderedTo
     ? new k8s.Provider("render", {
-          renderYamlToDirectory: path.resolve(config.renderDir),
+          renderYamlToDirectory: renderedTo,
           // Not the ambient KUBECONFIG: the provider refuses a kubeconfig with a render directory.
           kubeconfig: "",
           enableConfigMapMutable: true,
@@ -39,4 +44,4 @@ export const deploymentName = lab.deploymentName;
 export const macAddress = lab.macAddress;
 export const url = lab.url;
 export const vppctl = lab.vppctl;
-export const renderedTo = config.renderDir ? path.resolve(config.renderDir) : undefined;
+export { renderedTo };

@@ -251,10 +251,16 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
 
     it("4. render: a stack with renderDir writes YAML, touches no cluster, and every file passes a server dry run", () => {
         const render = "e2e-render";
-        const dir = path.join(ws.dir, "rendered");
+        // Relative, as a user writes it: resolved against the project, not bin/ (Pulumi's cwd).
+        const dir = path.join(ws.project, "rendered");
         ws.ok("stack init (render)", kc, ["stack", "init", render]);
-        setConfig(render, { ...LAB_CONFIG, namespace: RENDER_NS, renderDir: dir });
-        ws.ok("up (render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
+        setConfig(render, { ...LAB_CONFIG, namespace: RENDER_NS, renderDir: "rendered" });
+        const up = ws.ok("up (render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
+        assert.match(
+            up.stdout,
+            new RegExp(`renderedTo\\s*: "${dir}"`),
+            "the renderedTo output names the project's directory",
+        );
         assert.deepStrictEqual(objectsOf("vpp-server-e2e-render"), [], "rendering must create nothing in the cluster");
         const files = fs
             .readdirSync(dir, { recursive: true })
