@@ -4,13 +4,12 @@
  * without the engine or a cluster.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { LAB_CONFIG } from "../test/fixtures/lab";
 
 const t0 = process.hrtime.bigint();
-process.env.PULUMI_CONFIG = JSON.stringify({
-    "vpp-server:macvlanMaster": "eno8403np1",
-    "vpp-server:vlanId": "123",
-    "vpp-server:ipAddress": "192.168.123.150/24",
-});
+process.env.PULUMI_CONFIG = JSON.stringify(
+    Object.fromEntries(Object.entries(LAB_CONFIG).map(([k, v]) => [`vpp-server:${k}`, v])),
+);
 let resources = 0;
 const mocksReady = pulumi.runtime.setMocks(
     {

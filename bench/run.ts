@@ -8,16 +8,12 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { LAB_CONFIG } from "../test/fixtures/lab";
 import { ControlPlane, copyProject, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "../test/e2e/harness";
 
 const RUNS = Math.max(5, Number(process.env.BENCH_RUNS ?? 5));
 const NS = "vpp-bench";
-const CONFIG: Record<string, string> = {
-    macvlanMaster: "eno8403np1",
-    vlanId: "123",
-    ipAddress: "192.168.123.150/24",
-    namespace: NS,
-};
+const CONFIG: Record<string, string> = { ...LAB_CONFIG, namespace: NS };
 
 interface Stat {
     median: number;

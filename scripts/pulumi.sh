@@ -4,7 +4,8 @@
 #
 # Uses the `pulumi` on PATH when there is one; otherwise the CLI and plugins that
 # `npm run tools` built from Go modules (scripts/tools/build.sh), with automatic plugin
-# downloads turned off. Every argument goes to pulumi: ./scripts/pulumi.sh up --stack lab
+# downloads turned off (VPP_SERVER_BUILT_PULUMI=1 picks the built one even when a pulumi is on
+# PATH). Every argument goes to pulumi: ./scripts/pulumi.sh up --stack lab
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 

@@ -12,16 +12,12 @@ import * as path from "path";
 import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 import { configMapData, readInitScript, sccSpec } from "../../components";
 import { renderNadConfig } from "../../components/vppConfig";
+import { LAB_CONFIG } from "../fixtures/lab";
 
 const STACK = "e2e";
 const NS = "vpp-e2e";
 const RENDER_NS = "vpp-render";
-const LAB_CONFIG: Record<string, string> = {
-    macvlanMaster: "eno8403np1",
-    vlanId: "123",
-    ipAddress: "192.168.123.150/24",
-    namespace: NS,
-};
+const E2E_CONFIG: Record<string, string> = { ...LAB_CONFIG, namespace: NS };
 const PROGRAM_KINDS = [
     "Namespace",
     "NetworkAttachmentDefinition",
@@ -82,7 +78,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         cp.start();
         kc = cp.kubeconfig;
         ws.ok("stack init", kc, ["stack", "init", STACK]);
-        setConfig(STACK, LAB_CONFIG);
+        setConfig(STACK, E2E_CONFIG);
     });
 
     after(function () {
@@ -254,7 +250,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         // Relative, as a user writes it: resolved against the project, not bin/ (Pulumi's cwd).
         const dir = path.join(ws.project, "rendered");
         ws.ok("stack init (render)", kc, ["stack", "init", render]);
-        setConfig(render, { ...LAB_CONFIG, namespace: RENDER_NS, renderDir: "rendered" });
+        setConfig(render, { ...E2E_CONFIG, namespace: RENDER_NS, renderDir: "rendered" });
         const up = ws.ok("up (render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
         assert.match(
             up.stdout,
@@ -300,7 +296,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         const stack = "e2e-int";
         const ns = "vpp-int";
         ws.ok("stack init (interrupt)", kc, ["stack", "init", stack]);
-        setConfig(stack, { ...LAB_CONFIG, namespace: ns });
+        setConfig(stack, { ...E2E_CONFIG, namespace: ns });
         const child = ws.spawnPulumi(kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
         let output = "";
         const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -349,7 +345,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
     it("6. bad config (vlanId 4095): preview fails with the validation message; the cluster holds nothing of it", () => {
         const stack = "e2e-bad";
         ws.ok("stack init (bad)", kc, ["stack", "init", stack]);
-        setConfig(stack, { ...LAB_CONFIG, namespace: "vpp-bad", vlanId: "4095" });
+        setConfig(stack, { ...E2E_CONFIG, namespace: "vpp-bad", vlanId: "4095" });
         const r = ws.pulumi("preview (bad config)", kc, ["preview", "--stack", stack]);
         assert.notStrictEqual(r.status, 0);
         assert.match(

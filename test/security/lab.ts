@@ -5,6 +5,7 @@
 import { mocksReady, registered, valueOf } from "../unit/mocks";
 import { parseStackConfig } from "../../stacks/config";
 import { Res } from "../../policy/rules";
+import { LAB_CONFIG } from "../fixtures/lab";
 
 /** The resources of one lab as the policy engine sees them. */
 export async function labResources(caps?: readonly string[]): Promise<Res[]> {
@@ -12,9 +13,7 @@ export async function labResources(caps?: readonly string[]): Promise<Res[]> {
     const { VppLab } = await import("../../components/lab");
     const name = `policy${registered.length}`;
     const config = parseStackConfig({
-        macvlanMaster: "eno8403np1",
-        vlanId: "123",
-        ipAddress: "192.168.123.150/24",
+        ...LAB_CONFIG,
         ...(caps ? { imageCapabilities: JSON.stringify(caps) } : {}),
     });
     const lab = new VppLab(name, { config, stack: "lab" });

@@ -6,9 +6,10 @@ import * as assert from "assert";
 import { findResource, MOCK_RANDOM_MAC, mocksReady, registered, valueOf, Registered } from "./mocks";
 import type { VppLab as VppLabType } from "../../components/lab";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
+import { LAB_CONFIG } from "../fixtures/lab";
 import { configHash } from "../../components/vppConfig";
 
-const LAB: RawConfig = { macvlanMaster: "eno8403np1", vlanId: "123", ipAddress: "192.168.123.150/24" };
+const LAB: RawConfig = LAB_CONFIG;
 
 const T = {
     namespace: "kubernetes:core/v1:Namespace",

@@ -7,10 +7,11 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
+import { LAB_CONFIG } from "../fixtures/lab";
 import { KEYS, KEY_NAMES, REQUIRED_KEYS } from "../../stacks/schema";
 
 const ROOT = path.join(__dirname, "..", "..");
-const LAB: RawConfig = { macvlanMaster: "eno8403np1", vlanId: "123", ipAddress: "192.168.123.150/24" };
+const LAB: RawConfig = LAB_CONFIG;
 const defaults = () => parseStackConfig(LAB);
 
 describe("stack configuration: defaults", () => {

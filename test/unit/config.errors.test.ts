@@ -4,9 +4,10 @@
  */
 import * as assert from "assert";
 import { formatProblem, parseStackConfig, RawConfig, StackConfigError } from "../../stacks/config";
+import { LAB_CONFIG } from "../fixtures/lab";
 import { KEY_NAMES } from "../../stacks/schema";
 
-const LAB: RawConfig = { macvlanMaster: "eno8403np1", vlanId: "123", ipAddress: "192.168.123.150/24" };
+const LAB: RawConfig = LAB_CONFIG;
 
 /** The problem lines (without the header) that parsing `raw` reports. */
 function problemsOf(raw: RawConfig): string[] {
