@@ -4,15 +4,18 @@
 # Runs in the pod's init container (POSIX sh, no bash or jq needed). It reads the MAC of the
 # macvlan interface from the kernel, checks it against the stack's pinned MAC when there is
 # one, writes /conf/vpp.conf and /conf/startup.conf from the ConfigMap's templates (filling
-# in the MAC), copies the web root, and prints what it wrote.
+# in the MAC), copies the web root, and prints what it wrote and whether the kernel has IPv6
+# on the interface.
 #
 # Environment:
 #   HOST_INTERFACE  the macvlan interface Multus attached (default macvlan0)
 #   EXPECTED_MAC    the MAC the stack pinned; empty when the kernel's MAC is used as is
+#   EXPECT_IPV6_DISABLED  "true" when the NAD's tuning plugin disables IPv6 on the interface
 #   TEMPLATE_DIR    the ConfigMap's mount: vpp.conf, startup.conf, index.html (default /etc/vpp-server)
 #   CONF_DIR        where VPP reads its configuration (default /conf)
 #   WWW_DIR         VPP's static HTTP root (default /www)
 #   SYS_CLASS_NET   sysfs network directory (default /sys/class/net)
+#   PROC_SYS_NET    the network sysctls (default /proc/sys/net)
 set -eu
 
 iface=${HOST_INTERFACE:-macvlan0}
@@ -20,6 +23,7 @@ src=${TEMPLATE_DIR:-/etc/vpp-server}
 conf=${CONF_DIR:-/conf}
 www=${WWW_DIR:-/www}
 sysnet=${SYS_CLASS_NET:-/sys/class/net}
+procnet=${PROC_SYS_NET:-/proc/sys/net}
 expected=$(printf '%s' "${EXPECTED_MAC:-}" | tr 'A-F' 'a-f')
 
 die() {
@@ -52,6 +56,17 @@ cp "$src/index.html" "$www/index.html.tmp"
 mv "$www/index.html.tmp" "$www/index.html"
 
 echo "init-vpp-server: $iface has MAC $mac${expected:+ (pinned by the stack)}"
+case $(cat "$procnet/ipv6/conf/$iface/disable_ipv6" 2>/dev/null || echo none) in
+    1) echo "init-vpp-server: $iface has IPv6 disabled" ;;
+    0)
+        if [ "${EXPECT_IPV6_DISABLED:-}" = true ]; then
+            echo "init-vpp-server: warning: $iface has IPv6 enabled although the stack disables it: the NetworkAttachmentDefinition's tuning plugin did not run. VPP works, but the kernel may answer on $iface." >&2
+        else
+            echo "init-vpp-server: $iface has IPv6 enabled"
+        fi
+        ;;
+    *) echo "init-vpp-server: $iface: the kernel has no IPv6" ;;
+esac
 for f in "$conf/vpp.conf" "$conf/startup.conf"; do
     echo "--- $f"
     cat "$f"

@@ -16,6 +16,8 @@ export interface MacvlanNetworkArgs {
     readonly mode?: string;
     /** Declare `capabilities: {mac: true}`, so a MAC requested by the pod is honoured. @default false */
     readonly macCapability?: boolean;
+    /** Chain the tuning plugin to disable IPv6 on the pod's macvlan0. @default true */
+    readonly disableIpv6?: boolean;
     /** Labels for the object. @default {} */
     readonly labels?: Record<string, string>;
 }
@@ -23,12 +25,16 @@ export interface MacvlanNetworkArgs {
 export class MacvlanNetwork extends pulumi.ComponentResource {
     /** The NetworkAttachmentDefinition's name, for the pod's network selection. */
     public readonly nadName: pulumi.Output<string>;
+    /** The CNI configuration in the NetworkAttachmentDefinition (`spec.config`). */
+    public readonly config: string;
     public readonly nad: k8s.apiextensions.CustomResource;
 
     constructor(name: string, args: MacvlanNetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpp-server:network:MacvlanNetwork", name, {}, opts);
         const mode = args.mode ?? "bridge";
         const macCapability = args.macCapability ?? false;
+        const disableIpv6 = args.disableIpv6 ?? true;
+        this.config = renderNadConfig({ name: NAD_NAME, master: args.master, mode, macCapability, disableIpv6 });
 
         this.nad = new k8s.apiextensions.CustomResource(
             `${name}-nad`,
@@ -36,7 +42,7 @@ export class MacvlanNetwork extends pulumi.ComponentResource {
                 apiVersion: "k8s.cni.cncf.io/v1",
                 kind: "NetworkAttachmentDefinition",
                 metadata: { name: NAD_NAME, namespace: args.namespace, labels: args.labels ?? {} },
-                spec: { config: renderNadConfig({ name: NAD_NAME, master: args.master, mode, macCapability }) },
+                spec: { config: this.config },
             },
             { parent: this },
         );

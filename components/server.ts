@@ -65,6 +65,8 @@ export interface PodSpecOptions {
     readonly ipCidr: string;
     /** The pinned MAC the init container must find on macvlan0; undefined: the kernel's. */
     readonly pinnedMac?: pulumi.Input<string>;
+    /** The CNI disables IPv6 on macvlan0: the init container reports it when it did not. @default false */
+    readonly ipv6DisabledByCni?: boolean;
     readonly resources: { readonly cpuRequest: string; readonly cpuLimit?: string; readonly memory: string };
     readonly nodeSelector?: Record<string, string>;
 }
@@ -103,6 +105,7 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
                     { name: "CONF_DIR", value: CONF_DIR },
                     { name: "WWW_DIR", value: WWW_DIR },
                     ...(o.pinnedMac !== undefined ? [{ name: "EXPECTED_MAC", value: o.pinnedMac }] : []),
+                    ...(o.ipv6DisabledByCni ? [{ name: "EXPECT_IPV6_DISABLED", value: "true" }] : []),
                 ],
                 securityContext: { ...containerSecurity([]), readOnlyRootFilesystem: true },
                 resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
@@ -162,6 +165,13 @@ export interface VppServerArgs extends VppSettings {
     readonly uid?: number;
     /** A pinned MAC for macvlan0 and VPP; undefined: the kernel's, read at pod start. */
     readonly pinnedMac?: pulumi.Input<string>;
+    /**
+     * The NetworkAttachmentDefinition's CNI config. Multus reads it only when a pod starts, so it
+     * is part of the pod template's digest: a change of it (master, mode, IPv6) rolls the pod.
+     */
+    readonly networkConfig: pulumi.Input<string>;
+    /** The network config disables IPv6 on macvlan0. @default false */
+    readonly ipv6DisabledByCni?: boolean;
     readonly resources: PodSpecOptions["resources"];
     /** @default {} */
     readonly nodeSelector?: Record<string, string>;
@@ -192,8 +202,10 @@ export class VppServer extends pulumi.ComponentResource {
             { parent: this },
         );
         this.configHash = pulumi
-            .all([data, args.pinnedMac])
-            .apply(([d, mac]) => configHash({ ...d, image: args.image, expectedMac: mac ?? "" }));
+            .all([data, args.pinnedMac, args.networkConfig])
+            .apply(([d, mac, network]) =>
+                configHash({ ...d, image: args.image, expectedMac: mac ?? "", networkConfig: network }),
+            );
 
         const networks = pulumi
             .all([args.nadName, args.namespace, args.pinnedMac])
@@ -221,6 +233,7 @@ export class VppServer extends pulumi.ComponentResource {
                             uid,
                             ipCidr: args.ipCidr,
                             pinnedMac: args.pinnedMac,
+                            ipv6DisabledByCni: args.ipv6DisabledByCni,
                             resources: args.resources,
                             nodeSelector: args.nodeSelector,
                         }),

@@ -73,21 +73,42 @@ export interface NadConfigOptions {
     readonly mode: string;
     /** Adds `capabilities: {mac: true}` so Multus passes the pod's requested MAC to the plugin. */
     readonly macCapability: boolean;
+    /**
+     * Chains the `tuning` plugin after macvlan to set `disable_ipv6` on the pod's interface, so the
+     * kernel holds no IPv6 address on it and never answers there (VPP owns the interface).
+     */
+    readonly disableIpv6: boolean;
 }
 
-/** The macvlan CNI configuration: no IPAM (VPP owns layer 3), the link created on the host side. */
+/**
+ * The sysctl the tuning plugin sets. `IFNAME` is the plugin's placeholder for the pod's interface;
+ * OpenShift's default tuning allowlist (`cni-sysctl-allowlist` in openshift-multus) lists
+ * `^net.ipv6.conf.IFNAME.disable_ipv6$`, matched against the key as written.
+ */
+export const DISABLE_IPV6_SYSCTL = "net.ipv6.conf.IFNAME.disable_ipv6";
+
+/**
+ * The macvlan CNI configuration: no IPAM (VPP owns layer 3), the link created on the host side.
+ * Without disableIpv6 it is the POC's single plugin; with it, a list: macvlan (which alone holds
+ * the `mac` capability, so it creates the link with that MAC), then tuning.
+ */
 export function renderNadConfig(o: NadConfigOptions): string {
-    const config: Record<string, unknown> = {
-        cniVersion: "0.3.1",
-        name: o.name,
+    const macvlan: Record<string, unknown> = {
         type: "macvlan",
         master: o.master,
         linkInContainer: false,
         mode: o.mode,
     };
     if (o.macCapability) {
-        config.capabilities = { mac: true };
+        macvlan.capabilities = { mac: true };
     }
+    const config = o.disableIpv6
+        ? {
+              cniVersion: "0.3.1",
+              name: o.name,
+              plugins: [macvlan, { type: "tuning", sysctl: { [DISABLE_IPV6_SYSCTL]: "1" } }],
+          }
+        : { cniVersion: "0.3.1", name: o.name, ...macvlan };
     return JSON.stringify(config, null, 2);
 }
 

@@ -16,6 +16,8 @@ export interface StackConfig {
     readonly vlanId: number;
     readonly ipAddress: r.Ipv4Interface;
     readonly macAddress: r.MacSource;
+    /** Chain the CNI tuning plugin to disable IPv6 on macvlan0. */
+    readonly disableIpv6: boolean;
     readonly image: string;
     readonly imageCapabilities: readonly r.Capability[];
     /** As written, for VPP's `cache-size`. */
@@ -125,6 +127,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     const imageCapabilities = take("imageCapabilities", r.parseCapabilities);
     const macvlanMode = take("macvlanMode", (s) => r.parseOneOf(s, r.MACVLAN_MODES));
     const macAddress = take("macAddress", r.parseMacSource);
+    const disableIpv6 = take("disableIpv6", r.parseBoolean);
     const cacheBytes = take("httpCacheSize", r.parseVppMemorySize);
     const pollSleepUsec = take("pollSleepUsec", (s) =>
         r.parseInteger(s, 0, 1_000_000, "an integer from 0 (busy polling) to 1000000 microseconds"),
@@ -167,6 +170,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         vlanId: vlanId!,
         ipAddress: ipAddress!,
         macAddress: macAddress!,
+        disableIpv6: disableIpv6!,
         image: image!,
         imageCapabilities: imageCapabilities!,
         httpCacheSize: valueOf("httpCacheSize")!,

@@ -68,6 +68,12 @@ export const KEYS = {
             "MAC of macvlan0 and VPP's host-macvlan0: 'random' (a stable, locally administered MAC generated once per stack), 'kernel' (whatever the kernel gives, new on every pod start, as the POC) or a unicast MAC such as 02:00:5e:10:00:01.",
         default: "random",
     },
+    disableIpv6: {
+        type: "boolean",
+        description:
+            "Disable IPv6 on macvlan0 (the CNI tuning plugin, chained after macvlan), so the kernel holds no address and never answers on the interface VPP owns. OpenShift's default tuning allowlist permits it.",
+        default: true,
+    },
     httpCacheSize: {
         type: "string",
         description: "Cache size of VPP's static HTTP server: a whole number with an optional k, m or g suffix.",

@@ -6,7 +6,8 @@
 #     bin/      pulumi, pulumi-language-nodejs, pulumi-resource-pulumi-nodejs,
 #               pulumi-resource-kubernetes, pulumi-resource-random,
 #               kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
-#               etcd, kwok
+#               etcd, kwok, cnitool
+#     cni/      the CNI plugins macvlan and tuning (CNI_PATH for cnitool; not on PATH)
 #     crds/     securitycontextconstraints.crd.yaml, network-attachment-definitions.crd.yaml
 #     kwok/stages.yaml   the node/pod stages kwok needs (kwokctl's defaults)
 #     pulumi-home/   PULUMI_HOME with both providers installed as plugins
@@ -22,7 +23,7 @@
 #        eval "$(scripts/tools/build.sh)"  # ... and use them in this shell
 #        scripts/tools/build.sh FAMILY...  # only these (pulumi langhost
 #                                          # kubernetes-provider random-provider
-#                                          # kubernetes etcd kwok crds plugins)
+#                                          # kubernetes etcd kwok cni crds plugins)
 # Idempotent: a finished cache has a .complete marker and a re-run returns at
 # once; otherwise each tool whose binary already exists is skipped. Build wall
 # times go to stderr and <cachedir>/build-times.txt. GOMODCACHE and GOCACHE are
@@ -39,6 +40,8 @@ ETCD_VERSION=v3.6.16          # go.etcd.io/etcd/server/v3
 KWOK_VERSION=v0.8.0           # sigs.k8s.io/kwok (cmd/kwok)
 OPENSHIFT_API_VERSION=v0.0.0-20260318185450-1f2fa3f09f4e  # github.com/openshift/api (SCC CRD); no semver tags
 NAD_CLIENT_VERSION=v1.7.7     # github.com/k8snetworkplumbingwg/network-attachment-definition-client (NAD CRD)
+CNI_PLUGINS_VERSION=v1.9.1    # github.com/containernetworking/plugins: macvlan and tuning, as Multus runs them
+CNI_VERSION=v1.3.1            # github.com/containernetworking/cni: cnitool (libcni, which Multus uses too)
 # Fallbacks, used only when the proxy does not serve the module at the version
 # the lockfile asks for (true on 2026-11-24 for all three; see versions.txt):
 PULUMI_CLI_FALLBACK=v3.259.0             # github.com/pulumi/pulumi/pkg/v3: the only pkg/v3 version served
@@ -64,7 +67,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 log() { printf '[build.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-ALL_FAMILIES=(pulumi langhost kubernetes-provider random-provider kubernetes etcd kwok crds plugins)
+ALL_FAMILIES=(pulumi langhost kubernetes-provider random-provider kubernetes etcd kwok cni crds plugins)
 FAMILIES=("$@")
 for f in "${FAMILIES[@]}"; do
   case " ${ALL_FAMILIES[*]} " in *" $f "*) ;; *) die "unknown family '$f' (known: ${ALL_FAMILIES[*]})" ;; esac
@@ -94,6 +97,7 @@ export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
 # (the language host is still found next to bin/pulumi).
 export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 export VPP_CRDS_DIR="$DIR/crds"
+export VPP_CNI_PATH="$DIR/cni"
 EOF
   mv "$DIR/env.sh.tmp" "$DIR/env.sh"
 }
@@ -384,6 +388,25 @@ build_kwok() {
   mv "$w/out/kwok" "$BIN/kwok"
 }
 
+# The CNI plugins the NetworkAttachmentDefinition chains (macvlan, tuning) and cnitool, which
+# runs a network configuration through libcni as Multus does: for the host integration tests.
+build_cni() {
+  local w="$DIR/src/cni"
+  new_wrapper "$w" vpp.local/tools/cni
+  (cd "$w" && go mod edit -require="github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION" \
+    -require="github.com/containernetworking/cni@$CNI_VERSION")
+  tools_go "$w" github.com/containernetworking/cni/cnitool \
+    github.com/containernetworking/plugins/plugins/main/macvlan \
+    github.com/containernetworking/plugins/plugins/meta/tuning
+  (cd "$w" && GOFLAGS=-mod=mod go mod tidy)
+  go_build "$w" "-s -w" "$w/out/" github.com/containernetworking/cni/cnitool \
+    github.com/containernetworking/plugins/plugins/main/macvlan \
+    github.com/containernetworking/plugins/plugins/meta/tuning
+  mkdir -p "$DIR/cni"
+  mv "$w/out/macvlan" "$w/out/tuning" "$DIR/cni/"
+  mv "$w/out/cnitool" "$BIN/cnitool"
+}
+
 # kwok (unlike kwokctl) has no built-in stages: its --config must list them. These are
 # the ones kwokctl uses by default, from the same kwok module version.
 write_kwok_stages() {
@@ -457,6 +480,13 @@ family langhost "pulumi-language-nodejs" build_langhost
 family random-provider "pulumi-resource-random" build_random_provider
 family etcd "etcd" build_etcd
 family kwok "kwok" build_kwok
+if want cni; then
+  if have cnitool && [[ -x "$DIR/cni/macvlan" && -x "$DIR/cni/tuning" ]]; then
+    log "cni: cached (cnitool, cni/macvlan, cni/tuning)"
+  else
+    timed cni run_logged cni build_cni
+  fi
+fi
 if want kwok && [[ ! -f "$DIR/kwok/stages.yaml" ]]; then timed kwok-stages run_logged kwok-stages write_kwok_stages; fi
 if want crds; then
   if [[ -f "$DIR/crds/securitycontextconstraints.crd.yaml" && -f "$DIR/crds/network-attachment-definitions.crd.yaml" ]]; then
@@ -494,12 +524,13 @@ fi
     echo "$b: $v"
   done
   echo "crds: openshift/api@$OPENSHIFT_API_VERSION network-attachment-definition-client@$NAD_CLIENT_VERSION"
+  echo "cni: containernetworking/plugins@$CNI_PLUGINS_VERSION (macvlan, tuning) containernetworking/cni@$CNI_VERSION (cnitool)"
 } >"$DIR/versions.txt"
 
 write_env
 if [[ ${#FAMILIES[@]} -eq ${#ALL_FAMILIES[@]} ]]; then
   for b in pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random \
-    kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok; do
+    kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok cnitool; do
     have "$b" || die "$b missing after the build"
   done
   touch "$DIR/.complete"

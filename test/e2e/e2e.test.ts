@@ -121,7 +121,13 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         const nad = cp.get("network-attachment-definitions.k8s.cni.cncf.io", "macvlan0", NS);
         assert.strictEqual(
             nad.spec.config,
-            renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: true }),
+            renderNadConfig({
+                name: "macvlan0",
+                master: "eno8403np1",
+                mode: "bridge",
+                macCapability: true,
+                disableIpv6: true,
+            }),
         );
 
         const rb = cp.get("rolebinding", "vpp-server-scc", NS);

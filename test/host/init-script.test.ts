@@ -8,63 +8,15 @@
  * except under CI=true, where skipping would hide a regression: there it fails.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { configMapData, INIT_SCRIPT_PATH, readInitScript } from "../../components/server";
 import { KERNEL_MAC_PLACEHOLDER } from "../../components/vppConfig";
+import { ip, isRoot, POC_SETTINGS, requireRoot, runInit } from "./lib";
 
 const POC = path.join(__dirname, "..", "fixtures", "poc");
-const POC_SETTINGS = {
-    vlanId: 123,
-    ipCidr: "192.168.123.150/24",
-    httpCacheSize: "512m",
-    pollSleepUsec: 0,
-    adaptiveSessionQueue: false,
-    gratuitousArp: false,
-    indexHtml: "Welcome\n",
-};
 const POC_MAC = "c6:b4:b5:74:11:88";
-const SHELL = fs.existsSync("/usr/bin/dash") ? "/usr/bin/dash" : "/bin/sh";
-
-function ip(...args: string[]): void {
-    execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
-}
-
-interface Run {
-    status: number | null;
-    stdout: string;
-    stderr: string;
-    conf: string;
-    www: string;
-}
-
-/** Writes the ConfigMap's files into a template dir and runs the script in `netns`. */
-function runInit(netns: string, data: Record<string, string>, env: Record<string, string> = {}): Run {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vpp-init-"));
-    const templates = path.join(dir, "templates");
-    fs.mkdirSync(templates);
-    for (const [name, text] of Object.entries(data)) {
-        fs.writeFileSync(path.join(templates, name), text);
-    }
-    const conf = path.join(dir, "conf");
-    const www = path.join(dir, "www");
-    const r = spawnSync("ip", ["netns", "exec", netns, SHELL, path.join(templates, "init.sh")], {
-        encoding: "utf8",
-        env: {
-            PATH: process.env.PATH,
-            HOST_INTERFACE: "macvlan0",
-            TEMPLATE_DIR: templates,
-            CONF_DIR: conf,
-            WWW_DIR: www,
-            ...env,
-        },
-    });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr, conf, www };
-}
-
-const isRoot = process.getuid?.() === 0;
 
 describe("host integration: the init script in a network namespace with macvlan0", function () {
     const tag = `vppt${process.pid % 100000}`;
@@ -73,14 +25,7 @@ describe("host integration: the init script in a network namespace with macvlan0
     const veth = `${tag}v0`;
 
     before(function () {
-        if (!isRoot) {
-            const why = "needs root to create network namespaces, veth and macvlan links";
-            if (process.env.CI === "true") {
-                throw new Error(`host integration tests cannot run: ${why}; CI must run them as root`);
-            }
-            console.log(`    skipped: ${why} (run npm test as root)`);
-            this.skip();
-        }
+        requireRoot(this, "create network namespaces, veth and macvlan links");
         ip("netns", "add", withMacvlan);
         ip("netns", "add", without);
         ip("link", "add", veth, "type", "veth", "peer", "name", `${tag}v1`);

@@ -80,7 +80,7 @@ describe("components under mocks: the reference lab with defaults", () => {
         });
     });
 
-    it("NetworkAttachmentDefinition macvlan0: macvlan on eno8403np1, bridge, no IPAM, mac capability (MAC pinned)", () => {
+    it("NetworkAttachmentDefinition macvlan0: macvlan on eno8403np1, bridge, no IPAM, mac capability (MAC pinned), then tuning disables IPv6", () => {
         const nad = d.get(T.nad).inputs;
         assert.strictEqual(nad.apiVersion, "k8s.cni.cncf.io/v1");
         assert.strictEqual(nad.kind, "NetworkAttachmentDefinition");
@@ -89,11 +89,16 @@ describe("components under mocks: the reference lab with defaults", () => {
         assert.deepStrictEqual(JSON.parse(nad.spec.config), {
             cniVersion: "0.3.1",
             name: "macvlan0",
-            type: "macvlan",
-            master: "eno8403np1",
-            linkInContainer: false,
-            mode: "bridge",
-            capabilities: { mac: true },
+            plugins: [
+                {
+                    type: "macvlan",
+                    master: "eno8403np1",
+                    linkInContainer: false,
+                    mode: "bridge",
+                    capabilities: { mac: true },
+                },
+                { type: "tuning", sysctl: { "net.ipv6.conf.IFNAME.disable_ipv6": "1" } },
+            ],
         });
     });
 
@@ -215,7 +220,12 @@ describe("components under mocks: the reference lab with defaults", () => {
             const cm = d.get(T.configMap).inputs;
             assert.strictEqual(
                 annotations["vpp-server/config-sha256"],
-                configHash({ ...cm.data, image: "quay.io/akaris/vpp-server:latest", expectedMac: MOCK_RANDOM_MAC }),
+                configHash({
+                    ...cm.data,
+                    image: "quay.io/akaris/vpp-server:latest",
+                    expectedMac: MOCK_RANDOM_MAC,
+                    networkConfig: d.get(T.nad).inputs.spec.config,
+                }),
             );
         });
 
@@ -297,6 +307,7 @@ describe("components under mocks: the reference lab with defaults", () => {
                 { name: "CONF_DIR", value: "/conf" },
                 { name: "WWW_DIR", value: "/www" },
                 { name: "EXPECTED_MAC", value: MOCK_RANDOM_MAC },
+                { name: "EXPECT_IPV6_DISABLED", value: "true" },
             ]);
             assert.deepStrictEqual(init.securityContext, {
                 runAsNonRoot: true,
@@ -333,7 +344,7 @@ describe("components under mocks: variants", () => {
     it("macAddress kernel: no RandomId, no mac capability or selection, the placeholder for the init script", async () => {
         const d = await deploy({ macAddress: "kernel" });
         assert.ok(!d.resources.some((r) => r.type === T.randomId), "no RandomId expected");
-        assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).capabilities, undefined);
+        assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).plugins[0].capabilities, undefined);
         const dep = d.get(T.deployment).inputs;
         assert.deepStrictEqual(JSON.parse(dep.spec.template.metadata.annotations["k8s.v1.cni.cncf.io/networks"]), [
             { name: "macvlan0", namespace: "vpp-server", interface: "macvlan0" },
@@ -410,13 +421,39 @@ describe("components under mocks: variants", () => {
             limits: { memory: "3Gi", cpu: "2" },
         });
         assert.strictEqual(dep.metadata.namespace, "lab-b");
-        assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).mode, "vepa");
+        assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).plugins[0].mode, "vepa");
         const cm = d.get(T.configMap).inputs.data;
         assert.doesNotMatch(cm["vpp.conf"], /poll-sleep-usec|use-private-rx-mqs/);
         assert.doesNotMatch(cm["startup.conf"], /arping/);
         assert.deepStrictEqual(d.get(T.roleBinding).inputs.subjects, [
             { kind: "ServiceAccount", name: "vpp-server", namespace: "lab-b" },
         ]);
+    });
+
+    it("disableIpv6 false: the POC's single macvlan plugin, and the init container expects nothing of IPv6", async () => {
+        const d = await deploy({ disableIpv6: "false" });
+        const config = JSON.parse(d.get(T.nad).inputs.spec.config);
+        assert.strictEqual(config.plugins, undefined);
+        assert.strictEqual(config.type, "macvlan");
+        const init = d.get(T.deployment).inputs.spec.template.spec.initContainers[0];
+        assert.ok(!init.env.some((e: { name: string }) => e.name === "EXPECT_IPV6_DISABLED"), JSON.stringify(init.env));
+    });
+
+    it("a change of the NAD alone (master, mode, IPv6) rolls the pod: Multus reads the NAD only when a pod starts", async () => {
+        const digest = async (over: Record<string, string>) =>
+            (await deploy(over)).get(T.deployment).inputs.spec.template.metadata.annotations[
+                "vpp-server/config-sha256"
+            ];
+        const base = await digest({});
+        const changes: Record<string, string>[] = [
+            { macvlanMaster: "ens1f0" },
+            { macvlanMode: "private" },
+            { disableIpv6: "false" },
+        ];
+        for (const over of changes) {
+            assert.notStrictEqual(await digest(over), base, `pod digest unchanged by ${JSON.stringify(over)}`);
+        }
+        assert.strictEqual(await digest({}), base, "the digest is deterministic");
     });
 
     it("two stacks get different cluster-scoped names, so two labs can share a cluster", async () => {

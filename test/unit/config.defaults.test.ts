@@ -23,6 +23,8 @@ describe("stack configuration: defaults", () => {
     it("macvlanMode defaults to bridge", () => assert.strictEqual(defaults().macvlanMode, "bridge"));
     it("macAddress defaults to a random MAC generated once per stack", () =>
         assert.deepStrictEqual(defaults().macAddress, { kind: "random" }));
+    it("disableIpv6 defaults to on: the kernel gets no IPv6 on macvlan0", () =>
+        assert.strictEqual(defaults().disableIpv6, true));
     it("httpCacheSize defaults to the POC's 512m", () => assert.strictEqual(defaults().httpCacheSize, "512m"));
     it("pollSleepUsec defaults to 100 microseconds (12% of a core at idle instead of 100%)", () =>
         assert.strictEqual(defaults().pollSleepUsec, 100));

@@ -8,6 +8,7 @@ import * as path from "path";
 import { macFromRandomHex } from "../../stacks/rules";
 import {
     configHash,
+    DISABLE_IPV6_SYSCTL,
     readinessCommand,
     renderNadConfig,
     renderNetworkSelection,
@@ -111,29 +112,79 @@ describe("VPP configuration renderers", () => {
     });
 
     describe("NetworkAttachmentDefinition config", () => {
-        it("without a pinned MAC: the POC's fields, no IPAM, no capabilities", () => {
-            assert.deepStrictEqual(
-                JSON.parse(
-                    renderNadConfig({ name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: false }),
-                ),
-                {
-                    cniVersion: "0.3.1",
-                    name: "macvlan0",
-                    type: "macvlan",
-                    master: "eno8403np1",
-                    linkInContainer: false,
-                    mode: "bridge",
-                },
-            );
+        const POC_NAD = { name: "macvlan0", master: "eno8403np1", mode: "bridge", macCapability: false };
+        it("without a pinned MAC, IPv6 left on: exactly the POC's single macvlan plugin, no IPAM, no capabilities", () => {
+            assert.deepStrictEqual(JSON.parse(renderNadConfig({ ...POC_NAD, disableIpv6: false })), {
+                cniVersion: "0.3.1",
+                name: "macvlan0",
+                type: "macvlan",
+                master: "eno8403np1",
+                linkInContainer: false,
+                mode: "bridge",
+            });
         });
-        it("with a pinned MAC: capabilities {mac: true}", () => {
+        it("with a pinned MAC, IPv6 left on: the single plugin declares capabilities {mac: true}", () => {
             const config = JSON.parse(
-                renderNadConfig({ name: "macvlan0", master: "ens1f0", mode: "private", macCapability: true }),
+                renderNadConfig({
+                    name: "macvlan0",
+                    master: "ens1f0",
+                    mode: "private",
+                    macCapability: true,
+                    disableIpv6: false,
+                }),
             );
             assert.deepStrictEqual(config.capabilities, { mac: true });
             assert.strictEqual(config.mode, "private");
             assert.strictEqual(config.master, "ens1f0");
             assert.strictEqual(config.ipam, undefined);
+        });
+        it("with IPv6 disabled and a pinned MAC: macvlan (holding the mac capability) then tuning with the allowlisted sysctl", () => {
+            assert.deepStrictEqual(
+                JSON.parse(renderNadConfig({ ...POC_NAD, macCapability: true, disableIpv6: true })),
+                {
+                    cniVersion: "0.3.1",
+                    name: "macvlan0",
+                    plugins: [
+                        {
+                            type: "macvlan",
+                            master: "eno8403np1",
+                            linkInContainer: false,
+                            mode: "bridge",
+                            capabilities: { mac: true },
+                        },
+                        { type: "tuning", sysctl: { "net.ipv6.conf.IFNAME.disable_ipv6": "1" } },
+                    ],
+                },
+            );
+        });
+        it("with IPv6 disabled and the kernel's MAC: no capabilities on either plugin", () => {
+            const config = JSON.parse(renderNadConfig({ ...POC_NAD, disableIpv6: true }));
+            assert.deepStrictEqual(
+                config.plugins.map((p: Record<string, unknown>) => [p.type, p.capabilities]),
+                [
+                    ["macvlan", undefined],
+                    ["tuning", undefined],
+                ],
+            );
+        });
+        it("the sysctl key is one OpenShift's default tuning allowlist accepts, written with IFNAME as it requires", () => {
+            const allowlist = fs
+                .readFileSync(path.join(__dirname, "..", "fixtures", "openshift", "cni-sysctl-allowlist.conf"), "utf8")
+                .split("\n")
+                .filter((l) => l.startsWith("^"));
+            assert.strictEqual(
+                allowlist.length,
+                17,
+                "fixture: the 17 patterns of cluster-network-operator's ConfigMap",
+            );
+            assert.ok(
+                allowlist.some((re) => new RegExp(re).test(DISABLE_IPV6_SYSCTL)),
+                `${DISABLE_IPV6_SYSCTL} matches none of ${allowlist.join(", ")}`,
+            );
+            assert.ok(
+                !allowlist.some((re) => new RegExp(re).test("net.ipv6.conf.macvlan0.disable_ipv6")),
+                "the allowlist matches the key as written: the interface's own name would be refused",
+            );
         });
     });
 
