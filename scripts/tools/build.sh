@@ -41,6 +41,7 @@ KWOK_VERSION=v0.8.0           # sigs.k8s.io/kwok (cmd/kwok)
 OPENSHIFT_API_VERSION=v0.0.0-20260318185450-1f2fa3f09f4e  # github.com/openshift/api (SCC CRD); no semver tags
 NAD_CLIENT_VERSION=v1.7.7     # github.com/k8snetworkplumbingwg/network-attachment-definition-client (NAD CRD)
 CNI_PLUGINS_VERSION=v1.9.1    # github.com/containernetworking/plugins: macvlan and tuning, as Multus runs them
+SHLEX_VERSION=v0.0.0-20191202100458-e7afc7fbc510  # github.com/google/shlex (the langhost splits nodeargs as Pulumi's does)
 CNI_VERSION=v1.3.1            # github.com/containernetworking/cni: cnitool (libcni, which Multus uses too)
 # Fallbacks, used only when the proxy does not serve the module at the version
 # the lockfile asks for (true on 2026-11-24 for all three; see versions.txt):
@@ -283,7 +284,8 @@ build_langhost() {
   local w="$DIR/src/langhost" sdkdir
   new_wrapper "$w" vpp.local/tools/pulumi-language-nodejs
   cp "$VPP_TOOLS_DIR/langhost-nodejs/main.go" "$w/main.go"
-  (cd "$w" && go mod edit -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_CLI_VERSION" && go mod tidy)
+  (cd "$w" && go mod edit -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_CLI_VERSION" \
+    -require="github.com/google/shlex@$SHLEX_VERSION" && go mod tidy)
   go_build "$w" "-s -w -X main.version=${PULUMI_CLI_VERSION#v}" "$w/out/pulumi-language-nodejs" .
   mv "$w/out/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
   # The dynamic-provider shim (a 4-line sh script) ships in the sdk/v3 zip.

@@ -19,9 +19,18 @@
 //   - GetRequiredPlugins: the packages in node_modules whose package.json says
 //     {"pulumi": {"resource": true}}
 //   - runtime options from Pulumi.yaml / PulumiPolicy.yaml: typescript (default
-//     true), nodeargs, tsconfig; packagemanager is accepted and ignored
+//     true; must be a boolean), nodeargs (split as a shell would), tsconfig;
+//     packagemanager is accepted and ignored
+//   - Cancel (and SIGINT): the running program gets SIGINT, then SIGKILL 5 s later
+//   - policy packs get the stack's organization, project, stack, dry-run flag and
+//     config, through the SDK's PolicyProxy (sdk/v3/policy_proxy.go)
 //   - InstallDependencies: `npm install` in the directory (the project runs
 //     `npm ci` itself; pulumi calls this only for `pulumi install`/`new`)
+//
+// Where the engine can tell, it behaves as Pulumi's own host of the same release
+// does (read, not copied: the arguments and environment of cmd/run, config keys as
+// <namespace>:config:<name>, the exit code 32 "bail", error texts); what it leaves
+// out is listed in scripts/tools/README.md.
 //
 // It uses `node` from PATH (never downloads one). The version it reports is
 // set by build.sh (-X main.version=...) to the Pulumi CLI version it is built
@@ -34,16 +43,22 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/google/shlex"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	sdk "github.com/pulumi/pulumi/sdk/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -78,7 +93,8 @@ func main() {
 		engineAddress = args[0]
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
+	// SIGINT (Ctrl-C reaches the whole process group) stops the server and the program.
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
 	if engineAddress != "" {
 		if err := rpcutil.Healthcheck(ctx, engineAddress, 5*time.Minute, cancel); err != nil {
 			cmdutil.Exit(fmt.Errorf("could not start health check host RPC server: %w", err))
@@ -90,10 +106,15 @@ func main() {
 		close(cancelChannel)
 	}()
 
+	// The Cancel RPC interrupts programs without stopping the server; SIGINT does both.
+	runCtx, runCancel := context.WithCancel(ctx)
+	defer runCancel()
 	host := &nodeHost{
 		engineAddress: engineAddress,
 		tracing:       tracing,
 		defaults:      runtimeOptions{typescript: *typescript, tsconfig: *tsconfig, nodeargs: *nodeargs},
+		cancelCtx:     runCtx,
+		cancelFunc:    runCancel,
 	}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: cancelChannel,
@@ -123,28 +144,57 @@ type nodeHost struct {
 	engineAddress string
 	tracing       string
 	defaults      runtimeOptions
+	// cancelCtx ends on the Cancel RPC or SIGINT: running programs are then interrupted.
+	cancelCtx  context.Context
+	cancelFunc context.CancelFunc
 }
 
-// options merges the runtime options of a ProgramInfo over the defaults.
-func (h *nodeHost) options(info *pulumirpc.ProgramInfo) runtimeOptions {
+// options merges the runtime options of a ProgramInfo over the defaults, refusing
+// values of the wrong type as Pulumi's host does.
+func (h *nodeHost) options(info *pulumirpc.ProgramInfo) (runtimeOptions, error) {
 	o := h.defaults
 	if info == nil || info.GetOptions() == nil {
-		return o
+		return o, nil
 	}
 	m := info.GetOptions().AsMap()
-	switch v := m["typescript"].(type) {
-	case bool:
-		o.typescript = v
-	case string:
-		o.typescript = v != "false"
+	if v, ok := m["typescript"]; ok {
+		b, isBool := v.(bool)
+		if !isBool {
+			return o, errors.New("typescript option must be a boolean")
+		}
+		o.typescript = b
 	}
-	if v, ok := m["tsconfig"].(string); ok {
-		o.tsconfig = v
+	if v, ok := m["tsconfig"]; ok {
+		str, isString := v.(string)
+		if !isString {
+			return o, errors.New("tsconfigpath option must be a string")
+		}
+		o.tsconfig = str
 	}
-	if v, ok := m["nodeargs"].(string); ok {
-		o.nodeargs = v
+	if v, ok := m["nodeargs"]; ok {
+		str, isString := v.(string)
+		if !isString {
+			return o, errors.New("nodeargs option must be a string")
+		}
+		o.nodeargs = str
 	}
-	return o
+	return o, nil
+}
+
+// command is node with args, interrupted (SIGINT, then SIGKILL after 5 s) when the
+// host is cancelled or ctx ends.
+func (h *nodeHost) command(ctx context.Context, node string, args []string) (*exec.Cmd, context.CancelFunc) {
+	cmdCtx, cancel := context.WithCancel(h.cancelCtx)
+	stop := context.AfterFunc(ctx, cancel)
+	cmd := exec.CommandContext(cmdCtx, node, args...) //nolint:gosec // running the user's program is the point
+	cmd.Cancel = func() error {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			return cmd.Process.Kill()
+		}
+		return nil
+	}
+	cmd.WaitDelay = 5 * time.Second
+	return cmd, func() { stop(); cancel() }
 }
 
 func (o runtimeOptions) env() []string {
@@ -158,8 +208,8 @@ func (o runtimeOptions) env() []string {
 	return env
 }
 
-// nodeArgs splits nodeargs on whitespace (quotes are not supported).
-func (o runtimeOptions) nodeArgs() []string { return strings.Fields(o.nodeargs) }
+// nodeArgs splits nodeargs as a shell would.
+func (o runtimeOptions) nodeArgs() ([]string, error) { return shlex.Split(o.nodeargs) }
 
 func nodeBinary() (string, error) {
 	p, err := exec.LookPath("node")
@@ -192,7 +242,9 @@ func (h *nodeHost) RuntimeOptionsPrompts(context.Context, *pulumirpc.RuntimeOpti
 	return &pulumirpc.RuntimeOptionsResponse{}, nil
 }
 
+// Cancel interrupts the running program (the engine calls it on Ctrl-C).
 func (h *nodeHost) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	h.cancelFunc()
 	return &emptypb.Empty{}, nil
 }
 
@@ -309,9 +361,16 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
-	opts := h.options(info)
+	opts, err := h.options(info)
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
+	nodeArgs, err := opts.nodeArgs()
+	if err != nil {
+		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+	}
 
-	args := append(opts.nodeArgs(), runScript)
+	args := append(nodeArgs, runScript)
 	add := func(k, v string) {
 		if v != "" {
 			args = append(args, "--"+k, v)
@@ -321,17 +380,17 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	add("engine", h.engineAddress)
 	add("organization", req.GetOrganization())
 	add("project", req.GetProject())
-	add("stack", req.GetStack())
-	add("pwd", req.GetPwd())
 	add("root-directory", info.GetRootDirectory())
+	add("stack", req.GetStack())
+	add("pwd", programDir)
 	if req.GetDryRun() {
 		args = append(args, "--dry-run")
 	}
-	add("parallel", fmt.Sprint(req.GetParallel()))
+	add("parallel", strconv.Itoa(int(req.GetParallel())))
 	add("tracing", h.tracing)
-	program := req.GetProgram()
+	program := info.GetEntryPoint()
 	if program == "" {
-		program = info.GetEntryPoint()
+		program = req.GetProgram()
 	}
 	if program == "" {
 		program = "."
@@ -339,9 +398,9 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	args = append(args, program)
 	args = append(args, req.GetArgs()...)
 
-	configJSON, err := json.Marshal(nonNilMap(req.GetConfig()))
+	configJSON, err := configEnv(req.GetConfig())
 	if err != nil {
-		return nil, err
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("failed to serialize configuration: %v", err)}, nil
 	}
 	secretKeys := req.GetConfigSecretKeys()
 	if secretKeys == nil {
@@ -351,14 +410,16 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	env := append(os.Environ(), "PULUMI_CONFIG="+string(configJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretJSON))
+	env := append(os.Environ(), "PULUMI_CONFIG="+configJSON, "PULUMI_CONFIG_SECRET_KEYS="+string(secretJSON))
 	env = append(env, opts.env()...)
 
 	logging.V(5).Infof("langhost: launching %s %s", node, strings.Join(args, " "))
-	cmd := exec.Command(node, args...) //nolint:gosec // running the user's program is the point
+	cmd, done := h.command(ctx, node, args)
+	defer done()
 	cmd.Dir = programDir
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
+	// Not os.Stdout itself: Node.js may switch a file descriptor it inherits to non-blocking mode.
+	cmd.Stdout = struct{ io.Writer }{os.Stdout}
+	cmd.Stderr = struct{ io.Writer }{os.Stderr}
 	cmd.Env = env
 	runErr := cmd.Run()
 	_ = os.Stdout.Sync()
@@ -378,14 +439,24 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 	return &pulumirpc.RunResponse{Error: fmt.Sprintf("Problem executing program (could not run language executor): %v", runErr)}, nil
 }
 
-func nonNilMap(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
+// configEnv is PULUMI_CONFIG: keys as <namespace>:config:<name>, the form every
+// @pulumi/pulumi release reads (newer ones read <namespace>:<name> too).
+func configEnv(m map[string]string) (string, error) {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		key, err := config.ParseKey(k)
+		if err != nil {
+			return "", err
+		}
+		out[key.Namespace()+":config:"+key.Name()] = v
 	}
-	return m
+	b, err := json.Marshal(out)
+	return string(b), err
 }
 
+// RunPlugin runs a policy pack (kind "analyzer") or a Node.js plugin.
 func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer) error {
+	ctx := server.Context()
 	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
 	if err != nil {
 		return err
@@ -401,44 +472,104 @@ func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.L
 	if dir == "" {
 		dir = req.GetPwd()
 	}
-	opts := h.options(info)
-	var args []string
-	if req.GetKind() == "analyzer" {
-		// Policy pack: run-policy-pack <engine-address> <program dir>; the pack prints its port.
-		script, err := resolveModule(node, dir, "@pulumi/pulumi/cmd/run-policy-pack")
-		if err != nil {
-			return err
-		}
-		engine := h.engineAddress
-		if len(req.GetArgs()) > 0 {
-			engine = req.GetArgs()[0]
-		}
-		args = append(opts.nodeArgs(), script, engine, dir)
-	} else {
-		// Provider (or other) plugin written in Node.js: run-plugin <program dir> <args...>.
-		script, err := resolveModule(node, dir, "@pulumi/pulumi/cmd/run-plugin")
-		if err != nil {
-			return err
-		}
-		args = append(append(opts.nodeArgs(), script, dir), req.GetArgs()...)
+	opts, err := h.options(info)
+	if err != nil {
+		return err
 	}
-	env := append(append(os.Environ(), req.GetEnv()...), opts.env()...)
+	nodeArgs, err := opts.nodeArgs()
+	if err != nil {
+		return err
+	}
+	// The engine passes the whole environment in req.Env.
+	env := req.GetEnv()
+	if len(env) == 0 {
+		env = os.Environ()
+	}
+	env = append(env, opts.env()...)
+	analyzer := req.GetKind() == "analyzer"
 
-	cmd := exec.Command(node, args...) //nolint:gosec
+	module := "@pulumi/pulumi/cmd/run-plugin"
+	if analyzer {
+		module = "@pulumi/pulumi/cmd/run-policy-pack"
+	} else if p := os.Getenv("PULUMI_LANGUAGE_NODEJS_RUN_PATH"); p != "" {
+		module = p
+	}
+	script, err := resolveModule(node, dir, module)
+	if err != nil {
+		return err
+	}
+	// As Pulumi's host: nodeargs go to the script; a policy pack gets its directory last
+	// (run-policy-pack <engine> <dir>), a plugin first.
+	args := append([]string{script}, nodeArgs...)
+	if analyzer {
+		args = append(append(args, req.GetArgs()...), dir)
+	} else {
+		args = append(append(args, dir), req.GetArgs()...)
+	}
+
+	// A policy pack learns the stack (organization, project, stack, dry run, config) from
+	// environment variables; the engine sends them in ConfigureStack, which the SDK's proxy
+	// receives before the pack starts and forwards to it once it listens.
+	var proxy *sdk.PolicyProxy
+	if analyzer {
+		proxy, stdout, err = sdk.NewPolicyProxy(ctx, stdout)
+		if err != nil {
+			return fmt.Errorf("could not start policy pack proxy: %w", err)
+		}
+		stack, err := proxy.AwaitConfiguration(ctx)
+		if err != nil {
+			return fmt.Errorf("could not get stack configuration: %w", err)
+		}
+		if stack != nil {
+			setIf := func(k, v string) {
+				if v != "" {
+					env = append(env, k+"="+v)
+				}
+			}
+			setIf("PULUMI_NODEJS_ORGANIZATION", stack.GetOrganization())
+			setIf("PULUMI_NODEJS_PROJECT", stack.GetProject())
+			setIf("PULUMI_NODEJS_STACK", stack.GetStack())
+			setIf("PULUMI_NODEJS_DRY_RUN", strconv.FormatBool(stack.GetDryRun()))
+			if stack.GetConfig() != nil {
+				configJSON, err := json.Marshal(stack.GetConfig())
+				if err != nil {
+					return fmt.Errorf("could not marshal stack configuration: %w", err)
+				}
+				setIf("PULUMI_CONFIG", string(configJSON))
+			}
+		}
+	}
+
+	cmd, done := h.command(ctx, node, args)
+	defer done()
+	// Policy packs have always run in their own directory.
 	cmd.Dir = dir
+	if !analyzer && req.GetPwd() != "" {
+		cmd.Dir = req.GetPwd()
+	}
 	cmd.Env = env
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
-	runErr := cmd.Run()
-	code := int32(0)
+	runErr := func() error {
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		if proxy != nil {
+			if err := proxy.Attach(ctx, cmd); err != nil {
+				return fmt.Errorf("could not attach policy pack proxy: %w", err)
+			}
+			return nil
+		}
+		return cmd.Wait()
+	}()
 	if runErr != nil {
 		var exitErr *exec.ExitError
-		if !errors.As(runErr, &exitErr) {
-			return runErr
+		if errors.As(runErr, &exitErr) {
+			return fmt.Errorf("Program exited with non-zero exit code: %d", exitErr.ExitCode()) //nolint:staticcheck // Pulumi's wording
 		}
-		code = int32(exitErr.ExitCode()) //nolint:gosec
+		return fmt.Errorf("Problem executing plugin program (could not run language executor): %w", runErr) //nolint:staticcheck
 	}
-	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+	return closer.Close()
 }
 
 func (h *nodeHost) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer) error {
