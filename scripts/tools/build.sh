@@ -58,8 +58,8 @@ K8S_PROVIDER_FALLBACK_LABEL=4.25.0-pre.f47bc2d6  # the version that fallback bin
 #    github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3. (sdk/v3@v3.68.0, the last one
 #    that contained a host, is served, but its host cannot run policy packs and ignores runtime options.)
 #  - pulumi-resource-random (scripts/tools/random-provider/): github.com/pulumi/pulumi-random/provider/v4
-#    (which would also need its unpublished nested `shim` module). The stand-in implements RandomId and
-#    RandomBytes (+ String, Password, Integer, Uuid) and is installed under the lockfile's version.
+#    (which would also need its unpublished nested `shim` module). The stand-in implements RandomId,
+#    the one type this project uses, and is installed under the lockfile's version.
 ###############################################################################
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -334,8 +334,10 @@ build_k8s_provider() {
 build_random_provider() {
   local w="$DIR/src/random-provider"
   new_wrapper "$w" vpp.local/tools/pulumi-resource-random
-  cp "$VPP_TOOLS_DIR/random-provider/main.go" "$w/main.go"
+  cp "$VPP_TOOLS_DIR/random-provider/main.go" "$VPP_TOOLS_DIR/random-provider/main_test.go" "$w/"
   (cd "$w" && go mod edit -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_CLI_VERSION" && go mod tidy)
+  # Its semantics are tested before it is installed (a failing test fails the build).
+  (cd "$w" && go test -count=1 .)
   go_build "$w" "-s -w -X main.version=$NPM_RANDOM" "$w/out/pulumi-resource-random" .
   mv "$w/out/pulumi-resource-random" "$BIN/pulumi-resource-random"
 }

@@ -16,6 +16,7 @@ VPP_TOOLS_KEY_FILES=(
   "$VPP_TOOLS_DIR/lib.sh"
   "$VPP_TOOLS_DIR/go.sum.pins"
   "$VPP_TOOLS_DIR/random-provider/main.go"
+  "$VPP_TOOLS_DIR/random-provider/main_test.go"
   "$VPP_TOOLS_DIR/langhost-nodejs/main.go"
 )
 

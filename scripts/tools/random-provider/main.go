@@ -1,23 +1,21 @@
-// Command pulumi-resource-random is a small, self-contained stand-in for the
-// Pulumi "random" provider, used only by this project's end-to-end toolchain
-// (scripts/tools/build.sh).
+// Command pulumi-resource-random is a small stand-in for the Pulumi "random"
+// provider, used only by this project's end-to-end toolchain (scripts/tools/build.sh).
 //
-// Why it exists: the real provider (github.com/pulumi/pulumi-random/provider/v4)
-// is a Terraform-bridged provider whose Go module is not served by the Go module
-// proxy this project can reach (no version of it is), and it also needs a
-// private nested "shim" module. The npm SDK @pulumi/random only needs a plugin
-// that speaks the Pulumi resource-provider gRPC protocol and implements the
-// resource types the program uses, so this file implements them natively:
+// Why it exists: the real provider (github.com/pulumi/pulumi-random/provider/v4) is
+// a Terraform-bridged provider whose Go module the Go module proxy this project can
+// reach serves at no version, and which also needs an unpublished nested "shim"
+// module. The npm SDK @pulumi/random only needs a plugin that speaks the Pulumi
+// resource-provider gRPC protocol for the resource types a program uses, and this
+// project uses one: RandomId. So this file implements exactly that:
 //
-//	random:index/randomId:RandomId        (byteLength, prefix, keepers -> b64Std, b64Url, hex, dec)
-//	random:index/randomBytes:RandomBytes  (length, keepers -> base64, hex; both secret)
-//	random:index/randomString:RandomString / random:index/randomPassword:RandomPassword
-//	random:index/randomInteger:RandomInteger, random:index/randomUuid:RandomUuid
+//	random:index/randomId:RandomId  (byteLength, prefix, keepers -> id, b64Std, b64Url, hex, dec)
 //
-// Semantics follow terraform-provider-random: every input is "ForceNew", so any
-// change of an input (including keepers) replaces the resource and regenerates
-// the value; otherwise the stored value is kept forever. Any other type is
-// rejected with a clear error in Check.
+// with terraform-provider-random's semantics (internal/provider/resource_id.go):
+// the id is the unpadded base64url of the bytes, the four encodings carry the
+// prefix; byteLength and prefix changes replace the resource, keepers replace it
+// when a key gets a new non-null value; otherwise the value is kept forever;
+// Read keeps the state; import takes "<id>" or "<prefix>,<id>". Other types are
+// refused in Check with a message naming this stand-in.
 //
 // The binary reports the version it is built with (-X main.version=...), which
 // build.sh sets to the @pulumi/random version pinned in package-lock.json so the
@@ -31,6 +29,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
 	"sort"
@@ -48,14 +47,10 @@ import (
 
 var version = "4.21.2"
 
-const (
-	tID       = "random:index/randomId:RandomId"
-	tBytes    = "random:index/randomBytes:RandomBytes"
-	tString   = "random:index/randomString:RandomString"
-	tPassword = "random:index/randomPassword:RandomPassword"
-	tInteger  = "random:index/randomInteger:RandomInteger"
-	tUUID     = "random:index/randomUuid:RandomUuid"
-)
+const tID = "random:index/randomId:RandomId"
+
+// The outputs RandomId computes.
+var computed = []resource.PropertyKey{"id", "b64Std", "b64Url", "hex", "dec"}
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
@@ -76,17 +71,10 @@ type randomProvider struct {
 
 func typeOf(urn string) string { return resource.URN(urn).Type().String() }
 
-var (
-	optsIn = plugin.MarshalOptions{
-		Label: "random", KeepUnknowns: true, KeepSecrets: true, SkipNulls: true,
-	}
-	optsOut = plugin.MarshalOptions{
-		Label: "random", KeepUnknowns: true, KeepSecrets: true, SkipNulls: true,
-	}
-)
+var marshalOpts = plugin.MarshalOptions{Label: "random", KeepUnknowns: true, KeepSecrets: true, SkipNulls: true}
 
 func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
-	m, err := plugin.UnmarshalProperties(s, optsIn)
+	m, err := plugin.UnmarshalProperties(s, marshalOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -96,16 +84,16 @@ func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
 	return m, nil
 }
 
-func marshal(m resource.PropertyMap) (*structpb.Struct, error) { return plugin.MarshalProperties(m, optsOut) }
+func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, marshalOpts)
+}
 
-// inputKeys lists the (all ForceNew) inputs of each supported type.
-var inputKeys = map[string][]string{
-	tID:       {"byteLength", "prefix", "keepers"},
-	tBytes:    {"length", "keepers"},
-	tString:   {"length", "keepers", "lower", "upper", "numeric", "number", "special", "minLower", "minUpper", "minNumeric", "minSpecial", "overrideSpecial"},
-	tPassword: {"length", "keepers", "lower", "upper", "numeric", "number", "special", "minLower", "minUpper", "minNumeric", "minSpecial", "overrideSpecial"},
-	tInteger:  {"min", "max", "seed", "keepers"},
-	tUUID:     {"keepers"},
+// plain is v without secret wrappers (the real provider diffs values, not their secretness).
+func plain(v resource.PropertyValue) resource.PropertyValue {
+	for v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	return v
 }
 
 func (p *randomProvider) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
@@ -116,6 +104,8 @@ func (p *randomProvider) Handshake(context.Context, *pulumirpc.ProviderHandshake
 	return &pulumirpc.ProviderHandshakeResponse{AcceptSecrets: true, AcceptResources: true, AcceptOutputs: false}, nil
 }
 
+// GetSchema returns a minimal schema: the engine does not need one for preview, up,
+// refresh or destroy (code generation and `pulumi import` would).
 func (p *randomProvider) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
 	b, _ := json.Marshal(map[string]any{"name": "random", "version": version})
 	return &pulumirpc.GetSchemaResponse{Schema: string(b)}, nil
@@ -130,37 +120,20 @@ func (p *randomProvider) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*p
 }
 
 func (p *randomProvider) Configure(context.Context, *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
-	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: false}, nil
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true}, nil
 }
 
 func (p *randomProvider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
 	return &emptypb.Empty{}, nil
 }
 
-func numberInput(m resource.PropertyMap, key string) (float64, bool, bool) {
-	v, ok := m[resource.PropertyKey(key)]
-	if !ok || v.IsNull() {
-		return 0, false, false
-	}
-	if v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	if v.IsComputed() || v.IsOutput() {
-		return 0, true, true
-	}
-	if !v.IsNumber() {
-		return 0, true, false
-	}
-	return v.NumberValue(), true, false
-}
-
+// Check validates RandomId's inputs: byteLength a whole number of at least 1, prefix a
+// string, keepers a map.
 func (p *randomProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
-	typ := typeOf(req.GetUrn())
-	if _, ok := inputKeys[typ]; !ok {
+	if typ := typeOf(req.GetUrn()); typ != tID {
 		return &pulumirpc.CheckResponse{Failures: []*pulumirpc.CheckFailure{{
-			Reason: fmt.Sprintf("resource type %q is not implemented by the local stand-in random provider "+
-				"(scripts/tools/random-provider); supported: RandomId, RandomBytes, RandomString, "+
-				"RandomPassword, RandomInteger, RandomUuid", typ),
+			Reason: fmt.Sprintf("resource type %q is not supported by the local stand-in random provider "+
+				"(scripts/tools/random-provider): it provides RandomId only, the one type this project uses", typ),
 		}}}, nil
 	}
 	news, err := unmarshal(req.GetNews())
@@ -168,228 +141,135 @@ func (p *randomProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) (
 		return nil, err
 	}
 	var failures []*pulumirpc.CheckFailure
-	need := func(key string, min float64) {
-		n, present, unknown := numberInput(news, key)
-		switch {
-		case unknown:
-		case !present:
-			failures = append(failures, &pulumirpc.CheckFailure{Property: key, Reason: "missing required property '" + key + "'"})
-		case n < min:
-			failures = append(failures, &pulumirpc.CheckFailure{Property: key, Reason: fmt.Sprintf("%s must be at least %v", key, min)})
-		}
+	fail := func(key, reason string) {
+		failures = append(failures, &pulumirpc.CheckFailure{Property: key, Reason: reason})
 	}
-	switch typ {
-	case tID:
-		need("byteLength", 1)
-	case tBytes:
-		need("length", 1)
-	case tString, tPassword:
-		need("length", 1)
-	case tInteger:
-		need("min", -1e300)
-		need("max", -1e300)
+	switch n, ok := news["byteLength"]; {
+	case !ok || n.IsNull():
+		fail("byteLength", "missing required property 'byteLength'")
+	case plain(n).ContainsUnknowns():
+	case !plain(n).IsNumber() || plain(n).NumberValue() != math.Trunc(plain(n).NumberValue()):
+		fail("byteLength", fmt.Sprintf("byteLength must be a whole number, got %s", describe(plain(n))))
+	case plain(n).NumberValue() < 1:
+		fail("byteLength", fmt.Sprintf("byteLength must be at least 1, got %v", plain(n).NumberValue()))
+	}
+	if v, ok := news["prefix"]; ok && !v.IsNull() && !plain(v).ContainsUnknowns() && !plain(v).IsString() {
+		fail("prefix", "prefix must be a string")
+	}
+	if v, ok := news["keepers"]; ok && !v.IsNull() && !plain(v).ContainsUnknowns() && !plain(v).IsObject() {
+		fail("keepers", "keepers must be a map of strings")
 	}
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews(), Failures: failures}, nil
 }
 
+// describe is v as a user wrote it: a number, or a quoted string.
+func describe(v resource.PropertyValue) string {
+	switch {
+	case v.IsNumber():
+		return fmt.Sprint(v.NumberValue())
+	case v.IsString():
+		return fmt.Sprintf("%q", v.StringValue())
+	}
+	return v.TypeString()
+}
+
+// keeperString is a keeper's value as Terraform sees it (a map of strings).
+func keeperString(v resource.PropertyValue) string {
+	v = plain(v)
+	switch {
+	case v.IsString():
+		return v.StringValue()
+	case v.IsNumber():
+		return fmt.Sprint(v.NumberValue())
+	case v.IsBool():
+		return fmt.Sprint(v.BoolValue())
+	}
+	return v.String()
+}
+
+// Diff: byteLength or prefix changed, or a keeper got a new non-null value, replaces.
 func (p *randomProvider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
-	typ := typeOf(req.GetUrn())
-	olds, err := unmarshal(req.GetOldInputs())
+	oldStruct := req.GetOldInputs()
+	if oldStruct == nil {
+		oldStruct = req.GetOlds()
+	}
+	olds, err := unmarshal(oldStruct)
 	if err != nil {
 		return nil, err
-	}
-	if req.GetOldInputs() == nil {
-		olds, err = unmarshal(req.GetOlds())
-		if err != nil {
-			return nil, err
-		}
 	}
 	news, err := unmarshal(req.GetNews())
 	if err != nil {
 		return nil, err
 	}
 	var replaces []string
-	for _, k := range inputKeys[typ] {
-		o, n := olds[resource.PropertyKey(k)], news[resource.PropertyKey(k)]
+	for _, k := range []resource.PropertyKey{"byteLength", "prefix"} {
+		o, n := plain(olds[k]), plain(news[k])
 		if n.ContainsUnknowns() || !o.DeepEquals(n) {
-			replaces = append(replaces, k)
+			replaces = append(replaces, string(k))
+		}
+	}
+	if n := plain(news["keepers"]); n.ContainsUnknowns() {
+		replaces = append(replaces, "keepers")
+	} else if n.IsObject() {
+		o := resource.PropertyMap{}
+		if old := plain(olds["keepers"]); old.IsObject() {
+			o = old.ObjectValue()
+		}
+		for k, v := range n.ObjectValue() {
+			if plain(v).IsNull() {
+				continue
+			}
+			if ov, had := o[k]; !had || plain(ov).IsNull() || keeperString(ov) != keeperString(v) {
+				replaces = append(replaces, "keepers")
+				break
+			}
 		}
 	}
 	if len(replaces) == 0 {
 		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 	}
 	sort.Strings(replaces)
-	return &pulumirpc.DiffResponse{
-		Changes:  pulumirpc.DiffResponse_DIFF_SOME,
-		Replaces: replaces,
-		Diffs:    replaces,
-	}, nil
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_SOME, Replaces: replaces, Diffs: replaces}, nil
 }
 
-func randomBytes(n int) ([]byte, error) {
-	b := make([]byte, n)
-	_, err := rand.Read(b)
-	return b, err
-}
-
-func boolInput(m resource.PropertyMap, key string, def bool) bool {
-	v, ok := m[resource.PropertyKey(key)]
-	if !ok || !v.IsBool() {
-		return def
-	}
-	return v.BoolValue()
-}
-
-func intInput(m resource.PropertyMap, key string, def int) int {
-	if n, ok, unknown := numberInput(m, key); ok && !unknown {
-		return int(n)
-	}
-	return def
-}
-
-func randomChars(m resource.PropertyMap) (string, error) {
-	const lower, upper, digits = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789"
-	special := "!@#$%&*()-_=+[]{}<>:?"
-	if v, ok := m["overrideSpecial"]; ok && v.IsString() {
-		special = v.StringValue()
-	}
-	length := intInput(m, "length", 16)
-	useNumeric := boolInput(m, "numeric", boolInput(m, "number", true))
-	sets := []struct {
-		chars string
-		use   bool
-		min   int
-	}{
-		{lower, boolInput(m, "lower", true), intInput(m, "minLower", 0)},
-		{upper, boolInput(m, "upper", true), intInput(m, "minUpper", 0)},
-		{digits, useNumeric, intInput(m, "minNumeric", 0)},
-		{special, boolInput(m, "special", true), intInput(m, "minSpecial", 0)},
-	}
-	pick := func(chars string) (byte, error) {
-		i, err := rand.Int(rand.Reader, big.NewInt(int64(len(chars))))
-		if err != nil {
-			return 0, err
-		}
-		return chars[i.Int64()], nil
-	}
-	var out []byte
-	all := ""
-	for _, s := range sets {
-		if !s.use || s.chars == "" {
-			continue
-		}
-		all += s.chars
-		for i := 0; i < s.min; i++ {
-			c, err := pick(s.chars)
-			if err != nil {
-				return "", err
-			}
-			out = append(out, c)
-		}
-	}
-	if all == "" {
-		return "", fmt.Errorf("no character set enabled")
-	}
-	for len(out) < length {
-		c, err := pick(all)
-		if err != nil {
-			return "", err
-		}
-		out = append(out, c)
-	}
-	// Shuffle so the minimum-count characters are not all at the front.
-	for i := len(out) - 1; i > 0; i-- {
-		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
-		if err != nil {
-			return "", err
-		}
-		out[i], out[j.Int64()] = out[j.Int64()], out[i]
-	}
-	return string(out), nil
-}
-
-// generate computes the outputs (inputs + generated values) and the ID.
-func generate(typ string, in resource.PropertyMap) (string, resource.PropertyMap, error) {
+// outputs are the inputs plus the id and its encodings, the prefix on each encoding.
+func outputs(in resource.PropertyMap, prefix string, b []byte) (string, resource.PropertyMap) {
+	id := base64.RawURLEncoding.EncodeToString(b)
 	out := in.Copy()
-	switch typ {
-	case tID:
-		n := intInput(in, "byteLength", 0)
-		b, err := randomBytes(n)
-		if err != nil {
-			return "", nil, err
-		}
-		prefix := ""
-		if v, ok := in["prefix"]; ok && v.IsString() {
-			prefix = v.StringValue()
-		}
-		id := base64.RawURLEncoding.EncodeToString(b)
-		out["b64Url"] = resource.NewProperty(prefix + id)
-		out["b64Std"] = resource.NewProperty(prefix + base64.StdEncoding.EncodeToString(b))
-		out["hex"] = resource.NewProperty(prefix + hex.EncodeToString(b))
-		out["dec"] = resource.NewProperty(prefix + new(big.Int).SetBytes(b).String())
-		return id, out, nil
-	case tBytes:
-		n := intInput(in, "length", 0)
-		b, err := randomBytes(n)
-		if err != nil {
-			return "", nil, err
-		}
-		b64 := base64.StdEncoding.EncodeToString(b)
-		out["base64"] = resource.MakeSecret(resource.NewProperty(b64))
-		out["hex"] = resource.MakeSecret(resource.NewProperty(hex.EncodeToString(b)))
-		return "none", out, nil
-	case tString, tPassword:
-		s, err := randomChars(in)
-		if err != nil {
-			return "", nil, err
-		}
-		if typ == tPassword {
-			out["result"] = resource.MakeSecret(resource.NewProperty(s))
-			return "none", out, nil
-		}
-		out["result"] = resource.NewProperty(s)
-		return s, out, nil
-	case tInteger:
-		lo, hi := intInput(in, "min", 0), intInput(in, "max", 0)
-		if hi < lo {
-			return "", nil, fmt.Errorf("max (%d) must be >= min (%d)", hi, lo)
-		}
-		r, err := rand.Int(rand.Reader, big.NewInt(int64(hi-lo+1)))
-		if err != nil {
-			return "", nil, err
-		}
-		v := lo + int(r.Int64())
-		out["result"] = resource.NewProperty(float64(v))
-		return fmt.Sprint(v), out, nil
-	case tUUID:
-		b, err := randomBytes(16)
-		if err != nil {
-			return "", nil, err
-		}
-		b[6] = (b[6] & 0x0f) | 0x40
-		b[8] = (b[8] & 0x3f) | 0x80
-		h := hex.EncodeToString(b)
-		u := strings.Join([]string{h[0:8], h[8:12], h[12:16], h[16:20], h[20:32]}, "-")
-		out["result"] = resource.NewProperty(u)
-		return u, out, nil
+	out["id"] = resource.NewProperty(id)
+	out["b64Url"] = resource.NewProperty(prefix + id)
+	out["b64Std"] = resource.NewProperty(prefix + base64.StdEncoding.EncodeToString(b))
+	out["hex"] = resource.NewProperty(prefix + hex.EncodeToString(b))
+	out["dec"] = resource.NewProperty(prefix + new(big.Int).SetBytes(b).String())
+	return id, out
+}
+
+func prefixOf(in resource.PropertyMap) string {
+	if v := plain(in["prefix"]); v.IsString() {
+		return v.StringValue()
 	}
-	return "", nil, fmt.Errorf("unsupported resource type %q", typ)
+	return ""
 }
 
 func (p *randomProvider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
-	typ := typeOf(req.GetUrn())
 	in, err := unmarshal(req.GetProperties())
 	if err != nil {
 		return nil, err
 	}
 	if req.GetPreview() {
-		// SupportsPreview is false, so the engine should not call this; be safe anyway.
-		return &pulumirpc.CreateResponse{Properties: req.GetProperties()}, nil
+		// The value is chosen at create time: unknown in a preview.
+		out := in.Copy()
+		for _, k := range computed {
+			out[k] = resource.MakeComputed(resource.NewProperty(""))
+		}
+		props, err := marshal(out)
+		return &pulumirpc.CreateResponse{Properties: props}, err
 	}
-	id, out, err := generate(typ, in)
-	if err != nil {
+	b := make([]byte, int(plain(in["byteLength"]).NumberValue()))
+	if _, err := rand.Read(b); err != nil {
 		return nil, err
 	}
+	id, out := outputs(in, prefixOf(in), b)
 	props, err := marshal(out)
 	if err != nil {
 		return nil, err
@@ -397,32 +277,34 @@ func (p *randomProvider) Create(_ context.Context, req *pulumirpc.CreateRequest)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, nil
 }
 
-// Read returns the stored state unchanged: nothing exists outside the state.
+// Read keeps the stored state (nothing exists outside it); with only an ID it imports:
+// "<id>" or "<prefix>,<id>", the id being the unpadded base64url of the bytes.
 func (p *randomProvider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
-	if req.GetProperties() == nil || len(req.GetProperties().GetFields()) == 0 {
-		return nil, fmt.Errorf("import of %s is not supported by the local stand-in random provider", typeOf(req.GetUrn()))
+	if req.GetProperties() != nil && len(req.GetProperties().GetFields()) > 0 {
+		return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
 	}
-	return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
-}
-
-// Update is only reached when Diff reported no replacement, i.e. nothing changed.
-func (p *randomProvider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	olds, err := unmarshal(req.GetOlds())
+	prefix, id := "", req.GetId()
+	if i := strings.LastIndex(id, ","); i >= 0 {
+		prefix, id = id[:i], id[i+1:]
+	}
+	b, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil || len(b) == 0 {
+		return nil, fmt.Errorf("cannot import RandomId %q: expected <id> or <prefix>,<id> with id the unpadded base64url of at least one byte", req.GetId())
+	}
+	in := resource.PropertyMap{"byteLength": resource.NewProperty(float64(len(b)))}
+	if prefix != "" {
+		in["prefix"] = resource.NewProperty(prefix)
+	}
+	_, out := outputs(in, prefix, b)
+	props, err := marshal(out)
 	if err != nil {
 		return nil, err
 	}
-	news, err := unmarshal(req.GetNews())
+	inputs, err := marshal(in)
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range news {
-		olds[k] = v
-	}
-	props, err := marshal(olds)
-	if err != nil {
-		return nil, err
-	}
-	return &pulumirpc.UpdateResponse{Properties: props}, nil
+	return &pulumirpc.ReadResponse{Id: id, Properties: props, Inputs: inputs}, nil
 }
 
 func (p *randomProvider) Delete(context.Context, *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
