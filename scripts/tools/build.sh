@@ -8,6 +8,8 @@
 #               kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 #               etcd, kwok, cnitool
 #     cni/      the CNI plugins macvlan and tuning (CNI_PATH for cnitool; not on PATH)
+#     pulumi-own-host/   pulumi (a hard link) next to Pulumi's own Node.js host from
+#               sdk/v3 v3.68.0: the e2e suite cross-checks the stand-in host with it
 #     crds/     securitycontextconstraints.crd.yaml, network-attachment-definitions.crd.yaml
 #     kwok/stages.yaml   the node/pod stages kwok needs (kwokctl's defaults)
 #     pulumi-home/   PULUMI_HOME with both providers installed as plugins
@@ -23,7 +25,8 @@
 #        eval "$(scripts/tools/build.sh)"  # ... and use them in this shell
 #        scripts/tools/build.sh FAMILY...  # only these (pulumi langhost
 #                                          # kubernetes-provider random-provider
-#                                          # kubernetes etcd kwok cni crds plugins)
+#                                          # langhost-pulumi kubernetes etcd kwok cni
+#                                          # crds plugins)
 # Idempotent: a finished cache has a .complete marker and a re-run returns at
 # once; otherwise each tool whose binary already exists is skipped. Build wall
 # times go to stderr and <cachedir>/build-times.txt. GOMODCACHE and GOCACHE are
@@ -52,6 +55,10 @@ K8S_PROVIDER_FALLBACK_SDK=v4.25.0        # pulumi-kubernetes/sdk/v4 used for the
 K8S_PROVIDER_FALLBACK_PULUMI=v3.216.0    # pulumi pkg/v3+sdk/v3 for it: it pins 3.215.0, whose go.mod the checksum DB
                                          # does not answer for; 3.216.0 is what crd2pulumi pairs it with (3.259 does not compile)
 K8S_PROVIDER_FALLBACK_LABEL=4.25.0-pre.f47bc2d6  # the version that fallback binary reports about itself
+PULUMI_OWN_LANGHOST_VERSION=v3.68.0      # github.com/pulumi/pulumi/sdk/v3: the newest release whose module still
+                                         # holds Pulumi's own Node.js host (later ones moved it to a module the proxy
+                                         # does not serve). Too old to be THE host (no policy packs, ignores
+                                         # runtime options), it cross-checks the stand-in in the e2e suite.
 # Two tools are small local stand-ins, built against the CLI's Go SDK, because their real modules are
 # not served at any version:
 #  - pulumi-language-nodejs (scripts/tools/langhost-nodejs/): Pulumi's host is the untagged module
@@ -68,7 +75,7 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 log() { printf '[build.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-ALL_FAMILIES=(pulumi langhost kubernetes-provider random-provider kubernetes etcd kwok cni crds plugins)
+ALL_FAMILIES=(pulumi langhost langhost-pulumi kubernetes-provider random-provider kubernetes etcd kwok cni crds plugins)
 FAMILIES=("$@")
 for f in "${FAMILIES[@]}"; do
   case " ${ALL_FAMILIES[*]} " in *" $f "*) ;; *) die "unknown family '$f' (known: ${ALL_FAMILIES[*]})" ;; esac
@@ -99,6 +106,7 @@ export PULUMI_DIY_BACKEND_NO_LEGACY_WARNING=true
 export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 export VPP_CRDS_DIR="$DIR/crds"
 export VPP_CNI_PATH="$DIR/cni"
+export VPP_PULUMI_OWN_HOST_DIR="$DIR/pulumi-own-host"
 EOF
   mv "$DIR/env.sh.tmp" "$DIR/env.sh"
 }
@@ -392,6 +400,23 @@ build_kwok() {
   mv "$w/out/kwok" "$BIN/kwok"
 }
 
+# Pulumi's own Node.js language host from sdk/v3@PULUMI_OWN_LANGHOST_VERSION, next to a hard link
+# of the CLI (the CLI looks for a language host next to its own executable first).
+build_langhost_pulumi() {
+  local w="$DIR/src/langhost-pulumi" gomod out="$DIR/pulumi-own-host"
+  new_wrapper "$w" vpp.local/tools/pulumi-own-langhost
+  (cd "$w" && go mod edit -require="github.com/pulumi/pulumi/sdk/v3@$PULUMI_OWN_LANGHOST_VERSION")
+  gomod="$(cd "$w" && go mod download -json "github.com/pulumi/pulumi/sdk/v3@$PULUMI_OWN_LANGHOST_VERSION" | jq -r .GoMod)"
+  copy_replaces "$gomod" "$w"
+  tools_go "$w" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  (cd "$w" && go mod tidy)
+  go_build "$w" "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_OWN_LANGHOST_VERSION" \
+    "$w/out/" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  mkdir -p "$out"
+  mv "$w/out/pulumi-language-nodejs" "$out/pulumi-language-nodejs"
+  ln -f "$BIN/pulumi" "$out/pulumi" 2>/dev/null || cp "$BIN/pulumi" "$out/pulumi"
+}
+
 # The CNI plugins the NetworkAttachmentDefinition chains (macvlan, tuning) and cnitool, which
 # runs a network configuration through libcni as Multus does: for the host integration tests.
 build_cni() {
@@ -482,6 +507,14 @@ family pulumi "pulumi" build_pulumi
 family kubernetes-provider "pulumi-resource-kubernetes" build_k8s_provider
 family langhost "pulumi-language-nodejs" build_langhost
 family random-provider "pulumi-resource-random" build_random_provider
+if want langhost-pulumi; then
+  if [[ -x "$DIR/pulumi-own-host/pulumi-language-nodejs" && -x "$DIR/pulumi-own-host/pulumi" ]]; then
+    log "langhost-pulumi: cached (pulumi-own-host/)"
+  else
+    have pulumi || die "langhost-pulumi needs pulumi built first"
+    timed langhost-pulumi run_logged langhost-pulumi build_langhost_pulumi
+  fi
+fi
 family etcd "etcd" build_etcd
 family kwok "kwok" build_kwok
 if want cni; then
@@ -528,6 +561,7 @@ fi
     echo "$b: $v"
   done
   echo "crds: openshift/api@$OPENSHIFT_API_VERSION network-attachment-definition-client@$NAD_CLIENT_VERSION"
+  echo "pulumi-own-host: pulumi-language-nodejs from github.com/pulumi/pulumi/sdk/v3@$PULUMI_OWN_LANGHOST_VERSION (Pulumi's own; the cross-check)"
   echo "cni: containernetworking/plugins@$CNI_PLUGINS_VERSION (macvlan, tuning) containernetworking/cni@$CNI_VERSION (cnitool)"
 } >"$DIR/versions.txt"
 
@@ -537,6 +571,7 @@ if [[ ${#FAMILIES[@]} -eq ${#ALL_FAMILIES[@]} ]]; then
     kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok cnitool; do
     have "$b" || die "$b missing after the build"
   done
+  [[ -x "$DIR/pulumi-own-host/pulumi-language-nodejs" ]] || die "pulumi-own-host/pulumi-language-nodejs missing after the build"
   touch "$DIR/.complete"
   log "build time of all recorded steps: $(awk '{s+=$2} END{print s}' "$TIMES")s (per tool: $TIMES)"
 fi

@@ -1,5 +1,6 @@
 /**
- * End to end: the real Pulumi CLI, Node.js language host and kubernetes/random providers
+ * End to end: the real Pulumi CLI (with the stand-in language host and random provider, cross-checked
+ * against Pulumi's own host) and the kubernetes provider
  * against a real kube-apiserver + etcd (+ controller-manager, scheduler and kwok as a fake
  * kubelet) on 127.0.0.1, with OpenShift's SCC CRD and Multus' NAD CRD installed.
  *
@@ -296,6 +297,42 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             undefined,
             "the dry run must persist nothing",
         );
+    });
+
+    it("cross-check: Pulumi's own Node.js host (sdk/v3 v3.68.0) evaluates the program to what the stand-in deployed", () => {
+        // The newest Pulumi host a served module holds; the CLI takes the host next to itself.
+        const dir = ws.env.VPP_PULUMI_OWN_HOST_DIR;
+        assert.ok(dir, "VPP_PULUMI_OWN_HOST_DIR is not set: run npm run tools");
+        const own = path.join(dir, "pulumi");
+        for (const stack of [STACK, "e2e-render"]) {
+            const args = ["preview", "--stack", stack, "--json", "--show-sames", "--expect-no-changes"];
+            const mine = ws.ok(`preview (stand-in host) ${stack}`, kc, args);
+            const theirs = ws.ok(
+                `preview (Pulumi's host) ${stack}`,
+                kc,
+                [...args, "-v=6", "--logtostderr"],
+                undefined,
+                own,
+            );
+            assert.ok(
+                theirs.stderr.includes(`found next to current executable ${path.join(dir, "pulumi-language-nodejs")}`),
+                `the preview of ${stack} did not run Pulumi's own host from ${dir}`,
+            );
+            const urns = (out: string) =>
+                previewSteps(out)
+                    .map((s) => `${s.op} ${s.urn}`)
+                    .sort();
+            assert.ok(urns(mine.stdout).length >= PROGRAM_KINDS.length, `${stack}: ${urns(mine.stdout).join(", ")}`);
+            assert.ok(
+                urns(mine.stdout).every((u) => u.startsWith("same ")),
+                `${stack}: ${urns(mine.stdout).join(", ")}`,
+            );
+            assert.deepStrictEqual(
+                urns(theirs.stdout),
+                urns(mine.stdout),
+                `${stack}: Pulumi's host and the stand-in evaluate the program to different resources`,
+            );
+        }
     });
 
     it("5. an up interrupted after its first resource exists converges when run again", async () => {

@@ -116,10 +116,13 @@ export class Workspace {
         };
     }
 
-    /** Runs pulumi in the working copy and records its wall time under `step`. */
-    pulumi(step: string, kubeconfig: string, args: string[], cwd = this.project): PulumiResult {
+    /**
+     * Runs pulumi in the working copy and records its wall time under `step`. `bin` is another
+     * pulumi to run: the one next to Pulumi's own language host, for the cross-check.
+     */
+    pulumi(step: string, kubeconfig: string, args: string[], cwd = this.project, bin = "pulumi"): PulumiResult {
         const t0 = process.hrtime.bigint();
-        const r = spawnSync("pulumi", [...args, "--non-interactive"], {
+        const r = spawnSync(bin, [...args, "--non-interactive"], {
             cwd,
             env: this.pulumiEnv(kubeconfig),
             encoding: "utf8",
@@ -127,13 +130,13 @@ export class Workspace {
             timeout: 15 * 60 * 1000,
         });
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        this.timings.push({ step, command: `pulumi ${args.join(" ")}`, seconds });
+        this.timings.push({ step, command: `${path.basename(bin)} ${args.join(" ")}`, seconds });
         return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds };
     }
 
     /** Like pulumi(), but fails the test with pulumi's output when the command fails. */
-    ok(step: string, kubeconfig: string, args: string[], cwd?: string): PulumiResult {
-        const r = this.pulumi(step, kubeconfig, args, cwd);
+    ok(step: string, kubeconfig: string, args: string[], cwd?: string, bin?: string): PulumiResult {
+        const r = this.pulumi(step, kubeconfig, args, cwd, bin);
         if (r.status !== 0) {
             throw new Error(
                 `step "${step}": pulumi ${args.join(" ")} exited ${r.status}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
