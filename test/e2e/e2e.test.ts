@@ -1,8 +1,8 @@
 /**
- * End to end: the real Pulumi CLI (with the stand-in language host and random provider, cross-checked
- * against Pulumi's own host) and the kubernetes provider
- * against a real kube-apiserver + etcd (+ controller-manager, scheduler and kwok as a fake
- * kubelet) on 127.0.0.1, with OpenShift's SCC CRD and Multus' NAD CRD installed.
+ * End to end: the real Pulumi CLI and kubernetes provider (with the stand-in language host,
+ * cross-checked against Pulumi's own, and the stand-in random provider) against a real
+ * kube-apiserver + etcd (+ controller-manager, scheduler and kwok as a fake kubelet) on
+ * 127.0.0.1, with OpenShift's SCC CRD and Multus' NAD CRD installed.
  *
  * Each step asserts what it says; the wall time of every Pulumi command is printed as a table
  * at the end and written to $E2E_TIMINGS (default: <workdir>/timings.json) for the benchmark.
