@@ -6,7 +6,7 @@ import * as assert from "assert";
 import { findResource, MOCK_RANDOM_MAC, mocksReady, registered, valueOf, Registered } from "./mocks";
 import type { VppLab as VppLabType } from "../../components/lab";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
-import { LAB_CONFIG } from "../fixtures/lab";
+import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { configHash } from "../../components/vppConfig";
 
 const LAB: RawConfig = LAB_CONFIG;
@@ -86,20 +86,7 @@ describe("components under mocks: the reference lab with defaults", () => {
         assert.strictEqual(nad.kind, "NetworkAttachmentDefinition");
         assert.strictEqual(nad.metadata.name, "macvlan0");
         assert.strictEqual(nad.metadata.namespace, "vpp-server");
-        assert.deepStrictEqual(JSON.parse(nad.spec.config), {
-            cniVersion: "0.3.1",
-            name: "macvlan0",
-            plugins: [
-                {
-                    type: "macvlan",
-                    master: "eno8403np1",
-                    linkInContainer: false,
-                    mode: "bridge",
-                    capabilities: { mac: true },
-                },
-                { type: "tuning", sysctl: { "net.ipv6.conf.IFNAME.disable_ipv6": "1" } },
-            ],
-        });
+        assert.deepStrictEqual(JSON.parse(nad.spec.config), LAB_NAD_CONFIG);
     });
 
     it("SecurityContextConstraints: rootless uid 10000, the image's capabilities only, drop ALL, nothing from the host", () => {

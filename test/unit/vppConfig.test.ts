@@ -6,6 +6,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { macFromRandomHex } from "../../stacks/rules";
+import { LAB_NAD_CONFIG } from "../fixtures/lab";
 import {
     configHash,
     DISABLE_IPV6_SYSCTL,
@@ -141,20 +142,7 @@ describe("VPP configuration renderers", () => {
         it("with IPv6 disabled and a pinned MAC: macvlan (holding the mac capability) then tuning with the allowlisted sysctl", () => {
             assert.deepStrictEqual(
                 JSON.parse(renderNadConfig({ ...POC_NAD, macCapability: true, disableIpv6: true })),
-                {
-                    cniVersion: "0.3.1",
-                    name: "macvlan0",
-                    plugins: [
-                        {
-                            type: "macvlan",
-                            master: "eno8403np1",
-                            linkInContainer: false,
-                            mode: "bridge",
-                            capabilities: { mac: true },
-                        },
-                        { type: "tuning", sysctl: { "net.ipv6.conf.IFNAME.disable_ipv6": "1" } },
-                    ],
-                },
+                LAB_NAD_CONFIG,
             );
         });
         it("with IPv6 disabled and the kernel's MAC: no capabilities on either plugin", () => {
