@@ -81,7 +81,7 @@ export interface NadConfigOptions {
 }
 
 /**
- * The sysctl the tuning plugin sets. `IFNAME` is the plugin's placeholder for the pod's interface;
+ * The sysctl the tuning plugin sets. The plugin puts the pod's interface name where `IFNAME` stands;
  * OpenShift's default tuning allowlist (`cni-sysctl-allowlist` in openshift-multus) lists
  * `^net.ipv6.conf.IFNAME.disable_ipv6$`, matched against the key as written.
  */

@@ -131,7 +131,6 @@ describe("host integration: the NetworkAttachmentDefinition run by the real CNI 
     describe("the lab's NAD (pinned MAC, IPv6 disabled: the defaults)", () => {
         let config: string;
         before(function () {
-            if (!isRoot) this.skip();
             config = renderNadConfig({ ...NAD, master, macCapability: true, disableIpv6: true });
         });
 
@@ -178,7 +177,6 @@ describe("host integration: the NetworkAttachmentDefinition run by the real CNI 
 
     describe("the POC's NAD (kernel MAC, IPv6 left on)", () => {
         it("macvlan0 gets a kernel MAC and an IPv6 link-local address: what disableIpv6 prevents", function () {
-            if (!isRoot) this.skip();
             const config = renderNadConfig({ ...NAD, master, macCapability: false, disableIpv6: false });
             const r = cni(tools, "add", kernel, config);
             assert.strictEqual(r.status, 0, r.stderr);
@@ -192,7 +190,6 @@ describe("host integration: the NetworkAttachmentDefinition run by the real CNI 
         });
 
         it("the init script warns, and still succeeds, when the stack expected IPv6 disabled", function () {
-            if (!isRoot) this.skip();
             const r = runInit(kernel, configMapData(POC_SETTINGS, undefined, readInitScript()), {
                 EXPECT_IPV6_DISABLED: "true",
             });
@@ -205,7 +202,6 @@ describe("host integration: the NetworkAttachmentDefinition run by the real CNI 
     });
 
     it("the allowlist is in force: the same sysctl keyed by the interface's own name is refused", function () {
-        if (!isRoot) this.skip();
         const config = JSON.parse(renderNadConfig({ ...NAD, master, macCapability: false, disableIpv6: true }));
         const key = DISABLE_IPV6_SYSCTL.replace("IFNAME", "macvlan0");
         config.plugins[1].sysctl = { [key]: "1" };
