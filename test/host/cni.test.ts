@@ -38,6 +38,12 @@ function cniTools(): CniTools {
     return { cnitool: path.join(home, "bin", "cnitool"), pluginDir: path.join(home, "cni") };
 }
 
+/**
+ * The ADDs not yet deleted: DEL, as Multus sends it when the pod goes, also removes what libcni
+ * and the tuning plugin keep on the host (/var/lib/cni, /run/cni) for the namespace.
+ */
+const added = new Map<string, { config: string; mac?: string }>();
+
 interface CniRun {
     status: number | null;
     stdout: string;
@@ -83,6 +89,8 @@ function cni(tools: CniTools, command: "add" | "del", netns: string, config: str
     });
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(allowFile, { force: true });
+    if (command === "add") added.set(netns, { config, mac });
+    else if (r.status === 0) added.delete(netns);
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -124,6 +132,7 @@ describe("host integration: the NetworkAttachmentDefinition run by the real CNI 
 
     after(function () {
         if (!isRoot) return;
+        for (const [ns, { config, mac }] of added) cni(tools, "del", ns, config, mac);
         for (const ns of [pinned, kernel, refused]) spawnSync("ip", ["netns", "del", ns]);
         spawnSync("ip", ["link", "del", master]);
     });
