@@ -12,7 +12,7 @@ import {
     CLI_SOCKET,
     CONF_DIR,
     HOST_INTERFACE,
-    KERNEL_MAC_PLACEHOLDER,
+    KERNEL_MAC_TOKEN,
     WWW_DIR,
     configHash,
     readinessCommand,
@@ -46,11 +46,11 @@ export interface VppSettings {
     readonly indexHtml: string;
 }
 
-/** The ConfigMap's data for a MAC (pinned) or the placeholder the init script fills in. */
+/** The ConfigMap's data for a MAC (pinned) or the token the init script replaces with the kernel's MAC. */
 export function configMapData(s: VppSettings, mac: string | undefined, initScript: string): Record<string, string> {
     return {
         "vpp.conf": renderVppConf(s),
-        "startup.conf": renderStartupConf({ ...s, mac: mac ?? KERNEL_MAC_PLACEHOLDER }),
+        "startup.conf": renderStartupConf({ ...s, mac: mac ?? KERNEL_MAC_TOKEN }),
         "index.html": s.indexHtml,
         "init.sh": initScript,
     };

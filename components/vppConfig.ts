@@ -12,7 +12,7 @@ export const CONF_DIR = "/conf";
 export const WWW_DIR = "/www";
 export const CLI_SOCKET = "/run/vpp/cli-vpp1.sock";
 /** Written into startup.conf where the kernel's MAC of macvlan0 goes; the init script replaces it. */
-export const KERNEL_MAC_PLACEHOLDER = "@MACVLAN0_MAC@";
+export const KERNEL_MAC_TOKEN = "@MACVLAN0_MAC@";
 
 export interface VppConfOptions {
     /**
@@ -42,7 +42,7 @@ export interface StartupConfOptions {
     readonly vlanId: number;
     /** address/prefix, for example 192.168.123.150/24. */
     readonly ipCidr: string;
-    /** The MAC of macvlan0, or KERNEL_MAC_PLACEHOLDER for the init script to fill in. */
+    /** The MAC of macvlan0, or KERNEL_MAC_TOKEN, which the init script replaces with the kernel's MAC. */
     readonly mac: string;
     /** VPP's memory size syntax, for example 512m. */
     readonly httpCacheSize: string;

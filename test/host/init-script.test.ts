@@ -12,7 +12,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { configMapData, INIT_SCRIPT_PATH, readInitScript } from "../../components/server";
-import { KERNEL_MAC_PLACEHOLDER } from "../../components/vppConfig";
+import { KERNEL_MAC_TOKEN } from "../../components/vppConfig";
 import { ip, isRoot, POC_SETTINGS, requireRoot, runInit } from "./lib";
 
 const POC = path.join(__dirname, "..", "fixtures", "poc");
@@ -57,7 +57,7 @@ describe("host integration: the init script in a network namespace with macvlan0
 
     it("with the kernel's MAC and POC options, writes the POC's vpp.conf and startup.conf exactly", () => {
         const data = configMapData(POC_SETTINGS, undefined, readInitScript());
-        assert.match(data["startup.conf"], new RegExp(KERNEL_MAC_PLACEHOLDER));
+        assert.match(data["startup.conf"], new RegExp(KERNEL_MAC_TOKEN));
         const r = runInit(withMacvlan, data);
         assert.strictEqual(r.status, 0, `init failed: ${r.stderr}`);
         assert.strictEqual(

@@ -328,7 +328,7 @@ describe("components under mocks: the reference lab with defaults", () => {
 });
 
 describe("components under mocks: variants", () => {
-    it("macAddress kernel: no RandomId, no mac capability or selection, the placeholder for the init script", async () => {
+    it("macAddress kernel: no RandomId, no mac capability or selection, the token the init script replaces", async () => {
         const d = await deploy({ macAddress: "kernel" });
         assert.ok(!d.resources.some((r) => r.type === T.randomId), "no RandomId expected");
         assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).plugins[0].capabilities, undefined);
