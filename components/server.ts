@@ -1,7 +1,8 @@
 /**
  * The VPP server: a ConfigMap with VPP's configuration templates, the web root and the init
- * script, and a Deployment whose init container writes the configuration with macvlan0's
- * MAC and whose main container runs `vpp -c /conf/vpp.conf` rootless.
+ * and start scripts, and a Deployment whose init container writes the configuration with
+ * macvlan0's MAC and whose main container starts VPP rootless, its threads pinned to the
+ * container's own CPUs.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -23,14 +24,22 @@ import {
 
 /** The init container's script, shipped in the ConfigMap (POSIX sh). */
 export const INIT_SCRIPT_PATH = path.join(__dirname, "init.sh");
+/** The main container's script: chooses VPP's cores, then execs vpp (POSIX sh). */
+export const START_SCRIPT_PATH = path.join(__dirname, "start-vpp.sh");
 /** Where the ConfigMap is mounted in the init container. */
 export const TEMPLATE_DIR = "/etc/vpp-server";
 /** The pod template annotation holding the digest of everything the pod reads at start. */
 export const CONFIG_HASH_ANNOTATION = "vpp-server/config-sha256";
 export const NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
 
-export function readInitScript(): string {
-    return fs.readFileSync(INIT_SCRIPT_PATH, "utf8");
+/** The scripts the pod runs, as the ConfigMap ships them. */
+export interface PodScripts {
+    readonly init: string;
+    readonly start: string;
+}
+
+export function readScripts(): PodScripts {
+    return { init: fs.readFileSync(INIT_SCRIPT_PATH, "utf8"), start: fs.readFileSync(START_SCRIPT_PATH, "utf8") };
 }
 
 export interface VppSettings {
@@ -39,6 +48,8 @@ export interface VppSettings {
     readonly ipCidr: string;
     /** VPP memory size syntax. */
     readonly httpCacheSize: string;
+    /** The AF_PACKET ring version on macvlan0. */
+    readonly afPacketVersion: 2 | 3;
     readonly pollSleepUsec: number;
     readonly adaptiveSessionQueue: boolean;
     readonly gratuitousArp: boolean;
@@ -47,12 +58,13 @@ export interface VppSettings {
 }
 
 /** The ConfigMap's data for a MAC (pinned) or the token the init script replaces with the kernel's MAC. */
-export function configMapData(s: VppSettings, mac: string | undefined, initScript: string): Record<string, string> {
+export function configMapData(s: VppSettings, mac: string | undefined, scripts: PodScripts): Record<string, string> {
     return {
         "vpp.conf": renderVppConf(s),
         "startup.conf": renderStartupConf({ ...s, mac: mac ?? KERNEL_MAC_TOKEN }),
         "index.html": s.indexHtml,
-        "init.sh": initScript,
+        "init.sh": scripts.init,
+        "start-vpp.sh": scripts.start,
     };
 }
 
@@ -63,6 +75,8 @@ export interface PodSpecOptions {
     readonly capabilities: readonly string[];
     readonly uid: number;
     readonly ipCidr: string;
+    /** VPP worker threads; the start script pins them and the main thread to the container's CPUs. */
+    readonly workers: number;
     /** The pinned MAC the init container must find on macvlan0; undefined: the kernel's. */
     readonly pinnedMac?: pulumi.Input<string>;
     /** The CNI disables IPv6 on macvlan0: the init container reports it when it did not. @default false */
@@ -120,7 +134,13 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
             {
                 name: CONTAINER,
                 image: o.image,
-                command: ["vpp", "-c", `${CONF_DIR}/vpp.conf`],
+                // A shell without capabilities chooses the cores, then execs vpp, which gains the
+                // image's file capabilities and keeps the container's first process id.
+                command: ["/bin/sh", `${TEMPLATE_DIR}/start-vpp.sh`],
+                env: [
+                    { name: "VPP_WORKERS", value: String(o.workers) },
+                    { name: "VPP_CONF", value: `${CONF_DIR}/vpp.conf` },
+                ],
                 securityContext: containerSecurity(o.capabilities),
                 resources: {
                     requests: { cpu: o.resources.cpuRequest, memory: o.resources.memory },
@@ -137,6 +157,7 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
                     failureThreshold: 3,
                 },
                 volumeMounts: [
+                    { name: "templates", mountPath: TEMPLATE_DIR, readOnly: true },
                     { name: "conf", mountPath: CONF_DIR, readOnly: true },
                     { name: "www", mountPath: WWW_DIR, readOnly: true },
                     { name: "run-vpp", mountPath: path.posix.dirname(CLI_SOCKET) },
@@ -163,6 +184,8 @@ export interface VppServerArgs extends VppSettings {
     readonly capabilities: readonly string[];
     /** The uid VPP runs as. @default VPP_UID (10000) */
     readonly uid?: number;
+    /** VPP worker threads. @default 0 */
+    readonly workers?: number;
     /** A pinned MAC for macvlan0 and VPP; undefined: the kernel's, read at pod start. */
     readonly pinnedMac?: pulumi.Input<string>;
     /**
@@ -193,9 +216,9 @@ export class VppServer extends pulumi.ComponentResource {
         super("vpp-server:server:VppServer", name, {}, opts);
         const uid = args.uid ?? VPP_UID;
         const labels = args.labels ?? {};
-        const initScript = readInitScript();
+        const scripts = readScripts();
 
-        const data = pulumi.output(args.pinnedMac).apply((mac) => configMapData(args, mac, initScript));
+        const data = pulumi.output(args.pinnedMac).apply((mac) => configMapData(args, mac, scripts));
         this.configMap = new k8s.core.v1.ConfigMap(
             `${name}-config`,
             { metadata: { name: CONFIG_MAP, namespace: args.namespace, labels }, data },
@@ -232,6 +255,7 @@ export class VppServer extends pulumi.ComponentResource {
                             capabilities: args.capabilities,
                             uid,
                             ipCidr: args.ipCidr,
+                            workers: args.workers ?? 0,
                             pinnedMac: args.pinnedMac,
                             ipv6DisabledByCni: args.ipv6DisabledByCni,
                             resources: args.resources,

@@ -14,7 +14,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { configMapData, readInitScript } from "../../components/server";
+import { configMapData, readScripts } from "../../components/server";
 import { DISABLE_IPV6_SYSCTL, renderNadConfig } from "../../components/vppConfig";
 import { ip, isRoot, POC_SETTINGS, requireRoot, runInit } from "./lib";
 
@@ -163,7 +163,7 @@ describe("host integration: the NetworkAttachmentDefinition run by the real CNI 
         });
 
         it("the init script then finds the pinned MAC, reports IPv6 disabled and writes VPP's files with the MAC", () => {
-            const r = runInit(pinned, configMapData(POC_SETTINGS, PINNED, readInitScript()), {
+            const r = runInit(pinned, configMapData(POC_SETTINGS, PINNED, readScripts()), {
                 EXPECTED_MAC: PINNED,
                 EXPECT_IPV6_DISABLED: "true",
             });
@@ -199,7 +199,7 @@ describe("host integration: the NetworkAttachmentDefinition run by the real CNI 
         });
 
         it("the init script warns, and still succeeds, when the stack expected IPv6 disabled", function () {
-            const r = runInit(kernel, configMapData(POC_SETTINGS, undefined, readInitScript()), {
+            const r = runInit(kernel, configMapData(POC_SETTINGS, undefined, readScripts()), {
                 EXPECT_IPV6_DISABLED: "true",
             });
             assert.strictEqual(r.status, 0, r.stderr);

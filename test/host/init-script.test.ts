@@ -11,7 +11,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { configMapData, INIT_SCRIPT_PATH, readInitScript } from "../../components/server";
+import { configMapData, INIT_SCRIPT_PATH, readScripts, START_SCRIPT_PATH } from "../../components/server";
 import { KERNEL_MAC_TOKEN } from "../../components/vppConfig";
 import { ip, isRoot, POC_SETTINGS, requireRoot, runInit } from "./lib";
 
@@ -48,15 +48,19 @@ describe("host integration: the init script in a network namespace with macvlan0
         }
     });
 
-    it("the shipped script is the one in the ConfigMap", () => {
+    it("the shipped scripts are the ones in the ConfigMap", () => {
         assert.strictEqual(
-            configMapData(POC_SETTINGS, undefined, readInitScript())["init.sh"],
+            configMapData(POC_SETTINGS, undefined, readScripts())["init.sh"],
             fs.readFileSync(INIT_SCRIPT_PATH, "utf8"),
+        );
+        assert.strictEqual(
+            configMapData(POC_SETTINGS, undefined, readScripts())["start-vpp.sh"],
+            fs.readFileSync(START_SCRIPT_PATH, "utf8"),
         );
     });
 
     it("with the kernel's MAC and POC options, writes the POC's vpp.conf and startup.conf exactly", () => {
-        const data = configMapData(POC_SETTINGS, undefined, readInitScript());
+        const data = configMapData(POC_SETTINGS, undefined, readScripts());
         assert.match(data["startup.conf"], new RegExp(KERNEL_MAC_TOKEN));
         const r = runInit(withMacvlan, data);
         assert.strictEqual(r.status, 0, `init failed: ${r.stderr}`);
@@ -72,7 +76,7 @@ describe("host integration: the init script in a network namespace with macvlan0
     });
 
     it("prints the MAC it read and every file it wrote", () => {
-        const r = runInit(withMacvlan, configMapData(POC_SETTINGS, undefined, readInitScript()));
+        const r = runInit(withMacvlan, configMapData(POC_SETTINGS, undefined, readScripts()));
         assert.strictEqual(r.status, 0, r.stderr);
         assert.match(r.stdout, /^init-vpp-server: macvlan0 has MAC c6:b4:b5:74:11:88$/m);
         assert.match(r.stdout, new RegExp(`^--- ${r.conf}/vpp.conf\\nunix \\{$`, "m"));
@@ -81,7 +85,7 @@ describe("host integration: the init script in a network namespace with macvlan0
     });
 
     it("with a pinned MAC that macvlan0 carries, writes it and says it is pinned", () => {
-        const r = runInit(withMacvlan, configMapData(POC_SETTINGS, POC_MAC, readInitScript()), {
+        const r = runInit(withMacvlan, configMapData(POC_SETTINGS, POC_MAC, readScripts()), {
             EXPECTED_MAC: "C6:B4:B5:74:11:88",
         });
         assert.strictEqual(r.status, 0, r.stderr);
@@ -93,7 +97,7 @@ describe("host integration: the init script in a network namespace with macvlan0
     });
 
     it("with a pinned MAC that macvlan0 does not carry, fails naming both MACs and the CNI's mac capability", () => {
-        const r = runInit(withMacvlan, configMapData(POC_SETTINGS, "02:00:00:00:00:01", readInitScript()), {
+        const r = runInit(withMacvlan, configMapData(POC_SETTINGS, "02:00:00:00:00:01", readScripts()), {
             EXPECTED_MAC: "02:00:00:00:00:01",
         });
         assert.strictEqual(r.status, 1);
@@ -105,7 +109,7 @@ describe("host integration: the init script in a network namespace with macvlan0
     });
 
     it("without macvlan0 in the namespace, fails naming the interface and what to check", () => {
-        const r = runInit(without, configMapData(POC_SETTINGS, undefined, readInitScript()));
+        const r = runInit(without, configMapData(POC_SETTINGS, undefined, readScripts()));
         assert.strictEqual(r.status, 1);
         assert.match(
             r.stderr,
@@ -115,7 +119,7 @@ describe("host integration: the init script in a network namespace with macvlan0
     });
 
     it("without a template, fails naming the missing file", () => {
-        const data = configMapData(POC_SETTINGS, undefined, readInitScript());
+        const data = configMapData(POC_SETTINGS, undefined, readScripts());
         delete data["index.html"];
         const r = runInit(withMacvlan, data);
         assert.strictEqual(r.status, 1);

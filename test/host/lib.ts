@@ -7,8 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** The reference lab's VPP settings with the POC's behaviour (busy polling, no GARP). */
+/** The reference lab's VPP settings with the POC's behaviour (TPACKET_V3, busy polling, no GARP). */
 export const POC_SETTINGS = {
+    afPacketVersion: 3 as const,
     vlanId: 123,
     ipCidr: "192.168.123.150/24",
     httpCacheSize: "512m",
