@@ -16,8 +16,9 @@ export const KERNEL_MAC_TOKEN = "@MACVLAN0_MAC@";
 
 export interface VppConfOptions {
     /**
-     * `unix { poll-sleep-usec }`: microseconds VPP's main loop sleeps on each pass.
-     * 0 writes nothing, so VPP busy-polls a core (the POC).
+     * `unix { poll-sleep-usec }`: microseconds VPP's main loop sleeps on every pass, also under
+     * load. 0 writes nothing: VPP then sleeps by itself when no input node polls (with the
+     * adaptive session queue, at idle), and busy-polls a core otherwise (the POC).
      */
     readonly pollSleepUsec: number;
     /** `session { use-private-rx-mqs }`: the session layer switches between polling and interrupts. */
@@ -39,6 +40,12 @@ export function renderVppConf(o: VppConfOptions): string {
 }
 
 export interface StartupConfOptions {
+    /**
+     * The AF_PACKET ring: 2 writes `create host-interface v2`, so each frame reaches VPP at once;
+     * 3 is VPP's default, TPACKET_V3, whose receive blocks are handed over when full or after
+     * 1 ms (`tp_retire_blk_tov`), so each request waits for its block.
+     */
+    readonly afPacketVersion: 2 | 3;
     readonly vlanId: number;
     /** address/prefix, for example 192.168.123.150/24. */
     readonly ipCidr: string;
@@ -55,7 +62,7 @@ export function renderStartupConf(o: StartupConfOptions): string {
     const sub = `${VPP_HOST_INTERFACE}.${o.vlanId}`;
     const address = o.ipCidr.split("/")[0];
     return lines([
-        `create host-interface name ${HOST_INTERFACE}`,
+        `create host-interface ${o.afPacketVersion === 2 ? "v2 " : ""}name ${HOST_INTERFACE}`,
         `set interface mac address ${VPP_HOST_INTERFACE} ${o.mac}`,
         `set int state ${VPP_HOST_INTERFACE} up`,
         `create sub-interfaces ${VPP_HOST_INTERFACE} ${o.vlanId}`,

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KEY_NAMES, KEYS, Key, PROJECT } from "./schema";
 import * as r from "./rules";
-import { autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
+import { AfPacketVersion, autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
 
 /** Everything the components need, typed and checked. */
 export interface StackConfig {
@@ -22,8 +22,12 @@ export interface StackConfig {
     readonly imageCapabilities: readonly r.Capability[];
     /** As written, for VPP's `cache-size`. */
     readonly httpCacheSize: string;
+    /** The AF_PACKET ring on macvlan0: TPACKET_V2 or TPACKET_V3 (the POC's). */
+    readonly afPacketVersion: AfPacketVersion;
     readonly pollSleepUsec: number;
     readonly adaptiveSessionQueue: boolean;
+    /** VPP worker threads wanted; the container's start script pins them to its own CPUs. */
+    readonly workers: number;
     readonly gratuitousArp: boolean;
     readonly indexHtml: string;
     readonly resources: {
@@ -129,10 +133,12 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     const macAddress = take("macAddress", r.parseMacSource);
     const disableIpv6 = take("disableIpv6", r.parseBoolean);
     const cacheBytes = take("httpCacheSize", r.parseVppMemorySize);
+    const afPacketVersion = take("afPacketVersion", r.parseAfPacketVersion);
     const pollSleepUsec = take("pollSleepUsec", (s) =>
-        r.parseInteger(s, 0, 1_000_000, "an integer from 0 (busy polling) to 1000000 microseconds"),
+        r.parseInteger(s, 0, 1_000_000, "an integer from 0 (no forced sleep) to 1000000 microseconds"),
     );
     const adaptiveSessionQueue = take("adaptiveSessionQueue", r.parseBoolean);
+    const workers = take("workers", r.parseWorkers);
     const gratuitousArp = take("gratuitousArp", r.parseBoolean);
     const indexHtml = take("indexHtml", r.parseIndexHtml);
     const cpuRequest = take("cpuRequest", r.parseCpuQuantity);
@@ -144,15 +150,22 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     if (cpuRequest !== undefined && cpuLimit && r.quantityToNumber(cpuLimit) < r.quantityToNumber(cpuRequest)) {
         problems.push({ key: "cpuLimit", value: cpuLimit, expected: `empty or at least cpuRequest (${cpuRequest})` });
     }
+    if (pollSleepUsec !== undefined && pollSleepUsec > 0 && workers !== undefined && workers > 0) {
+        problems.push({
+            key: "pollSleepUsec",
+            value: valueOf("pollSleepUsec"),
+            expected: `0 when workers is ${workers}: poll-sleep-usec makes only VPP's main thread sleep, and with a worker the connections live on the worker, so it would cap nothing; set workers to 0 to use a sleep`,
+        });
+    }
     let memoryQuantity: string | undefined;
-    if (memory !== undefined && cacheBytes !== undefined) {
+    if (memory !== undefined && cacheBytes !== undefined && afPacketVersion !== undefined) {
         if (memory === "auto") {
-            memoryQuantity = formatMebibytes(autoMemoryBytes(cacheBytes));
-        } else if (r.quantityToNumber(memory) < minimumMemoryBytes(cacheBytes)) {
+            memoryQuantity = formatMebibytes(autoMemoryBytes(afPacketVersion, cacheBytes));
+        } else if (r.quantityToNumber(memory) < minimumMemoryBytes(afPacketVersion, cacheBytes)) {
             problems.push({
                 key: "memory",
                 value: memory,
-                expected: `'auto' or at least ${formatMebibytes(minimumMemoryBytes(cacheBytes))}: VPP's locked AF_PACKET rings, httpCacheSize and room for its heap`,
+                expected: `'auto' or at least ${formatMebibytes(minimumMemoryBytes(afPacketVersion, cacheBytes))}: VPP's locked AF_PACKET rings (afPacketVersion ${afPacketVersion}), httpCacheSize and room for its heap`,
             });
         } else {
             memoryQuantity = memory;
@@ -174,8 +187,10 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         image: image!,
         imageCapabilities: imageCapabilities!,
         httpCacheSize: valueOf("httpCacheSize")!,
+        afPacketVersion: afPacketVersion!,
         pollSleepUsec: pollSleepUsec!,
         adaptiveSessionQueue: adaptiveSessionQueue!,
+        workers: workers!,
         gratuitousArp: gratuitousArp!,
         indexHtml: indexHtml!,
         resources: { cpuRequest: cpuRequest!, cpuLimit: cpuLimit || undefined, memory: memoryQuantity! },

@@ -4,6 +4,7 @@
  * into a message naming the key and the value seen. Pure functions: the unit tests call them.
  */
 import * as ipaddr from "ipaddr.js";
+import type { AfPacketVersion } from "./sizing";
 
 /** A parse result: the value, or what would have been accepted. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -133,6 +134,26 @@ export function macFromRandomHex(hex: string): string {
     const bytes = hex.toLowerCase().match(/../g) as string[];
     bytes[0] = ((parseInt(bytes[0], 16) & 0xfc) | 0x02).toString(16).padStart(2, "0");
     return bytes.join(":");
+}
+
+export const AF_PACKET_VERSION_FORM =
+    "2 (TPACKET_V2: each frame reaches VPP at once) or 3 (TPACKET_V3, the POC's: up to 1 ms per request)";
+
+export function parseAfPacketVersion(raw: string): Parsed<AfPacketVersion> {
+    return raw === "2" ? ok(2) : raw === "3" ? ok(3) : bad(AF_PACKET_VERSION_FORM);
+}
+
+/**
+ * VPP opens one AF_PACKET receive queue on macvlan0 (`num-rx-queues` defaults to 1 in
+ * src/plugins/af_packet), and a connection lives on the thread that receives its packets, so a
+ * second worker would idle: one worker is the most that serves.
+ */
+export const MAX_WORKERS = 1;
+export const WORKERS_FORM =
+    "0 (VPP's main thread alone) or 1 (one worker thread; more would idle: VPP opens one AF_PACKET receive queue)";
+
+export function parseWorkers(raw: string): Parsed<number> {
+    return parseInteger(raw, 0, MAX_WORKERS, WORKERS_FORM);
 }
 
 export const MEMORY_SIZE_FORM =

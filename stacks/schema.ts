@@ -79,17 +79,29 @@ export const KEYS = {
         description: "Cache size of VPP's static HTTP server: a whole number with an optional k, m or g suffix.",
         default: "512m",
     },
+    afPacketVersion: {
+        type: "integer",
+        description:
+            "AF_PACKET ring VPP opens on macvlan0: 2 (TPACKET_V2, `create host-interface v2`: each frame reaches VPP at once) or 3 (TPACKET_V3, the POC's: a block that is not full waits up to 1 ms, so each request does).",
+        default: 2,
+    },
     pollSleepUsec: {
         type: "integer",
         description:
-            "unix { poll-sleep-usec } of VPP's main loop in microseconds; 0 busy-polls a whole core as the POC does.",
-        default: 100,
+            "unix { poll-sleep-usec }: microseconds VPP's main loop sleeps on every pass, under load too; 0 writes nothing (VPP sleeps by itself when idle, unless adaptiveSessionQueue is false: then it busy-polls a core as the POC).",
+        default: 0,
     },
     adaptiveSessionQueue: {
         type: "boolean",
         description:
             "session { use-private-rx-mqs }: lets VPP's session layer switch between polling and interrupts by load.",
         default: true,
+    },
+    workers: {
+        type: "integer",
+        description:
+            "VPP worker threads: 0 or 1. The worker and the main thread are pinned to CPUs the container may use, chosen when it starts; with one CPU VPP starts without the worker and logs it. Under load the worker uses a whole core.",
+        default: 1,
     },
     gratuitousArp: {
         type: "boolean",
@@ -104,7 +116,8 @@ export const KEYS = {
     },
     cpuRequest: {
         type: "string",
-        description: "CPU request of the VPP container (a Kubernetes quantity); use 1 or more with pollSleepUsec 0.",
+        description:
+            "CPU request of the VPP container (a Kubernetes quantity). Idle, VPP uses 3% of a core; under load its worker (or, without one, its main thread) uses a whole core: request 1 or more for a lab that must serve at full speed on a busy node.",
         default: "200m",
     },
     cpuLimit: {

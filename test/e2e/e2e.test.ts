@@ -11,7 +11,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
-import { configMapData, readInitScript, sccSpec } from "../../components";
+import { configMapData, readScripts, sccSpec } from "../../components";
 import { renderNadConfig } from "../../components/vppConfig";
 import { LAB_CONFIG } from "../fixtures/lab";
 
@@ -141,15 +141,16 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
 
         const cm = cp.get("configmap", "vpp-server-config", NS);
         const settings = {
+            afPacketVersion: 2 as const,
             vlanId: 123,
             ipCidr: "192.168.123.150/24",
             httpCacheSize: "512m",
-            pollSleepUsec: 100,
+            pollSleepUsec: 0,
             adaptiveSessionQueue: true,
             gratuitousArp: true,
             indexHtml: "Welcome\n",
         };
-        assert.deepStrictEqual(cm.data, configMapData(settings, outputs.macAddress, readInitScript()));
+        assert.deepStrictEqual(cm.data, configMapData(settings, outputs.macAddress, readScripts()));
 
         const dep = cp.get("deployment", "vpp-server", NS);
         assert.strictEqual(dep.spec.replicas, 1);
@@ -160,7 +161,11 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             drop: ["ALL"],
             add: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
         });
-        assert.deepStrictEqual(pod.containers[0].command, ["vpp", "-c", "/conf/vpp.conf"]);
+        assert.deepStrictEqual(pod.containers[0].command, ["/bin/sh", "/etc/vpp-server/start-vpp.sh"]);
+        assert.deepStrictEqual(pod.containers[0].env, [
+            { name: "VPP_WORKERS", value: "1" },
+            { name: "VPP_CONF", value: "/conf/vpp.conf" },
+        ]);
         assert.deepStrictEqual(JSON.parse(dep.spec.template.metadata.annotations["k8s.v1.cni.cncf.io/networks"]), [
             { name: "macvlan0", namespace: NS, interface: "macvlan0", mac: outputs.macAddress },
         ]);

@@ -154,18 +154,24 @@ describe("components under mocks: the reference lab with defaults", () => {
         assert.ok(!d.resources.some((r) => r.type.endsWith(":ClusterRoleBinding")));
     });
 
-    it("ConfigMap holds vpp.conf, startup.conf with the pinned MAC and GARP, index.html and the init script", () => {
+    it("ConfigMap holds vpp.conf (no forced sleep), startup.conf (TPACKET_V2, the pinned MAC, GARP), index.html and both scripts", () => {
         const cm = d.get(T.configMap).inputs;
         assert.strictEqual(cm.metadata.name, "vpp-server-config");
-        assert.deepStrictEqual(Object.keys(cm.data).sort(), ["index.html", "init.sh", "startup.conf", "vpp.conf"]);
+        assert.deepStrictEqual(Object.keys(cm.data).sort(), [
+            "index.html",
+            "init.sh",
+            "start-vpp.sh",
+            "startup.conf",
+            "vpp.conf",
+        ]);
         assert.strictEqual(
             cm.data["vpp.conf"],
-            "unix {\n  nodaemon cli-listen /run/vpp/cli-vpp1.sock\n  startup-config /conf/startup.conf\n  poll-sleep-usec 100\n}\napi-segment { prefix vpp1 }\nsession { use-private-rx-mqs }\nplugins { plugin dpdk_plugin.so { disable } }\n",
+            "unix {\n  nodaemon cli-listen /run/vpp/cli-vpp1.sock\n  startup-config /conf/startup.conf\n}\napi-segment { prefix vpp1 }\nsession { use-private-rx-mqs }\nplugins { plugin dpdk_plugin.so { disable } }\n",
         );
         assert.strictEqual(
             cm.data["startup.conf"],
             [
-                "create host-interface name macvlan0",
+                "create host-interface v2 name macvlan0",
                 `set interface mac address host-macvlan0 ${MOCK_RANDOM_MAC}`,
                 "set int state host-macvlan0 up",
                 "create sub-interfaces host-macvlan0 123",
@@ -178,6 +184,7 @@ describe("components under mocks: the reference lab with defaults", () => {
         );
         assert.strictEqual(cm.data["index.html"], "Welcome\n");
         assert.match(cm.data["init.sh"], /^#!\/bin\/sh\n# init-vpp-server/);
+        assert.match(cm.data["start-vpp.sh"], /^#!\/bin\/sh\n# start-vpp/);
     });
 
     describe("Deployment", () => {
@@ -229,12 +236,16 @@ describe("components under mocks: the reference lab with defaults", () => {
             assert.strictEqual(pod.nodeSelector, undefined);
         });
 
-        it("main container: vpp -c /conf/vpp.conf, drop ALL, add exactly the image's capabilities, no escalation", () => {
+        it("main container: the start script with one worker and VPP's configuration, drop ALL, add exactly the image's capabilities, no escalation", () => {
             assert.strictEqual(pod.containers.length, 1);
             const c = pod.containers[0];
             assert.strictEqual(c.name, "vpp-server");
             assert.strictEqual(c.image, "quay.io/akaris/vpp-server:latest");
-            assert.deepStrictEqual(c.command, ["vpp", "-c", "/conf/vpp.conf"]);
+            assert.deepStrictEqual(c.command, ["/bin/sh", "/etc/vpp-server/start-vpp.sh"]);
+            assert.deepStrictEqual(c.env, [
+                { name: "VPP_WORKERS", value: "1" },
+                { name: "VPP_CONF", value: "/conf/vpp.conf" },
+            ]);
             assert.deepStrictEqual(c.securityContext, {
                 runAsNonRoot: true,
                 runAsUser: 10000,
@@ -261,12 +272,12 @@ describe("components under mocks: the reference lab with defaults", () => {
                 failureThreshold: 3,
             });
             assert.deepStrictEqual(c.resources, {
-                requests: { cpu: "200m", memory: "1740Mi" },
-                limits: { memory: "1740Mi" },
+                requests: { cpu: "200m", memory: "1796Mi" },
+                limits: { memory: "1796Mi" },
             });
         });
 
-        it("volumes: emptyDir at /conf, /www, /run/vpp, /run/user; the ConfigMap read-only for the init container", () => {
+        it("volumes: emptyDir at /conf, /www, /run/vpp, /run/user; the ConfigMap read-only in both containers", () => {
             assert.deepStrictEqual(pod.volumes, [
                 { name: "templates", configMap: { name: "vpp-server-config", defaultMode: 0o444 } },
                 { name: "conf", emptyDir: { sizeLimit: "64Mi" } },
@@ -275,6 +286,7 @@ describe("components under mocks: the reference lab with defaults", () => {
                 { name: "run-user", emptyDir: { sizeLimit: "64Mi" } },
             ]);
             assert.deepStrictEqual(pod.containers[0].volumeMounts, [
+                { name: "templates", mountPath: "/etc/vpp-server", readOnly: true },
                 { name: "conf", mountPath: "/conf", readOnly: true },
                 { name: "www", mountPath: "/www", readOnly: true },
                 { name: "run-vpp", mountPath: "/run/vpp" },
@@ -415,6 +427,15 @@ describe("components under mocks: variants", () => {
         assert.deepStrictEqual(d.get(T.roleBinding).inputs.subjects, [
             { kind: "ServiceAccount", name: "vpp-server", namespace: "lab-b" },
         ]);
+    });
+
+    it("afPacketVersion 3 and workers 0 reach startup.conf, the start script's environment and the memory", async () => {
+        const d = await deploy({ afPacketVersion: "3", workers: "0" });
+        const cm = d.get(T.configMap).inputs.data;
+        assert.strictEqual(cm["startup.conf"].split("\n")[0], "create host-interface name macvlan0");
+        const c = d.get(T.deployment).inputs.spec.template.spec.containers[0];
+        assert.deepStrictEqual(c.env[0], { name: "VPP_WORKERS", value: "0" });
+        assert.deepStrictEqual(c.resources.limits, { memory: "1740Mi" });
     });
 
     it("disableIpv6 false: the POC's single macvlan plugin, and the init container expects nothing of IPv6", async () => {

@@ -9,6 +9,7 @@ import * as YAML from "yaml";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
 import { LAB_CONFIG } from "../fixtures/lab";
 import { KEYS, KEY_NAMES, REQUIRED_KEYS } from "../../stacks/schema";
+import { afPacketRingsBytes } from "../../stacks/sizing";
 
 const ROOT = path.join(__dirname, "..", "..");
 const LAB: RawConfig = LAB_CONFIG;
@@ -26,21 +27,34 @@ describe("stack configuration: defaults", () => {
     it("disableIpv6 defaults to on: the kernel gets no IPv6 on macvlan0", () =>
         assert.strictEqual(defaults().disableIpv6, true));
     it("httpCacheSize defaults to the POC's 512m", () => assert.strictEqual(defaults().httpCacheSize, "512m"));
-    it("pollSleepUsec defaults to 100 microseconds (12% of a core at idle instead of 100%)", () =>
-        assert.strictEqual(defaults().pollSleepUsec, 100));
+    it("afPacketVersion defaults to 2: TPACKET_V2 hands VPP each frame at once (V3 waits up to 1 ms)", () =>
+        assert.strictEqual(defaults().afPacketVersion, 2));
+    it("pollSleepUsec defaults to 0: no forced sleep, VPP sleeps by itself at idle", () =>
+        assert.strictEqual(defaults().pollSleepUsec, 0));
     it("adaptiveSessionQueue defaults to on", () => assert.strictEqual(defaults().adaptiveSessionQueue, true));
+    it("workers defaults to 1: the best measured with VPP 24.10, the default image's", () =>
+        assert.strictEqual(defaults().workers, 1));
     it("gratuitousArp defaults to on", () => assert.strictEqual(defaults().gratuitousArp, true));
     it("indexHtml defaults to Welcome and a newline, as the POC's echo wrote it", () =>
         assert.strictEqual(defaults().indexHtml, "Welcome\n"));
     it("cpuRequest defaults to 200m and there is no CPU limit", () =>
         assert.deepStrictEqual([defaults().resources.cpuRequest, defaults().resources.cpuLimit], ["200m", undefined]));
-    it("memory defaults to heap 1 GiB + rings 76 MiB + segments 128 MiB + the 512 MiB cache", () =>
-        assert.strictEqual(defaults().resources.memory, `${1024 + 76 + 128 + 512}Mi`));
+    it("memory defaults to heap 1 GiB + TPACKET_V2 rings 132 MiB + segments 128 MiB + the 512 MiB cache", () =>
+        assert.strictEqual(defaults().resources.memory, `${1024 + 132 + 128 + 512}Mi`));
+    it("memory 'auto' with afPacketVersion 3 counts the TPACKET_V3 rings, 76 MiB", () =>
+        assert.strictEqual(
+            parseStackConfig({ ...LAB, afPacketVersion: "3" }).resources.memory,
+            `${1024 + 76 + 128 + 512}Mi`,
+        ));
     it("memory 'auto' follows httpCacheSize", () =>
         assert.strictEqual(
             parseStackConfig({ ...LAB, httpCacheSize: "1g" }).resources.memory,
-            `${1024 + 76 + 128 + 1024}Mi`,
+            `${1024 + 132 + 128 + 1024}Mi`,
         ));
+    it("the rings' bytes: V2 receive and transmit 1024 frames of 67,584 B each; V3 receive 160 blocks of 64 KiB", () => {
+        assert.strictEqual(afPacketRingsBytes(2), 138_412_032, "V2: 2 x 1024 x 67,584 B (138.4 MB)");
+        assert.strictEqual(afPacketRingsBytes(3), 79_691_776, "V3: 160 x 65,536 B + 1024 x 67,584 B (79.7 MB)");
+    });
     it("nodeSelector defaults to none", () => assert.deepStrictEqual(defaults().nodeSelector, {}));
     it("renderDir defaults to none: deploy to the cluster", () => assert.strictEqual(defaults().renderDir, undefined));
 
@@ -51,6 +65,8 @@ describe("stack configuration: defaults", () => {
             nodeSelector: JSON.stringify(["kubernetes.io/hostname=worker01", "node-role.kubernetes.io/worker="]),
             imageCapabilities: JSON.stringify(["NET_ADMIN", "NET_RAW", "IPC_LOCK"]),
             pollSleepUsec: "0",
+            afPacketVersion: "3",
+            workers: "0",
             cpuLimit: "2",
             renderDir: "rendered",
         });
@@ -68,6 +84,8 @@ describe("stack configuration: defaults", () => {
         });
         assert.deepStrictEqual(c.imageCapabilities, ["NET_ADMIN", "NET_RAW", "IPC_LOCK"]);
         assert.strictEqual(c.pollSleepUsec, 0);
+        assert.strictEqual(c.afPacketVersion, 3);
+        assert.strictEqual(c.workers, 0);
         assert.strictEqual(c.resources.cpuLimit, "2");
         assert.strictEqual(c.renderDir, "rendered");
     });

@@ -182,8 +182,29 @@ describe("stack configuration: bad input", () => {
         it("pollSleepUsec must not be negative", () => {
             rejects(
                 { pollSleepUsec: "-5" },
-                `vpp-server:pollSleepUsec is "-5"; expected an integer from 0 (busy polling) to 1000000 microseconds`,
+                `vpp-server:pollSleepUsec is "-5"; expected an integer from 0 (no forced sleep) to 1000000 microseconds`,
             );
+        });
+        it("afPacketVersion must be 2 or 3", () => {
+            rejects(
+                { afPacketVersion: "1" },
+                `vpp-server:afPacketVersion is "1"; expected 2 (TPACKET_V2: each frame reaches VPP at once) or 3 (TPACKET_V3, the POC's: up to 1 ms per request)`,
+            );
+        });
+        it("workers must be 0 or 1: a second worker would idle on one receive queue", () => {
+            rejects(
+                { workers: "2" },
+                `vpp-server:workers is "2"; expected 0 (VPP's main thread alone) or 1 (one worker thread; more would idle: VPP opens one AF_PACKET receive queue)`,
+            );
+        });
+        it("pollSleepUsec with a worker is refused: the sleep applies to the main thread only", () => {
+            rejects(
+                { pollSleepUsec: "100" },
+                `vpp-server:pollSleepUsec is "100"; expected 0 when workers is 1: poll-sleep-usec makes only VPP's main thread sleep, and with a worker the connections live on the worker, so it would cap nothing; set workers to 0 to use a sleep`,
+            );
+        });
+        it("pollSleepUsec without workers is accepted", () => {
+            assert.strictEqual(parseStackConfig({ ...LAB, pollSleepUsec: "100", workers: "0" }).pollSleepUsec, 100);
         });
         it("adaptiveSessionQueue must be a boolean", () => {
             rejects(
@@ -218,10 +239,20 @@ describe("stack configuration: bad input", () => {
                 `vpp-server:memory is "lots"; expected 'auto' or a Kubernetes memory quantity such as 2Gi or 1792Mi`,
             );
         });
-        it("memory must hold the locked rings, the HTTP cache and a heap", () => {
+        it("memory must hold the locked TPACKET_V2 rings, the HTTP cache and a heap", () => {
             rejects(
                 { memory: "512Mi" },
-                `vpp-server:memory is "512Mi"; expected 'auto' or at least 844Mi: VPP's locked AF_PACKET rings, httpCacheSize and room for its heap`,
+                `vpp-server:memory is "512Mi"; expected 'auto' or at least 900Mi: VPP's locked AF_PACKET rings (afPacketVersion 2), httpCacheSize and room for its heap`,
+            );
+        });
+        it("memory's minimum follows afPacketVersion: TPACKET_V3's rings are smaller", () => {
+            rejects(
+                { memory: "843Mi", afPacketVersion: "3" },
+                `vpp-server:memory is "843Mi"; expected 'auto' or at least 844Mi: VPP's locked AF_PACKET rings (afPacketVersion 3), httpCacheSize and room for its heap`,
+            );
+            assert.strictEqual(
+                parseStackConfig({ ...LAB, memory: "844Mi", afPacketVersion: "3" }).resources.memory,
+                "844Mi",
             );
         });
         it("nodeSelector entries must be key=value labels", () => {

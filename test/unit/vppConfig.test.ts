@@ -21,6 +21,7 @@ import {
 const POC = path.join(__dirname, "..", "fixtures", "poc");
 const POC_OPTIONS = { pollSleepUsec: 0, adaptiveSessionQueue: false };
 const POC_STARTUP = {
+    afPacketVersion: 3 as const,
     vlanId: 123,
     ipCidr: "192.168.123.150/24",
     mac: "c6:b4:b5:74:11:88",
@@ -60,7 +61,7 @@ describe("VPP configuration renderers", () => {
                 ].join("\n"),
             );
         });
-        it("adaptiveSessionQueue adds session { use-private-rx-mqs } and keeps dpdk disabled", () => {
+        it("the defaults (no sleep, adaptive session queue): no poll-sleep-usec, session { use-private-rx-mqs }, dpdk disabled", () => {
             assert.strictEqual(
                 renderVppConf({ pollSleepUsec: 0, adaptiveSessionQueue: true }),
                 [
@@ -78,6 +79,21 @@ describe("VPP configuration renderers", () => {
     });
 
     describe("startup.conf options", () => {
+        it("afPacketVersion 2 opens a TPACKET_V2 ring (create host-interface v2), every other line as with 3", () => {
+            const v2 = renderStartupConf({ ...POC_STARTUP, afPacketVersion: 2 }).split("\n");
+            const v3 = renderStartupConf(POC_STARTUP).split("\n");
+            assert.strictEqual(v2[0], "create host-interface v2 name macvlan0");
+            assert.strictEqual(v3[0], "create host-interface name macvlan0");
+            assert.deepStrictEqual(v2.slice(1), v3.slice(1));
+        });
+        it("no option puts an input node in polling mode: VPP may sleep at idle", () => {
+            for (const afPacketVersion of [2, 3] as const) {
+                for (const gratuitousArp of [true, false]) {
+                    const conf = renderStartupConf({ ...POC_STARTUP, afPacketVersion, gratuitousArp });
+                    assert.doesNotMatch(conf, /rx-mode|polling/, `afPacketVersion ${afPacketVersion}`);
+                }
+            }
+        });
         it("gratuitousArp announces the address on the VLAN interface, last, once the server listens", () => {
             const lines = renderStartupConf({ ...POC_STARTUP, gratuitousArp: true })
                 .trimEnd()
@@ -92,6 +108,7 @@ describe("VPP configuration renderers", () => {
         it("renders the VLAN, address, MAC and cache size it is given", () => {
             assert.strictEqual(
                 renderStartupConf({
+                    afPacketVersion: 2,
                     vlanId: 7,
                     ipCidr: "10.1.2.3/16",
                     mac: "02:00:00:00:00:07",
@@ -99,7 +116,7 @@ describe("VPP configuration renderers", () => {
                     gratuitousArp: false,
                 }),
                 [
-                    "create host-interface name macvlan0",
+                    "create host-interface v2 name macvlan0",
                     "set interface mac address host-macvlan0 02:00:00:00:00:07",
                     "set int state host-macvlan0 up",
                     "create sub-interfaces host-macvlan0 7",
