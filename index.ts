@@ -22,6 +22,9 @@ if (stale) {
 
 // Throws, listing every problem, before any resource is registered.
 const config = readStackConfig();
+for (const warning of config.warnings) {
+    void pulumi.log.warn(warning);
+}
 
 // ConfigMaps are updated in place (the pod template's config digest rolls the pod), so a
 // configuration change never replaces the ConfigMap under a running pod.

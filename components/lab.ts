@@ -70,6 +70,7 @@ export class VppLab extends pulumi.ComponentResource {
                 capabilities: c.imageCapabilities,
                 uid: VPP_UID,
                 labels,
+                denyClusterNetworkFor: c.denyClusterNetwork ? selectorLabels(args.stack) : undefined,
             },
             inNamespace,
         );
@@ -95,6 +96,7 @@ export class VppLab extends pulumi.ComponentResource {
                 networkConfig: network.config,
                 ipv6DisabledByCni: c.disableIpv6,
                 resources: c.resources,
+                runtimeClassName: c.runtimeClassName,
                 nodeSelector: { ...c.nodeSelector },
                 labels,
                 selectorLabels: selectorLabels(args.stack),

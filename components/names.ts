@@ -14,6 +14,7 @@ export const CONTAINER = "vpp-server";
 export const INIT_CONTAINER = "init-vpp-server";
 export const CONFIG_MAP = "vpp-server-config";
 export const ROLE_BINDING = "vpp-server-scc";
+export const NETWORK_POLICY = "vpp-server-deny-cluster-network";
 
 /** At most this long, so `system:openshift:scc:<name>` and label values stay well within limits. */
 const MAX_STACK_PART = 40;

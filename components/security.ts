@@ -1,11 +1,12 @@
 /**
  * Least privilege for the VPP pod: its own SecurityContextConstraints (rootless, the image's
  * capabilities and nothing else), a dedicated ServiceAccount, and RBAC that lets only that
- * ServiceAccount, only in this namespace, `use` only this SCC.
+ * ServiceAccount, only in this namespace, `use` only this SCC; and a NetworkPolicy that closes the
+ * pod's cluster network.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ROLE_BINDING, SERVICE_ACCOUNT, sccClusterRoleName, VPP_UID } from "./names";
+import { NETWORK_POLICY, ROLE_BINDING, SERVICE_ACCOUNT, sccClusterRoleName, VPP_UID } from "./names";
 
 /** The volume types the pod uses: emptyDir for VPP's files, configMap for the templates. */
 export const POD_VOLUME_TYPES = ["configMap", "emptyDir"] as const;
@@ -73,6 +74,16 @@ export function sccUseRules(scc: string): k8s.types.input.rbac.v1.PolicyRule[] {
     ];
 }
 
+/**
+ * A NetworkPolicy that selects the pod and allows nothing, in or out: VPP never uses the pod's
+ * cluster network (eth0). NetworkPolicy does not apply to the Multus macvlan0 VPP serves on.
+ */
+export function denyAllNetworkPolicySpec(
+    podSelector: Record<string, string>,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+    return { podSelector: { matchLabels: { ...podSelector } }, policyTypes: ["Ingress", "Egress"] };
+}
+
 export interface SecurityPolicyArgs {
     readonly namespace: pulumi.Input<string>;
     /** The SCC's name: unique per stack, since SCCs are cluster-scoped. */
@@ -83,6 +94,8 @@ export interface SecurityPolicyArgs {
     readonly uid?: number;
     /** Labels for every object. @default {} */
     readonly labels?: Record<string, string>;
+    /** The pod's labels: a deny-all NetworkPolicy selects them. Undefined: no NetworkPolicy. */
+    readonly denyClusterNetworkFor?: Record<string, string>;
 }
 
 export class SecurityPolicy extends pulumi.ComponentResource {
@@ -93,6 +106,7 @@ export class SecurityPolicy extends pulumi.ComponentResource {
     public readonly serviceAccount: k8s.core.v1.ServiceAccount;
     public readonly clusterRole: k8s.rbac.v1.ClusterRole;
     public readonly roleBinding: k8s.rbac.v1.RoleBinding;
+    public readonly networkPolicy?: k8s.networking.v1.NetworkPolicy;
 
     constructor(name: string, args: SecurityPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpp-server:security:SecurityPolicy", name, {}, opts);
@@ -138,6 +152,17 @@ export class SecurityPolicy extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [this.clusterRole, this.serviceAccount] },
         );
+
+        if (args.denyClusterNetworkFor) {
+            this.networkPolicy = new k8s.networking.v1.NetworkPolicy(
+                `${name}-deny-cluster-network`,
+                {
+                    metadata: { name: NETWORK_POLICY, namespace: args.namespace, labels },
+                    spec: denyAllNetworkPolicySpec(args.denyClusterNetworkFor),
+                },
+                { parent: this },
+            );
+        }
 
         this.sccName = this.scc.metadata.name;
         this.serviceAccountName = this.serviceAccount.metadata.name;

@@ -8,29 +8,23 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_MAP, CONTAINER, DEPLOYMENT, INIT_CONTAINER, VPP_UID } from "./names";
-import {
-    CLI_SOCKET,
-    CONF_DIR,
-    HOST_INTERFACE,
-    KERNEL_MAC_TOKEN,
-    WWW_DIR,
-    configHash,
-    readinessCommand,
-    renderNetworkSelection,
-    renderStartupConf,
-    renderVppConf,
-} from "./vppConfig";
+import { CONFIG_MAP, DEPLOYMENT, VPP_UID } from "./names";
+import { CPU_ISOLATION_ANNOTATIONS, PodSpecOptions, SKIP_MULTUS_CONNECTIVITY_LABEL, vppPodSpec } from "./pod";
+import { KERNEL_MAC_TOKEN, configHash, renderNetworkSelection, renderStartupConf, renderVppConf } from "./vppConfig";
 
 /** The init container's script, shipped in the ConfigMap (POSIX sh). */
 export const INIT_SCRIPT_PATH = path.join(__dirname, "init.sh");
 /** The main container's script: chooses VPP's cores, then execs vpp (POSIX sh). */
 export const START_SCRIPT_PATH = path.join(__dirname, "start-vpp.sh");
-/** Where the ConfigMap is mounted in the init container. */
-export const TEMPLATE_DIR = "/etc/vpp-server";
 /** The pod template annotation holding the digest of everything the pod reads at start. */
 export const CONFIG_HASH_ANNOTATION = "vpp-server/config-sha256";
 export const NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
+/**
+ * kube-score's container-image-pull-policy wants Always; certsuite's lifecycle-image-pull-policy
+ * wants IfNotPresent, so that a node restarts VPP from its cached image when the registry is
+ * away. The pod follows certsuite, and says so to kube-score.
+ */
+export const KUBE_SCORE_IGNORE = { "kube-score/ignore": "container-image-pull-policy" } as const;
 
 /** The scripts the pod runs, as the ConfigMap ships them. */
 export interface PodScripts {
@@ -68,113 +62,6 @@ export function configMapData(s: VppSettings, mac: string | undefined, scripts: 
     };
 }
 
-export interface PodSpecOptions {
-    readonly serviceAccountName: pulumi.Input<string>;
-    readonly configMapName: pulumi.Input<string>;
-    readonly image: string;
-    readonly capabilities: readonly string[];
-    readonly uid: number;
-    readonly ipCidr: string;
-    /** VPP worker threads; the start script pins them and the main thread to the container's CPUs. */
-    readonly workers: number;
-    /** The pinned MAC the init container must find on macvlan0; undefined: the kernel's. */
-    readonly pinnedMac?: pulumi.Input<string>;
-    /** The CNI disables IPv6 on macvlan0: the init container reports it when it did not. @default false */
-    readonly ipv6DisabledByCni?: boolean;
-    readonly resources: { readonly cpuRequest: string; readonly cpuLimit?: string; readonly memory: string };
-    readonly nodeSelector?: Record<string, string>;
-}
-
-/** The pod: rootless, its capabilities exactly the image's, VPP's files on emptyDirs. */
-export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
-    const containerSecurity = (add: readonly string[]): k8s.types.input.core.v1.SecurityContext => ({
-        runAsNonRoot: true,
-        runAsUser: o.uid,
-        runAsGroup: o.uid,
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        capabilities: { drop: ["ALL"], ...(add.length > 0 ? { add: [...add] } : {}) },
-    });
-    const emptyDir = (name: string) => ({ name, emptyDir: { sizeLimit: "64Mi" } });
-    return {
-        serviceAccountName: o.serviceAccountName,
-        automountServiceAccountToken: false,
-        enableServiceLinks: false,
-        terminationGracePeriodSeconds: 10,
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: o.uid,
-            runAsGroup: o.uid,
-            seccompProfile: { type: "RuntimeDefault" },
-        },
-        ...(o.nodeSelector && Object.keys(o.nodeSelector).length > 0 ? { nodeSelector: { ...o.nodeSelector } } : {}),
-        initContainers: [
-            {
-                name: INIT_CONTAINER,
-                image: o.image,
-                command: ["/bin/sh", `${TEMPLATE_DIR}/init.sh`],
-                env: [
-                    { name: "HOST_INTERFACE", value: HOST_INTERFACE },
-                    { name: "TEMPLATE_DIR", value: TEMPLATE_DIR },
-                    { name: "CONF_DIR", value: CONF_DIR },
-                    { name: "WWW_DIR", value: WWW_DIR },
-                    ...(o.pinnedMac !== undefined ? [{ name: "EXPECTED_MAC", value: o.pinnedMac }] : []),
-                    ...(o.ipv6DisabledByCni ? [{ name: "EXPECT_IPV6_DISABLED", value: "true" }] : []),
-                ],
-                securityContext: { ...containerSecurity([]), readOnlyRootFilesystem: true },
-                resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-                volumeMounts: [
-                    { name: "templates", mountPath: TEMPLATE_DIR, readOnly: true },
-                    { name: "conf", mountPath: CONF_DIR },
-                    { name: "www", mountPath: WWW_DIR },
-                ],
-            },
-        ],
-        containers: [
-            {
-                name: CONTAINER,
-                image: o.image,
-                // A shell without capabilities chooses the cores, then execs vpp, which gains the
-                // image's file capabilities and keeps the container's first process id.
-                command: ["/bin/sh", `${TEMPLATE_DIR}/start-vpp.sh`],
-                env: [
-                    { name: "VPP_WORKERS", value: String(o.workers) },
-                    { name: "VPP_CONF", value: `${CONF_DIR}/vpp.conf` },
-                ],
-                securityContext: containerSecurity(o.capabilities),
-                resources: {
-                    requests: { cpu: o.resources.cpuRequest, memory: o.resources.memory },
-                    limits: {
-                        memory: o.resources.memory,
-                        ...(o.resources.cpuLimit ? { cpu: o.resources.cpuLimit } : {}),
-                    },
-                },
-                readinessProbe: {
-                    exec: { command: readinessCommand(o.ipCidr) },
-                    initialDelaySeconds: 2,
-                    periodSeconds: 5,
-                    timeoutSeconds: 3,
-                    failureThreshold: 3,
-                },
-                volumeMounts: [
-                    { name: "templates", mountPath: TEMPLATE_DIR, readOnly: true },
-                    { name: "conf", mountPath: CONF_DIR, readOnly: true },
-                    { name: "www", mountPath: WWW_DIR, readOnly: true },
-                    { name: "run-vpp", mountPath: path.posix.dirname(CLI_SOCKET) },
-                    { name: "run-user", mountPath: "/run/user" },
-                ],
-            },
-        ],
-        volumes: [
-            { name: "templates", configMap: { name: o.configMapName, defaultMode: 0o444 } },
-            emptyDir("conf"),
-            emptyDir("www"),
-            emptyDir("run-vpp"),
-            emptyDir("run-user"),
-        ],
-    };
-}
-
 export interface VppServerArgs extends VppSettings {
     readonly namespace: pulumi.Input<string>;
     readonly serviceAccountName: pulumi.Input<string>;
@@ -196,6 +83,8 @@ export interface VppServerArgs extends VppSettings {
     /** The network config disables IPv6 on macvlan0. @default false */
     readonly ipv6DisabledByCni?: boolean;
     readonly resources: PodSpecOptions["resources"];
+    /** The pod's RuntimeClass. @default none */
+    readonly runtimeClassName?: string;
     /** @default {} */
     readonly nodeSelector?: Record<string, string>;
     /** Labels for every object. @default {} */
@@ -237,7 +126,7 @@ export class VppServer extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: DEPLOYMENT, namespace: args.namespace, labels },
+                metadata: { name: DEPLOYMENT, namespace: args.namespace, labels, annotations: KUBE_SCORE_IGNORE },
                 spec: {
                     replicas: 1,
                     // Never two pods with the same address on the VLAN: the old one goes first.
@@ -245,8 +134,13 @@ export class VppServer extends pulumi.ComponentResource {
                     selector: { matchLabels: args.selectorLabels },
                     template: {
                         metadata: {
-                            labels,
-                            annotations: { [NETWORKS_ANNOTATION]: networks, [CONFIG_HASH_ANNOTATION]: this.configHash },
+                            // certsuite: no IPAM on macvlan0, so its Multus ping test cannot apply.
+                            labels: { ...labels, [SKIP_MULTUS_CONNECTIVITY_LABEL]: "" },
+                            annotations: {
+                                [NETWORKS_ANNOTATION]: networks,
+                                [CONFIG_HASH_ANNOTATION]: this.configHash,
+                                ...(args.resources.dedicated ? CPU_ISOLATION_ANNOTATIONS : {}),
+                            },
                         },
                         spec: vppPodSpec({
                             serviceAccountName: args.serviceAccountName,
@@ -259,6 +153,7 @@ export class VppServer extends pulumi.ComponentResource {
                             pinnedMac: args.pinnedMac,
                             ipv6DisabledByCni: args.ipv6DisabledByCni,
                             resources: args.resources,
+                            runtimeClassName: args.runtimeClassName,
                             nodeSelector: args.nodeSelector,
                         }),
                     },

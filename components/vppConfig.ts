@@ -136,6 +136,14 @@ export function readinessCommand(ipCidr: string): string[] {
     return ["/bin/sh", "-c", `vppctl -s ${CLI_SOCKET} show interface address | grep -qF 'L3 ${ipCidr}'`];
 }
 
+/**
+ * The liveness check: VPP's CLI answers `show version`. A wedged main loop does not, and times
+ * out; a missing address is readiness's business, never a reason to restart.
+ */
+export function livenessCommand(): string[] {
+    return ["/bin/sh", "-c", `vppctl -s ${CLI_SOCKET} show version | grep -q '^vpp v'`];
+}
+
 /** The command that opens VPP's CLI in the running pod. */
 export function vppctlCommand(namespace: string, deployment: string, container: string): string {
     return `oc exec -it -n ${namespace} deploy/${deployment} -c ${container} -- vppctl -s ${CLI_SOCKET}`;

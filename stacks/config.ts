@@ -18,6 +18,7 @@ export interface StackConfig {
     readonly macAddress: r.MacSource;
     /** Chain the CNI tuning plugin to disable IPv6 on macvlan0. */
     readonly disableIpv6: boolean;
+    /** The image reference as written. */
     readonly image: string;
     readonly imageCapabilities: readonly r.Capability[];
     /** As written, for VPP's `cache-size`. */
@@ -36,10 +37,18 @@ export interface StackConfig {
         readonly cpuLimit?: string;
         /** Request and limit alike: VPP locks its rings, so it is sized, never overcommitted. */
         readonly memory: string;
+        /** Whole CPUs, requests equal to limits in every container: exclusive cores. */
+        readonly dedicated: boolean;
     };
+    /** Undefined: the cluster's default RuntimeClass. */
+    readonly runtimeClassName?: string;
+    /** A deny-all NetworkPolicy closes the pod's cluster network. */
+    readonly denyClusterNetwork: boolean;
     readonly nodeSelector: Readonly<Record<string, string>>;
     /** Undefined: deploy to the cluster. Otherwise, the directory to render YAML into. */
     readonly renderDir?: string;
+    /** Valid but risky choices, for the program to report as Pulumi warnings. */
+    readonly warnings: readonly string[];
 }
 
 /** One problem with one key. */
@@ -144,6 +153,11 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     const cpuRequest = take("cpuRequest", r.parseCpuQuantity);
     const cpuLimit = take("cpuLimit", (s) => (s === "" ? { ok: true, value: "" } : r.parseCpuQuantity(s)));
     const memory = take("memory", r.parseMemoryQuantity);
+    const dedicatedCores = take("dedicatedCores", r.parseBoolean);
+    const runtimeClassName = take("runtimeClassName", (s) =>
+        s === "" ? { ok: true, value: "" } : r.parseDns1123Subdomain(s),
+    );
+    const denyClusterNetwork = take("denyClusterNetwork", r.parseBoolean);
     const nodeSelector = take("nodeSelector", r.parseNodeSelector);
     const renderDir = take("renderDir", (s): r.Parsed<string> => ({ ok: true, value: s.trim() }));
 
@@ -156,6 +170,17 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
             value: valueOf("pollSleepUsec"),
             expected: `0 when workers is ${workers}: poll-sleep-usec makes only VPP's main thread sleep, and with a worker the connections live on the worker, so it would cap nothing; set workers to 0 to use a sleep`,
         });
+    }
+    if (dedicatedCores && workers !== undefined) {
+        for (const key of ["cpuRequest", "cpuLimit"] as const) {
+            if (raw[key] !== undefined && raw[key] !== "") {
+                problems.push({
+                    key,
+                    value: raw[key],
+                    expected: `it unset with dedicatedCores true: the VPP container then requests and is limited to ${workers + 1} whole CPUs (workers + 1)`,
+                });
+            }
+        }
     }
     let memoryQuantity: string | undefined;
     if (memory !== undefined && cacheBytes !== undefined && afPacketVersion !== undefined) {
@@ -184,7 +209,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         ipAddress: ipAddress!,
         macAddress: macAddress!,
         disableIpv6: disableIpv6!,
-        image: image!,
+        image: image!.ref,
         imageCapabilities: imageCapabilities!,
         httpCacheSize: valueOf("httpCacheSize")!,
         afPacketVersion: afPacketVersion!,
@@ -193,9 +218,14 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         workers: workers!,
         gratuitousArp: gratuitousArp!,
         indexHtml: indexHtml!,
-        resources: { cpuRequest: cpuRequest!, cpuLimit: cpuLimit || undefined, memory: memoryQuantity! },
+        resources: dedicatedCores
+            ? { cpuRequest: `${workers! + 1}`, cpuLimit: `${workers! + 1}`, memory: memoryQuantity!, dedicated: true }
+            : { cpuRequest: cpuRequest!, cpuLimit: cpuLimit || undefined, memory: memoryQuantity!, dedicated: false },
+        runtimeClassName: runtimeClassName || undefined,
+        denyClusterNetwork: denyClusterNetwork!,
         nodeSelector: nodeSelector!,
         renderDir: renderDir || undefined,
+        warnings: [r.imageWarning(image!)].filter((w): w is string => w !== undefined),
     };
 }
 

@@ -3,6 +3,7 @@
  * program and returns either the typed value or the accepted form, which `config.ts` turns
  * into a message naming the key and the value seen. Pure functions: the unit tests call them.
  */
+import { parseFamiliarName } from "@swimlane/docker-reference";
 import * as ipaddr from "ipaddr.js";
 import type { AfPacketVersion } from "./sizing";
 
@@ -91,6 +92,13 @@ export const DNS1123_LABEL_FORM =
 
 export function parseDns1123Label(raw: string): Parsed<string> {
     return /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw) ? ok(raw) : bad(DNS1123_LABEL_FORM);
+}
+
+export const DNS1123_SUBDOMAIN_FORM =
+    "a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit";
+
+export function parseDns1123Subdomain(raw: string): Parsed<string> {
+    return raw.length <= 253 && DNS1123_SUBDOMAIN.test(raw) ? ok(raw) : bad(DNS1123_SUBDOMAIN_FORM);
 }
 
 export const MACVLAN_MODES = ["bridge", "private", "vepa", "passthru"] as const;
@@ -290,11 +298,38 @@ export function parseNodeSelector(raw: string): Parsed<Record<string, string>> {
 }
 
 export const IMAGE_FORM =
-    "a container image reference such as quay.io/akaris/vpp-server:latest (no whitespace, no scheme)";
+    "a container image reference with a tag, a digest or both: repo:tag, repo@sha256:<64 hex digits> or repo:tag@sha256:<64 hex digits>, such as quay.io/akaris/vpp-server:latest or registry.example.com/vpp-server:24.10-1@sha256:<digest>";
 
-export function parseImage(raw: string): Parsed<string> {
-    const valid = /^[a-z0-9]([a-z0-9._:/-]*[a-zA-Z0-9_.-])?(@sha256:[0-9a-f]{64})?$/.test(raw) && !raw.includes("://");
-    return valid && raw.length <= 255 ? ok(raw) : bad(IMAGE_FORM);
+/** A container image reference, parsed by the distribution project's grammar. */
+export interface ImageRef {
+    /** As written. */
+    readonly ref: string;
+    readonly tag?: string;
+    readonly digest?: string;
+}
+
+export function parseImage(raw: string): Parsed<ImageRef> {
+    let parsed: { tag?: string; digest?: string };
+    try {
+        parsed = parseFamiliarName(raw);
+    } catch {
+        return bad(IMAGE_FORM);
+    }
+    if (parsed.tag === undefined && parsed.digest === undefined) {
+        return bad(`${IMAGE_FORM}; ${raw} has neither`);
+    }
+    if (parsed.digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(parsed.digest)) {
+        return bad(`${IMAGE_FORM}; ${parsed.digest} is not a sha256 digest`);
+    }
+    return ok({ ref: raw, tag: parsed.tag, digest: parsed.digest });
+}
+
+/** A warning when the image can change under the same reference: no digest and the tag `latest`. */
+export function imageWarning(image: ImageRef): string | undefined {
+    if (image.digest !== undefined || image.tag !== "latest") {
+        return undefined;
+    }
+    return `image ${image.ref} has the mutable tag latest: a node may run another image than the one reviewed, and a restart may change VPP. Pin it with a digest: ${image.ref}@sha256:<digest> (skopeo inspect docker://${image.ref} prints it).`;
 }
 
 /** A ConfigMap holds at most 1 MiB; leave room for the rest of the object. */

@@ -48,7 +48,7 @@ export const KEYS = {
     image: {
         type: "string",
         description:
-            "Container image holding vpp and vppctl, whose vpp binary carries imageCapabilities as file capabilities.",
+            "Container image holding vpp and vppctl, whose vpp binary carries imageCapabilities as file capabilities: repo:tag, repo@sha256:<digest> or repo:tag@sha256:<digest>; a digest pins it (a warning says so when the tag is latest).",
         default: POC_IMAGE,
     },
     imageCapabilities: {
@@ -130,6 +130,24 @@ export const KEYS = {
         description:
             "Memory request and limit of the VPP container: 'auto' (VPP's heap, its locked AF_PACKET rings and httpCacheSize) or a Kubernetes quantity.",
         default: "auto",
+    },
+    dedicatedCores: {
+        type: "boolean",
+        description:
+            "Give VPP's threads exclusive whole CPUs: the VPP container requests and is limited to workers + 1 CPUs, every container's requests equal its limits (Guaranteed QoS), so the static CPU manager pins it to its own cores. false: shared CPUs, cpuRequest and no CPU limit.",
+        default: false,
+    },
+    runtimeClassName: {
+        type: "string",
+        description:
+            "RuntimeClass of the pod, for example a PerformanceProfile's (performance-<profile>), which honours the CRI-O CPU isolation annotations dedicatedCores adds; empty for the cluster's default.",
+        default: "",
+    },
+    denyClusterNetwork: {
+        type: "boolean",
+        description:
+            "A NetworkPolicy that denies all traffic on the pod's cluster network (eth0), which VPP never uses; its VLAN traffic on macvlan0 is not subject to NetworkPolicy.",
+        default: true,
     },
     nodeSelector: {
         type: "array",

@@ -197,10 +197,12 @@ spec: {}
 status:
   allocatable:
     cpu: "32"
+    ephemeral-storage: 200Gi
     memory: 256Gi
     pods: "110"
   capacity:
     cpu: "32"
+    ephemeral-storage: 200Gi
     memory: 256Gi
     pods: "110"
   nodeInfo:

@@ -8,17 +8,20 @@
  * at the end and written to $E2E_TIMINGS (default: <workdir>/timings.json) for the benchmark.
  */
 import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 import { configMapData, readScripts, sccSpec } from "../../components";
-import { renderNadConfig } from "../../components/vppConfig";
+import { livenessCommand, renderNadConfig } from "../../components/vppConfig";
 import { LAB_CONFIG } from "../fixtures/lab";
 
 const STACK = "e2e";
 const NS = "vpp-e2e";
 const RENDER_NS = "vpp-render";
 const E2E_CONFIG: Record<string, string> = { ...LAB_CONFIG, namespace: NS };
+/** The render stack's image: a tag and a digest, as a lab pins it (never pulled). */
+const PINNED_IMAGE = `quay.io/akaris/vpp-server:24.10-1@sha256:${"5".repeat(64)}`;
 const PROGRAM_KINDS = [
     "Namespace",
     "NetworkAttachmentDefinition",
@@ -26,6 +29,7 @@ const PROGRAM_KINDS = [
     "ServiceAccount",
     "ClusterRole",
     "RoleBinding",
+    "NetworkPolicy",
     "ConfigMap",
     "Deployment",
     "RandomId",
@@ -49,6 +53,8 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
     let ws: Workspace;
     let cp: ControlPlane;
     let kc: string;
+    /** The manifests the render stack writes (step 4), scored in step 4b. */
+    let rendered: string[] = [];
 
     const setConfig = (stack: string, config: Record<string, string>) => {
         for (const [k, v] of Object.entries(config)) {
@@ -60,7 +66,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         cp
             .kubectl(
                 "get",
-                "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,configmaps,deployments",
+                "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments",
                 "-A",
                 "-l",
                 `app.kubernetes.io/instance=${instance}`,
@@ -162,6 +168,25 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             add: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
         });
         assert.deepStrictEqual(pod.containers[0].command, ["/bin/sh", "/etc/vpp-server/start-vpp.sh"]);
+        // The API server keeps what certsuite and kube-score read: probes, read-only roots, pull policy.
+        const vpp = pod.containers[0];
+        assert.deepStrictEqual(
+            [vpp.startupProbe.periodSeconds, vpp.readinessProbe.periodSeconds, vpp.livenessProbe.periodSeconds],
+            [1, 10, 10],
+        );
+        assert.deepStrictEqual(vpp.livenessProbe.exec.command, livenessCommand());
+        for (const c of [...pod.initContainers, vpp]) {
+            assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true, c.name);
+            assert.strictEqual(c.imagePullPolicy, "IfNotPresent", c.name);
+            assert.strictEqual(c.terminationMessagePolicy, "FallbackToLogsOnError", c.name);
+        }
+        const netpol = cp.get("networkpolicy", "vpp-server-deny-cluster-network", NS);
+        assert.deepStrictEqual(netpol.spec, {
+            podSelector: {
+                matchLabels: { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": "vpp-server-e2e" },
+            },
+            policyTypes: ["Ingress", "Egress"],
+        });
         assert.deepStrictEqual(pod.containers[0].env, [
             { name: "VPP_WORKERS", value: "1" },
             { name: "VPP_CONF", value: "/conf/vpp.conf" },
@@ -262,7 +287,9 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         // Relative, as a user writes it: resolved against the project, not bin/ (Pulumi's cwd).
         const dir = path.join(ws.project, "rendered");
         ws.ok("stack init (render)", kc, ["stack", "init", render]);
-        setConfig(render, { ...E2E_CONFIG, namespace: RENDER_NS, renderDir: "rendered" });
+        // A lab pins its image by digest (the program warns on :latest, and kube-score marks a latest
+        // tag CRITICAL); the render never pulls it.
+        setConfig(render, { ...E2E_CONFIG, namespace: RENDER_NS, renderDir: "rendered", image: PINNED_IMAGE });
         const up = ws.ok("up (render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
         assert.match(
             up.stdout,
@@ -275,7 +302,8 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             .map(String)
             .filter((f) => f.endsWith(".yaml"))
             .map((f) => path.join(dir, f));
-        assert.ok(files.length >= 8, `expected the 8 manifests, found ${files.length}: ${files.join(", ")}`);
+        assert.ok(files.length >= 9, `expected the 9 manifests, found ${files.length}: ${files.join(", ")}`);
+        rendered = files;
         const kinds = files.map((f) => /^kind: (\S+)$/m.exec(fs.readFileSync(f, "utf8"))?.[1]).sort();
         assert.deepStrictEqual(kinds, [
             "ClusterRole",
@@ -283,6 +311,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             "Deployment",
             "Namespace",
             "NetworkAttachmentDefinition",
+            "NetworkPolicy",
             "RoleBinding",
             "SecurityContextConstraints",
             "ServiceAccount",
@@ -302,6 +331,55 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             undefined,
             "the dry run must persist nothing",
         );
+    });
+
+    it("4b. kube-score v1.20.0 finds nothing CRITICAL in the rendered manifests, ignoring only the pull policy", () => {
+        assert.ok(rendered.length > 0, "step 4 must have rendered the manifests");
+        const kubeScore = execFileSync("bash", [path.join(ROOT, "scripts", "tools", "kube-score.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+        }).trim();
+        // No CPU limit on shared CPUs: a limit throttles VPP's threads (README: Dedicated cores).
+        const score = (...extra: string[]): { object: string; id: string; grade: number; skipped: boolean }[] => {
+            const r = spawnSync(
+                kubeScore,
+                ["score", "--output-format", "json", "--ignore-container-cpu-limit", ...extra, ...rendered],
+                { encoding: "utf8" },
+            );
+            assert.ok(r.stdout.startsWith("["), `kube-score failed (exit ${r.status}): ${r.stderr}`);
+            return (JSON.parse(r.stdout) as any[]).flatMap((o) =>
+                (o.checks as any[]).map((c) => ({
+                    object: o.object_name as string,
+                    id: c.check.id as string,
+                    grade: c.grade as number,
+                    skipped: c.skipped as boolean,
+                })),
+            );
+        };
+        // kube-score's grades: 1 CRITICAL, 5 WARNING, 7 almost OK, 10 OK.
+        const critical = (checks: ReturnType<typeof score>) =>
+            checks.filter((c) => !c.skipped && c.grade === 1).map((c) => `${c.object}: ${c.id}`);
+        const DEPLOYMENT = `Deployment/apps/v1/${RENDER_NS}/vpp-server`;
+
+        const checks = score();
+        assert.deepStrictEqual(critical(checks), [], "kube-score CRITICAL findings");
+        const find = (id: string) => checks.find((c) => c.object === DEPLOYMENT && c.id === id);
+        for (const id of [
+            "pod-networkpolicy",
+            "container-resources",
+            "container-ephemeral-storage-request-and-limit",
+            "container-security-context-readonlyrootfilesystem",
+            "container-security-context-user-group-id",
+            "container-image-tag",
+        ]) {
+            assert.deepStrictEqual(find(id), { object: DEPLOYMENT, id, grade: 10, skipped: false }, id);
+        }
+        assert.strictEqual(find("container-image-pull-policy")?.skipped, true, "the pull policy check is ignored");
+
+        // The one ignore the Deployment carries hides exactly the pull-policy finding.
+        assert.deepStrictEqual(critical(score("--disable-ignore-checks-annotations")), [
+            `${DEPLOYMENT}: container-image-pull-policy`,
+        ]);
     });
 
     it("cross-check: Pulumi's own Node.js host (sdk/v3 v3.68.0) evaluates the program to what the stand-in deployed", () => {
@@ -375,6 +453,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             "deployment.apps/vpp-server",
             "namespace/vpp-int",
             "networkattachmentdefinition.k8s.cni.cncf.io/macvlan0",
+            "networkpolicy.networking.k8s.io/vpp-server-deny-cluster-network",
             "rolebinding.rbac.authorization.k8s.io/vpp-server-scc",
             "securitycontextconstraints.security.openshift.io/vpp-server-e2e-int",
             "serviceaccount/vpp-server",

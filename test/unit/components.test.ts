@@ -11,6 +11,23 @@ import { configHash } from "../../components/vppConfig";
 
 const LAB: RawConfig = LAB_CONFIG;
 
+/** The QoS class Kubernetes gives a pod (pkg/apis/core/helper/qos): CPU and memory only. */
+function qosClass(pod: Record<string, any>): "Guaranteed" | "Burstable" | "BestEffort" {
+    const all = [...(pod.initContainers ?? []), ...pod.containers];
+    const guaranteed = all.every((c) =>
+        ["cpu", "memory"].every(
+            (r) =>
+                c.resources?.limits?.[r] !== undefined &&
+                c.resources.limits[r] === (c.resources.requests?.[r] ?? c.resources.limits[r]),
+        ),
+    );
+    if (guaranteed) return "Guaranteed";
+    const any = all.some((c) =>
+        Object.keys({ ...c.resources?.requests, ...c.resources?.limits }).some((r) => r === "cpu" || r === "memory"),
+    );
+    return any ? "Burstable" : "BestEffort";
+}
+
 const T = {
     namespace: "kubernetes:core/v1:Namespace",
     nad: "kubernetes:k8s.cni.cncf.io/v1:NetworkAttachmentDefinition",
@@ -20,6 +37,7 @@ const T = {
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     configMap: "kubernetes:core/v1:ConfigMap",
     deployment: "kubernetes:apps/v1:Deployment",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     randomId: "random:index/randomId:RandomId",
 };
 
@@ -49,7 +67,7 @@ describe("components under mocks: the reference lab with defaults", () => {
         d = await deploy();
     });
 
-    it("registers exactly the namespace, NAD, SCC, ServiceAccount, ClusterRole, RoleBinding, ConfigMap, Deployment and the MAC's RandomId", () => {
+    it("registers exactly the namespace, NAD, SCC, ServiceAccount, ClusterRole, RoleBinding, NetworkPolicy, ConfigMap, Deployment and the MAC's RandomId", () => {
         const custom = d.resources
             .filter((r) => !r.type.startsWith("vpp-server:"))
             .map((r) => r.type)
@@ -150,6 +168,22 @@ describe("components under mocks: the reference lab with defaults", () => {
         assert.deepStrictEqual(rb.subjects, [{ kind: "ServiceAccount", name: "vpp-server", namespace: "vpp-server" }]);
     });
 
+    it("NetworkPolicy denies all ingress and egress on the pod's cluster network: it selects the pod, with no rule", () => {
+        const np = d.get(T.networkPolicy).inputs;
+        assert.strictEqual(np.metadata.name, "vpp-server-deny-cluster-network");
+        assert.strictEqual(np.metadata.namespace, "vpp-server");
+        assert.deepStrictEqual(np.spec, {
+            podSelector: {
+                matchLabels: { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": "vpp-server-lab" },
+            },
+            policyTypes: ["Ingress", "Egress"],
+        });
+        const podLabels = d.get(T.deployment).inputs.spec.template.metadata.labels;
+        for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels)) {
+            assert.strictEqual(podLabels[k], v, `the pod template lacks the selected label ${k}`);
+        }
+    });
+
     it("no ClusterRoleBinding: the grant stays in the namespace", () => {
         assert.ok(!d.resources.some((r) => r.type.endsWith(":ClusterRoleBinding")));
     });
@@ -206,6 +240,21 @@ describe("components under mocks: the reference lab with defaults", () => {
             });
         });
 
+        it("pod template: labelled to skip certsuite's Multus ping test (no IPAM); no CPU isolation annotations on shared CPUs", () => {
+            assert.deepStrictEqual(dep.spec.template.metadata.labels, {
+                "app.kubernetes.io/name": "vpp-server",
+                "app.kubernetes.io/instance": "vpp-server-lab",
+                "app.kubernetes.io/managed-by": "pulumi",
+                "redhat-best-practices-for-k8s.com/skip_multus_connectivity_tests": "",
+            });
+            assert.deepStrictEqual(Object.keys(dep.spec.template.metadata.annotations).sort(), [
+                "k8s.v1.cni.cncf.io/networks",
+                "vpp-server/config-sha256",
+            ]);
+            assert.strictEqual(pod.runtimeClassName, undefined);
+            assert.strictEqual(pod.terminationGracePeriodSeconds, 10);
+        });
+
         it("pod template: network selection with the pinned MAC and the digest of the configuration", () => {
             const annotations = dep.spec.template.metadata.annotations;
             assert.deepStrictEqual(JSON.parse(annotations["k8s.v1.cni.cncf.io/networks"]), [
@@ -252,28 +301,65 @@ describe("components under mocks: the reference lab with defaults", () => {
                 runAsGroup: 10000,
                 allowPrivilegeEscalation: false,
                 privileged: false,
+                readOnlyRootFilesystem: true,
                 capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"] },
             });
         });
 
-        it("main container: readiness through the VPP CLI socket, resources sized for rings + cache + heap", () => {
+        it("both containers: IfNotPresent pulls, and the log as termination message when one fails", () => {
+            for (const c of [pod.initContainers[0], pod.containers[0]]) {
+                assert.strictEqual(c.imagePullPolicy, "IfNotPresent", c.name);
+                assert.strictEqual(c.terminationMessagePolicy, "FallbackToLogsOnError", c.name);
+            }
+        });
+
+        it("main container: startup every second, then readiness every 10 s: the address is on the VLAN interface", () => {
             const c = pod.containers[0];
+            const addressHeld = {
+                command: [
+                    "/bin/sh",
+                    "-c",
+                    "vppctl -s /run/vpp/cli-vpp1.sock show interface address | grep -qF 'L3 192.168.123.150/24'",
+                ],
+            };
+            assert.deepStrictEqual(c.startupProbe, {
+                exec: addressHeld,
+                periodSeconds: 1,
+                timeoutSeconds: 3,
+                failureThreshold: 60,
+            });
             assert.deepStrictEqual(c.readinessProbe, {
-                exec: {
-                    command: [
-                        "/bin/sh",
-                        "-c",
-                        "vppctl -s /run/vpp/cli-vpp1.sock show interface address | grep -qF 'L3 192.168.123.150/24'",
-                    ],
-                },
-                initialDelaySeconds: 2,
-                periodSeconds: 5,
+                exec: addressHeld,
+                periodSeconds: 10,
                 timeoutSeconds: 3,
                 failureThreshold: 3,
             });
-            assert.deepStrictEqual(c.resources, {
-                requests: { cpu: "200m", memory: "1796Mi" },
-                limits: { memory: "1796Mi" },
+        });
+
+        it("main container: liveness asks whether VPP's CLI answers, a different command from readiness", () => {
+            const c = pod.containers[0];
+            assert.deepStrictEqual(c.livenessProbe, {
+                exec: {
+                    command: ["/bin/sh", "-c", "vppctl -s /run/vpp/cli-vpp1.sock show version | grep -q '^vpp v'"],
+                },
+                periodSeconds: 10,
+                timeoutSeconds: 5,
+                failureThreshold: 3,
+            });
+            assert.notDeepStrictEqual(c.livenessProbe.exec, c.readinessProbe.exec);
+        });
+
+        it("main container: memory sized for rings + cache + heap, no CPU limit, ephemeral storage for four emptyDirs and a log", () => {
+            assert.deepStrictEqual(pod.containers[0].resources, {
+                requests: { cpu: "200m", memory: "1796Mi", "ephemeral-storage": "64Mi" },
+                limits: { memory: "1796Mi", "ephemeral-storage": "320Mi" },
+            });
+        });
+
+        it("init container: small requests, a memory limit, ephemeral storage for its log", () => {
+            assert.deepStrictEqual(pod.initContainers[0].resources, {
+                requests: { cpu: "10m", memory: "16Mi", "ephemeral-storage": "16Mi" },
+                limits: { memory: "64Mi", "ephemeral-storage": "64Mi" },
             });
         });
 
@@ -314,8 +400,8 @@ describe("components under mocks: the reference lab with defaults", () => {
                 runAsGroup: 10000,
                 allowPrivilegeEscalation: false,
                 privileged: false,
-                capabilities: { drop: ["ALL"] },
                 readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
             });
             assert.deepStrictEqual(init.volumeMounts, [
                 { name: "templates", mountPath: "/etc/vpp-server", readOnly: true },
@@ -416,8 +502,8 @@ describe("components under mocks: variants", () => {
         const pod = dep.spec.template.spec;
         assert.deepStrictEqual(pod.nodeSelector, { "kubernetes.io/hostname": "worker01" });
         assert.deepStrictEqual(pod.containers[0].resources, {
-            requests: { cpu: "1", memory: "3Gi" },
-            limits: { memory: "3Gi", cpu: "2" },
+            requests: { cpu: "1", memory: "3Gi", "ephemeral-storage": "64Mi" },
+            limits: { cpu: "2", memory: "3Gi", "ephemeral-storage": "320Mi" },
         });
         assert.strictEqual(dep.metadata.namespace, "lab-b");
         assert.strictEqual(JSON.parse(d.get(T.nad).inputs.spec.config).plugins[0].mode, "vepa");
@@ -429,13 +515,53 @@ describe("components under mocks: variants", () => {
         ]);
     });
 
+    it("dedicatedCores: Guaranteed QoS, workers + 1 whole CPUs for VPP, requests equal limits in every container", async () => {
+        const d = await deploy({ dedicatedCores: "true" });
+        const pod = d.get(T.deployment).inputs.spec.template.spec;
+        assert.deepStrictEqual(pod.containers[0].resources, {
+            requests: { cpu: "2", memory: "1796Mi", "ephemeral-storage": "64Mi" },
+            limits: { cpu: "2", memory: "1796Mi", "ephemeral-storage": "320Mi" },
+        });
+        assert.deepStrictEqual(pod.initContainers[0].resources, {
+            requests: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "16Mi" },
+            limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "64Mi" },
+        });
+        assert.strictEqual(qosClass(pod), "Guaranteed");
+        const d0 = await deploy({ dedicatedCores: "true", workers: "0" });
+        assert.strictEqual(d0.get(T.deployment).inputs.spec.template.spec.containers[0].resources.limits.cpu, "1");
+    });
+
+    it("dedicatedCores: the CRI-O CPU isolation annotations certsuite's cpu-isolation check requires, and the RuntimeClass", async () => {
+        const d = await deploy({ dedicatedCores: "true", runtimeClassName: "performance-lab" });
+        const template = d.get(T.deployment).inputs.spec.template;
+        assert.strictEqual(template.spec.runtimeClassName, "performance-lab");
+        const annotations = { ...template.metadata.annotations };
+        delete annotations["k8s.v1.cni.cncf.io/networks"];
+        delete annotations["vpp-server/config-sha256"];
+        assert.deepStrictEqual(annotations, {
+            "cpu-load-balancing.crio.io": "disable",
+            "irq-load-balancing.crio.io": "disable",
+            "cpu-quota.crio.io": "disable",
+        });
+    });
+
+    it("shared CPUs (the default) are Burstable: no CPU limit to throttle VPP", async () => {
+        const d = await deploy();
+        assert.strictEqual(qosClass(d.get(T.deployment).inputs.spec.template.spec), "Burstable");
+    });
+
+    it("denyClusterNetwork false: no NetworkPolicy", async () => {
+        const d = await deploy({ denyClusterNetwork: "false" });
+        assert.ok(!d.resources.some((r) => r.type === T.networkPolicy), "no NetworkPolicy expected");
+    });
+
     it("afPacketVersion 3 and workers 0 reach startup.conf, the start script's environment and the memory", async () => {
         const d = await deploy({ afPacketVersion: "3", workers: "0" });
         const cm = d.get(T.configMap).inputs.data;
         assert.strictEqual(cm["startup.conf"].split("\n")[0], "create host-interface name macvlan0");
         const c = d.get(T.deployment).inputs.spec.template.spec.containers[0];
         assert.deepStrictEqual(c.env[0], { name: "VPP_WORKERS", value: "0" });
-        assert.deepStrictEqual(c.resources.limits, { memory: "1740Mi" });
+        assert.strictEqual(c.resources.limits.memory, "1740Mi");
     });
 
     it("disableIpv6 false: the POC's single macvlan plugin, and the init container expects nothing of IPv6", async () => {

@@ -55,6 +55,42 @@ describe("stack configuration: defaults", () => {
         assert.strictEqual(afPacketRingsBytes(2), 138_412_032, "V2: 2 x 1024 x 67,584 B (138.4 MB)");
         assert.strictEqual(afPacketRingsBytes(3), 79_691_776, "V3: 160 x 65,536 B + 1024 x 67,584 B (79.7 MB)");
     });
+    it("dedicatedCores defaults to off: shared CPUs, the cpuRequest, no CPU limit", () =>
+        assert.deepStrictEqual(defaults().resources, {
+            cpuRequest: "200m",
+            cpuLimit: undefined,
+            memory: "1796Mi",
+            dedicated: false,
+        }));
+    it("dedicatedCores true: workers + 1 whole CPUs, requested and limited", () =>
+        assert.deepStrictEqual(parseStackConfig({ ...LAB, dedicatedCores: "true" }).resources, {
+            cpuRequest: "2",
+            cpuLimit: "2",
+            memory: "1796Mi",
+            dedicated: true,
+        }));
+    it("runtimeClassName defaults to none: the cluster's default RuntimeClass", () =>
+        assert.strictEqual(defaults().runtimeClassName, undefined));
+    it("denyClusterNetwork defaults to on", () => assert.strictEqual(defaults().denyClusterNetwork, true));
+    it("the default image warns: its tag, latest, is mutable; the warning names a digest as the fix", () =>
+        assert.deepStrictEqual(defaults().warnings, [
+            "image quay.io/akaris/vpp-server:latest has the mutable tag latest: a node may run another image than the one reviewed, and a restart may change VPP. Pin it with a digest: quay.io/akaris/vpp-server:latest@sha256:<digest> (skopeo inspect docker://quay.io/akaris/vpp-server:latest prints it).",
+        ]));
+    it("image: repo:tag, repo@sha256:<digest> and repo:tag@sha256:<digest> are accepted; only latest without a digest warns", () => {
+        const digest = `sha256:${"a".repeat(64)}`;
+        const cases: [string, number][] = [
+            ["quay.io/you/vpp-server:24.10-1", 0],
+            [`quay.io/you/vpp-server@${digest}`, 0],
+            [`quay.io/you/vpp-server:24.10-1@${digest}`, 0],
+            [`quay.io/you/vpp-server:latest@${digest}`, 0],
+            ["localhost:5000/vpp-server:latest", 1],
+        ];
+        for (const [image, warnings] of cases) {
+            const c = parseStackConfig({ ...LAB, image });
+            assert.strictEqual(c.image, image);
+            assert.strictEqual(c.warnings.length, warnings, `${image}: ${c.warnings.join("; ")}`);
+        }
+    });
     it("nodeSelector defaults to none", () => assert.deepStrictEqual(defaults().nodeSelector, {}));
     it("renderDir defaults to none: deploy to the cluster", () => assert.strictEqual(defaults().renderDir, undefined));
 

@@ -33,6 +33,8 @@ const CAPS =
     "a list holding NET_ADMIN, NET_RAW and IPC_LOCK (VPP needs all three), optionally NET_BROADCAST, nothing else and no repeats: exactly the file capabilities of the image's vpp binary";
 const MAC =
     "'random', 'kernel', or a unicast MAC as six colon-separated hex pairs (first octet even, not all zeros), such as 02:00:5e:10:00:01";
+const IMAGE =
+    "a container image reference with a tag, a digest or both: repo:tag, repo@sha256:<64 hex digits> or repo:tag@sha256:<64 hex digits>, such as quay.io/akaris/vpp-server:latest or registry.example.com/vpp-server:24.10-1@sha256:<digest>";
 const NODE_SELECTOR =
     "a list of 'key=value' node labels: key an optional DNS subdomain prefix and '/' and a name of 1 to 63 letters, digits, '-', '_' or '.'; value empty or such a name";
 
@@ -218,8 +220,38 @@ describe("stack configuration: bad input", () => {
         it("image must be an image reference", () => {
             rejects(
                 { image: "https://quay.io/akaris/vpp-server" },
-                `vpp-server:image is "https://quay.io/akaris/vpp-server"; expected a container image reference such as quay.io/akaris/vpp-server:latest (no whitespace, no scheme)`,
+                `vpp-server:image is "https://quay.io/akaris/vpp-server"; expected ${IMAGE}`,
             );
+        });
+        it("image needs a tag or a digest", () => {
+            rejects(
+                { image: "quay.io/akaris/vpp-server" },
+                `vpp-server:image is "quay.io/akaris/vpp-server"; expected ${IMAGE}; quay.io/akaris/vpp-server has neither`,
+            );
+        });
+        it("image's digest must be a whole sha256", () => {
+            rejects(
+                { image: "quay.io/akaris/vpp-server@sha256:abc" },
+                `vpp-server:image is "quay.io/akaris/vpp-server@sha256:abc"; expected ${IMAGE}`,
+            );
+        });
+        it("dedicatedCores sets the CPU request and limit itself: setting either is refused", () => {
+            assert.deepStrictEqual(problemsOf({ ...LAB, dedicatedCores: "true", cpuRequest: "1", cpuLimit: "4" }), [
+                `vpp-server:cpuRequest is "1"; expected it unset with dedicatedCores true: the VPP container then requests and is limited to 2 whole CPUs (workers + 1)`,
+                `vpp-server:cpuLimit is "4"; expected it unset with dedicatedCores true: the VPP container then requests and is limited to 2 whole CPUs (workers + 1)`,
+            ]);
+        });
+        it("dedicatedCores must be a boolean", () => {
+            rejects({ dedicatedCores: "2" }, `vpp-server:dedicatedCores is "2"; expected true or false`);
+        });
+        it("runtimeClassName must be a DNS subdomain", () => {
+            rejects(
+                { runtimeClassName: "Performance_Lab" },
+                `vpp-server:runtimeClassName is "Performance_Lab"; expected a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit`,
+            );
+        });
+        it("denyClusterNetwork must be a boolean", () => {
+            rejects({ denyClusterNetwork: "yes" }, `vpp-server:denyClusterNetwork is "yes"; expected true or false`);
         });
         it("cpuRequest must be a CPU quantity", () => {
             rejects(

@@ -54,6 +54,24 @@ describe("Containerfile and its stack setting", () => {
         const parsed = parseCapabilities(JSON.stringify(imageCapabilitiesSetting(readme, "README.md")));
         assert.ok(parsed.ok, `README's setting is refused: ${parsed.ok ? "" : parsed.expected}`);
     });
+    it("carries the labels certsuite's preflight reads: name, vendor, version, summary, description", () => {
+        const labels = new Map<string, string>();
+        const block = /^LABEL ((?:.*\\\n)*.*)$/m.exec(containerfile);
+        assert.ok(block, "the Containerfile has no LABEL instruction");
+        for (const m of block[1].matchAll(/([\w.]+)="([^"]*)"/g)) labels.set(m[1], m[2]);
+        for (const key of ["name", "vendor", "version", "summary", "description"]) {
+            assert.ok(labels.get(key), `LABEL ${key} is missing or empty`);
+        }
+        assert.strictEqual(labels.get("version"), "${VERSION}");
+        assert.match(containerfile, /^ARG VERSION=24\.10-\d+$/m);
+    });
+    it("the README builds it with the versioned tag the Containerfile's VERSION names", () => {
+        const version = /^ARG VERSION=(\S+)$/m.exec(containerfile)![1];
+        assert.ok(
+            readme.includes(`podman build -t quay.io/<you>/vpp-server:${version} -f Containerfile .`),
+            `README.md builds no vpp-server:${version}`,
+        );
+    });
     it("runs as uid 10000, the uid the SCC pins", () => {
         assert.match(containerfile, /^USER 10000:10000$/m);
     });

@@ -1,0 +1,198 @@
+/**
+ * The VPP pod as a pure function of its options: rootless, its capabilities exactly the image's,
+ * a read-only root, VPP's files on emptyDirs, probes that heal and failures that explain
+ * themselves. The VppServer component puts it in a Deployment; the tests assert it field by field.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { CONTAINER, INIT_CONTAINER } from "./names";
+import { CLI_SOCKET, CONF_DIR, HOST_INTERFACE, WWW_DIR, livenessCommand, readinessCommand } from "./vppConfig";
+
+/** Where the ConfigMap (templates and scripts) is mounted, read-only, in both containers. */
+export const TEMPLATE_DIR = "/etc/vpp-server";
+
+/** Each emptyDir's size limit; VPP writes kilobytes to each (the web root at most 512 KiB). */
+export const EMPTY_DIR_SIZE = "64Mi";
+/** The emptyDirs the pod writes: VPP's configuration, the web root, its CLI socket, its runtime dir. */
+export const EMPTY_DIRS = ["conf", "www", "run-vpp", "run-user"] as const;
+
+/**
+ * The probes, chosen from the kubelet's prober (pkg/kubelet/prober): readiness and liveness do
+ * not run until the startup probe has succeeded, readiness then runs at once (the prober manager
+ * triggers it), and a probe's state changes after failureThreshold results in a row.
+ *
+ * - startup: the VLAN address is set, checked every second for up to 60 s: Ready within about a
+ *   second of VPP setting its address; a VPP that never does is restarted after 60 s.
+ * - readiness: the same check every 10 s (certsuite's exec-probe floor): NotReady 20 to 30 s
+ *   after the address is lost, without a restart.
+ * - liveness: VPP's CLI answers (a different command: a missing address is no reason to
+ *   restart), every 10 s with 5 s to answer; a wedged VPP fails its first probe within 10 s and
+ *   is killed at the third failure, 25 to 35 s after it wedged, then stopped within the pod's
+ *   10 s grace period.
+ */
+export const PROBE_TIMING = {
+    startup: { periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 60 },
+    readiness: { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    liveness: { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+} as const;
+
+/** Seconds the kubelet waits after SIGTERM before SIGKILL; VPP exits on SIGTERM at once. */
+export const TERMINATION_GRACE_SECONDS = 10;
+
+/** CRI-O annotations for a pod with exclusive CPUs (certsuite's lifecycle-cpu-isolation). */
+export const CPU_ISOLATION_ANNOTATIONS = {
+    "cpu-load-balancing.crio.io": "disable",
+    "irq-load-balancing.crio.io": "disable",
+    "cpu-quota.crio.io": "disable",
+} as const;
+
+/** certsuite's label: the pod's Multus network has no IPAM, so its ping test cannot apply. */
+export const SKIP_MULTUS_CONNECTIVITY_LABEL = "redhat-best-practices-for-k8s.com/skip_multus_connectivity_tests";
+
+export interface PodResources {
+    readonly cpuRequest: string;
+    /** Undefined: no CPU limit (a limit throttles VPP's threads). */
+    readonly cpuLimit?: string;
+    /** Request and limit alike. */
+    readonly memory: string;
+    /** Whole CPUs with requests equal to limits in every container: Guaranteed QoS, exclusive cores. */
+    readonly dedicated: boolean;
+}
+
+/**
+ * The init container's resources. With dedicated cores its requests equal its limits too, or the
+ * pod would not be Guaranteed; its fraction of a CPU keeps it in the shared pool, which is why the
+ * VPP container, not the init container, reads its CPUs.
+ */
+export const INIT_RESOURCES = {
+    shared: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
+    dedicated: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+} as const;
+
+/**
+ * Ephemeral storage: the root filesystem is read-only, so a container writes only its log; the
+ * emptyDirs count against the pod's sum of limits. The VPP container's limit holds the four
+ * emptyDirs at their size limits and 64Mi of log; the init container's, its log.
+ */
+export const EPHEMERAL_STORAGE = {
+    vpp: { request: "64Mi", limit: `${EMPTY_DIRS.length * 64 + 64}Mi` },
+    init: { request: "16Mi", limit: "64Mi" },
+} as const;
+
+export interface PodSpecOptions {
+    readonly serviceAccountName: pulumi.Input<string>;
+    readonly configMapName: pulumi.Input<string>;
+    readonly image: string;
+    readonly capabilities: readonly string[];
+    readonly uid: number;
+    readonly ipCidr: string;
+    /** VPP worker threads; the start script pins them and the main thread to the container's CPUs. */
+    readonly workers: number;
+    /** The pinned MAC the init container must find on macvlan0; undefined: the kernel's. */
+    readonly pinnedMac?: pulumi.Input<string>;
+    /** The CNI disables IPv6 on macvlan0: the init container reports it when it did not. @default false */
+    readonly ipv6DisabledByCni?: boolean;
+    readonly resources: PodResources;
+    /** A PerformanceProfile's runtime class. @default none */
+    readonly runtimeClassName?: string;
+    readonly nodeSelector?: Record<string, string>;
+}
+
+/** The pod: rootless, its capabilities exactly the image's, VPP's files on emptyDirs. */
+export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
+    const containerSecurity = (add: readonly string[]): k8s.types.input.core.v1.SecurityContext => ({
+        runAsNonRoot: true,
+        runAsUser: o.uid,
+        runAsGroup: o.uid,
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ["ALL"], ...(add.length > 0 ? { add: [...add] } : {}) },
+    });
+    const r = o.resources;
+    const init = r.dedicated ? INIT_RESOURCES.dedicated : INIT_RESOURCES.shared;
+    return {
+        serviceAccountName: o.serviceAccountName,
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: o.uid,
+            runAsGroup: o.uid,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        ...(o.runtimeClassName ? { runtimeClassName: o.runtimeClassName } : {}),
+        ...(o.nodeSelector && Object.keys(o.nodeSelector).length > 0 ? { nodeSelector: { ...o.nodeSelector } } : {}),
+        initContainers: [
+            {
+                name: INIT_CONTAINER,
+                image: o.image,
+                imagePullPolicy: "IfNotPresent",
+                command: ["/bin/sh", `${TEMPLATE_DIR}/init.sh`],
+                env: [
+                    { name: "HOST_INTERFACE", value: HOST_INTERFACE },
+                    { name: "TEMPLATE_DIR", value: TEMPLATE_DIR },
+                    { name: "CONF_DIR", value: CONF_DIR },
+                    { name: "WWW_DIR", value: WWW_DIR },
+                    ...(o.pinnedMac !== undefined ? [{ name: "EXPECTED_MAC", value: o.pinnedMac }] : []),
+                    ...(o.ipv6DisabledByCni ? [{ name: "EXPECT_IPV6_DISABLED", value: "true" }] : []),
+                ],
+                securityContext: containerSecurity([]),
+                resources: {
+                    requests: { ...init.requests, "ephemeral-storage": EPHEMERAL_STORAGE.init.request },
+                    limits: { ...init.limits, "ephemeral-storage": EPHEMERAL_STORAGE.init.limit },
+                },
+                terminationMessagePolicy: "FallbackToLogsOnError",
+                volumeMounts: [
+                    { name: "templates", mountPath: TEMPLATE_DIR, readOnly: true },
+                    { name: "conf", mountPath: CONF_DIR },
+                    { name: "www", mountPath: WWW_DIR },
+                ],
+            },
+        ],
+        containers: [
+            {
+                name: CONTAINER,
+                image: o.image,
+                imagePullPolicy: "IfNotPresent",
+                // A shell without capabilities chooses the cores, then execs vpp, which gains the
+                // image's file capabilities and keeps the container's first process id.
+                command: ["/bin/sh", `${TEMPLATE_DIR}/start-vpp.sh`],
+                env: [
+                    { name: "VPP_WORKERS", value: String(o.workers) },
+                    { name: "VPP_CONF", value: `${CONF_DIR}/vpp.conf` },
+                ],
+                securityContext: containerSecurity(o.capabilities),
+                resources: {
+                    requests: {
+                        cpu: r.cpuRequest,
+                        memory: r.memory,
+                        "ephemeral-storage": EPHEMERAL_STORAGE.vpp.request,
+                    },
+                    limits: {
+                        ...(r.cpuLimit ? { cpu: r.cpuLimit } : {}),
+                        memory: r.memory,
+                        "ephemeral-storage": EPHEMERAL_STORAGE.vpp.limit,
+                    },
+                },
+                startupProbe: { exec: { command: readinessCommand(o.ipCidr) }, ...PROBE_TIMING.startup },
+                readinessProbe: { exec: { command: readinessCommand(o.ipCidr) }, ...PROBE_TIMING.readiness },
+                livenessProbe: { exec: { command: livenessCommand() }, ...PROBE_TIMING.liveness },
+                terminationMessagePolicy: "FallbackToLogsOnError",
+                volumeMounts: [
+                    { name: "templates", mountPath: TEMPLATE_DIR, readOnly: true },
+                    { name: "conf", mountPath: CONF_DIR, readOnly: true },
+                    { name: "www", mountPath: WWW_DIR, readOnly: true },
+                    { name: "run-vpp", mountPath: path.posix.dirname(CLI_SOCKET) },
+                    { name: "run-user", mountPath: "/run/user" },
+                ],
+            },
+        ],
+        volumes: [
+            { name: "templates", configMap: { name: o.configMapName, defaultMode: 0o444 } },
+            ...EMPTY_DIRS.map((name) => ({ name, emptyDir: { sizeLimit: EMPTY_DIR_SIZE } })),
+        ],
+    };
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds kube-score (github.com/zegl/kube-score) from the Go module proxy, at the exact version
+# below, into its own directory of the tool cache, and prints the binary's path on stdout:
+#   kube_score="$(scripts/tools/kube-score.sh)"
+# It lives apart from build.sh's keyed directory, so its version alone decides when it is
+# rebuilt. Idempotent; one build at a time.
+set -euo pipefail
+KUBE_SCORE_VERSION=v1.20.0
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+dir="$VPP_TOOLS_CACHE_ROOT/kube-score-$KUBE_SCORE_VERSION"
+bin="$dir/kube-score"
+log() { printf '[kube-score.sh] %s\n' "$*" >&2; }
+
+if [[ ! -x "$bin" ]]; then
+  if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
+  command -v go >/dev/null || { log "error: go is required (Go 1.26, e.g. at /usr/local/go)"; exit 1; }
+  mkdir -p "$dir"
+  exec 9>"$dir/.lock"
+  flock 9
+  if [[ ! -x "$bin" ]]; then
+    log "building github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION (about a minute, once)"
+    start=$SECONDS
+    CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN="$dir/.out" \
+      go install -trimpath -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
+      "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2
+    mv "$dir/.out/kube-score" "$bin"
+    log "built in $((SECONDS - start))s: $bin"
+  fi
+fi
+printf '%s\n' "$bin"
