@@ -9,6 +9,7 @@ import * as path from "path";
 import { VppLab } from "./components";
 import { staleBuildMessage } from "./stacks/build";
 import { readStackConfig } from "./stacks/config";
+import { labArgs } from "./stacks/labArgs";
 
 // Where Pulumi.yaml is: Pulumi runs bin/index.js with bin/ as the working directory, so paths
 // in the stack's configuration are resolved against this, not the working directory.
@@ -38,7 +39,7 @@ const provider = renderedTo
       })
     : new k8s.Provider("cluster", { enableConfigMapMutable: true });
 
-const lab = new VppLab("vpp-server", { config, stack: pulumi.getStack() }, { providers: [provider] });
+const lab = new VppLab("vpp-server", labArgs(config, pulumi.getStack()), { providers: [provider] });
 
 export const namespace = lab.namespace;
 export const nadName = lab.nadName;

@@ -5,19 +5,44 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { StackConfig } from "../stacks/config";
-import { macFromRandomHex } from "../stacks/rules";
 import { labels as stackLabels, sccName, selectorLabels, CONTAINER, VPP_UID } from "./names";
 import { MacvlanNetwork } from "./network";
 import { SecurityPolicy } from "./security";
 import { VppServer } from "./server";
-import { vppctlCommand } from "./vppConfig";
+import { PodResources } from "./pod";
+import { VppSettings } from "./server";
+import { macFromRandomHex, vppctlCommand } from "./vppConfig";
 
+/** Where the MAC of macvlan0 and VPP's host-macvlan0 comes from. */
+export type MacChoice =
+    { readonly kind: "random" } | { readonly kind: "kernel" } | { readonly kind: "pinned"; readonly mac: string };
+
+/** One lab, in the components' own terms (the composition root maps the stack's configuration). */
 export interface VppLabArgs {
-    /** The validated stack configuration. */
-    readonly config: StackConfig;
     /** The stack's name: it makes the cluster-scoped names unique. */
     readonly stack: string;
+    /** Created by the lab; everything namespaced lives in it. */
+    readonly namespace: string;
+    /** The worker's interface macvlan0 is a slave of. */
+    readonly macvlanMaster: string;
+    readonly macvlanMode: string;
+    /** Chain the CNI tuning plugin to disable IPv6 on macvlan0. */
+    readonly disableIpv6: boolean;
+    /** random: generated once and kept in the stack's state; kernel: read at pod start; pinned: as given. */
+    readonly mac: MacChoice;
+    readonly image: string;
+    /** Exactly the image's file capabilities. */
+    readonly imageCapabilities: readonly string[];
+    /** VPP's configuration; `ipCidr` is address/prefix on host-macvlan0.<vlanId>. */
+    readonly vpp: VppSettings;
+    /** VPP worker threads, pinned at start to the container's CPUs. */
+    readonly workers: number;
+    readonly resources: PodResources;
+    /** @default the cluster's default RuntimeClass */
+    readonly runtimeClassName?: string;
+    /** A deny-all NetworkPolicy for the pod's cluster network. */
+    readonly denyClusterNetwork: boolean;
+    readonly nodeSelector: Readonly<Record<string, string>>;
 }
 
 export class VppLab extends pulumi.ComponentResource {
@@ -32,20 +57,24 @@ export class VppLab extends pulumi.ComponentResource {
 
     constructor(name: string, args: VppLabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpp-server:lab:VppLab", name, {}, opts);
-        const c = args.config;
+
         const labels = stackLabels(args.stack);
         const child = { parent: this };
 
         let pinnedMac: pulumi.Output<string> | undefined;
-        if (c.macAddress.kind === "random") {
+        if (args.mac.kind === "random") {
             // Generated once, then kept in the stack's state: stable across pod restarts.
             const bytes = new random.RandomId(`${name}-mac`, { byteLength: 6 }, child);
             pinnedMac = bytes.hex.apply(macFromRandomHex);
-        } else if (c.macAddress.kind === "pinned") {
-            pinnedMac = pulumi.output(c.macAddress.mac);
+        } else if (args.mac.kind === "pinned") {
+            pinnedMac = pulumi.output(args.mac.mac);
         }
 
-        const ns = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: c.namespace, labels } }, child);
+        const ns = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: args.namespace, labels } },
+            child,
+        );
         // Plain names (not the Namespace's outputs) keep every name known at preview time, for
         // reviewers and for the policy pack; dependsOn keeps the order.
         const inNamespace = { parent: this, dependsOn: [ns] };
@@ -53,11 +82,11 @@ export class VppLab extends pulumi.ComponentResource {
         const network = new MacvlanNetwork(
             `${name}-network`,
             {
-                namespace: c.namespace,
-                master: c.macvlanMaster,
-                mode: c.macvlanMode,
+                namespace: args.namespace,
+                master: args.macvlanMaster,
+                mode: args.macvlanMode,
                 macCapability: pinnedMac !== undefined,
-                disableIpv6: c.disableIpv6,
+                disableIpv6: args.disableIpv6,
                 labels,
             },
             inNamespace,
@@ -65,39 +94,32 @@ export class VppLab extends pulumi.ComponentResource {
         const security = new SecurityPolicy(
             `${name}-security`,
             {
-                namespace: c.namespace,
+                namespace: args.namespace,
                 sccName: sccName(args.stack),
-                capabilities: c.imageCapabilities,
+                capabilities: args.imageCapabilities,
                 uid: VPP_UID,
                 labels,
-                denyClusterNetworkFor: c.denyClusterNetwork ? selectorLabels(args.stack) : undefined,
+                denyClusterNetworkFor: args.denyClusterNetwork ? selectorLabels(args.stack) : undefined,
             },
             inNamespace,
         );
         const server = new VppServer(
             `${name}-server`,
             {
-                namespace: c.namespace,
+                namespace: args.namespace,
                 serviceAccountName: security.serviceAccountName,
                 nadName: network.nadName,
-                image: c.image,
-                capabilities: c.imageCapabilities,
+                image: args.image,
+                capabilities: args.imageCapabilities,
                 uid: VPP_UID,
-                vlanId: c.vlanId,
-                ipCidr: c.ipAddress.cidr,
-                httpCacheSize: c.httpCacheSize,
-                afPacketVersion: c.afPacketVersion,
-                pollSleepUsec: c.pollSleepUsec,
-                adaptiveSessionQueue: c.adaptiveSessionQueue,
-                workers: c.workers,
-                gratuitousArp: c.gratuitousArp,
-                indexHtml: c.indexHtml,
+                ...args.vpp,
+                workers: args.workers,
                 pinnedMac,
                 networkConfig: network.config,
-                ipv6DisabledByCni: c.disableIpv6,
-                resources: c.resources,
-                runtimeClassName: c.runtimeClassName,
-                nodeSelector: { ...c.nodeSelector },
+                ipv6DisabledByCni: args.disableIpv6,
+                resources: args.resources,
+                runtimeClassName: args.runtimeClassName,
+                nodeSelector: { ...args.nodeSelector },
                 labels,
                 selectorLabels: selectorLabels(args.stack),
             },
@@ -110,7 +132,7 @@ export class VppLab extends pulumi.ComponentResource {
         this.sccName = security.sccName;
         this.deploymentName = server.deploymentName;
         this.macAddress = pinnedMac ?? pulumi.output("kernel (a new MAC at every pod start)");
-        this.url = `http://${c.ipAddress.address}/index.html`;
+        this.url = `http://${args.vpp.ipCidr.split("/")[0]}/index.html`;
         this.vppctl = pulumi
             .all([this.namespace, this.deploymentName])
             .apply(([n, d]) => vppctlCommand(n, d, CONTAINER));

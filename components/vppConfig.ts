@@ -149,6 +149,19 @@ export function vppctlCommand(namespace: string, deployment: string, container: 
     return `oc exec -it -n ${namespace} deploy/${deployment} -c ${container} -- vppctl -s ${CLI_SOCKET}`;
 }
 
+/**
+ * A MAC from six random bytes (12 hex digits): the locally administered bit set and the
+ * multicast bit cleared, so it can never collide with a vendor's address or be a group address.
+ */
+export function macFromRandomHex(hex: string): string {
+    if (!/^[0-9a-f]{12}$/i.test(hex)) {
+        throw new Error(`macFromRandomHex: expected 12 hex digits, got ${JSON.stringify(hex)}`);
+    }
+    const bytes = hex.toLowerCase().match(/../g) as string[];
+    bytes[0] = ((parseInt(bytes[0], 16) & 0xfc) | 0x02).toString(16).padStart(2, "0");
+    return bytes.join(":");
+}
+
 /** A stable digest of named texts, for the pod template annotation that rolls the pod on a change. */
 export function configHash(files: Readonly<Record<string, string>>): string {
     const h = createHash("sha256");

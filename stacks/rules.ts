@@ -131,19 +131,6 @@ export function parseMacSource(raw: string): Parsed<MacSource> {
     return ok({ kind: "pinned", mac });
 }
 
-/**
- * A MAC from six random bytes (12 hex digits): the locally administered bit set and the
- * multicast bit cleared, so it can never collide with a vendor's address or be a group address.
- */
-export function macFromRandomHex(hex: string): string {
-    if (!/^[0-9a-f]{12}$/i.test(hex)) {
-        throw new Error(`macFromRandomHex: expected 12 hex digits, got ${JSON.stringify(hex)}`);
-    }
-    const bytes = hex.toLowerCase().match(/../g) as string[];
-    bytes[0] = ((parseInt(bytes[0], 16) & 0xfc) | 0x02).toString(16).padStart(2, "0");
-    return bytes.join(":");
-}
-
 export const AF_PACKET_VERSION_FORM =
     "2 (TPACKET_V2: each frame reaches VPP at once) or 3 (TPACKET_V3, the POC's: up to 1 ms per request)";
 

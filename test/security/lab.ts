@@ -4,6 +4,7 @@
  */
 import { mocksReady, registered, valueOf } from "../unit/mocks";
 import { parseStackConfig } from "../../stacks/config";
+import { labArgs } from "../../stacks/labArgs";
 import { Res } from "../../policy/rules";
 import { LAB_CONFIG } from "../fixtures/lab";
 
@@ -16,7 +17,7 @@ export async function labResources(caps?: readonly string[]): Promise<Res[]> {
         ...LAB_CONFIG,
         ...(caps ? { imageCapabilities: JSON.stringify(caps) } : {}),
     });
-    const lab = new VppLab(name, { config, stack: "lab" });
+    const lab = new VppLab(name, labArgs(config, "lab"));
     await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress)]);
     await new Promise((r) => setTimeout(r, 10));
     return registered

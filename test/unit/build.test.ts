@@ -64,3 +64,17 @@ describe("compiled start: bin/ must be current", () => {
         assert.strictEqual(staleBuildMessage(dir, path.join(dir, "index.ts")), undefined);
     });
 });
+
+describe("one direction in the code: components/ never imports stacks/", () => {
+    for (const file of fs.readdirSync(path.join(ROOT, "components")).filter((f) => f.endsWith(".ts"))) {
+        it(`components/${file} imports nothing from stacks/`, () => {
+            const text = fs.readFileSync(path.join(ROOT, "components", file), "utf8");
+            const imports = [...text.matchAll(/from\s+"([^"]+)"|import\("([^"]+)"\)/g)].map((m) => m[1] ?? m[2]);
+            assert.deepStrictEqual(
+                imports.filter((i) => /(^|\/)stacks(\/|$)/.test(i)),
+                [],
+                `components/${file} imports from stacks/`,
+            );
+        });
+    }
+});

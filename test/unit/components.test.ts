@@ -6,6 +6,7 @@ import * as assert from "assert";
 import { findResource, MOCK_RANDOM_MAC, mocksReady, registered, valueOf, Registered } from "./mocks";
 import type { VppLab as VppLabType } from "../../components/lab";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
+import { labArgs } from "../../stacks/labArgs";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { configHash } from "../../components/vppConfig";
 
@@ -54,7 +55,7 @@ async function deploy(raw: RawConfig = {}, stack = "lab"): Promise<Deployed> {
     const { VppLab } = await import("../../components/lab");
     const name = `t${++counter}`;
     const before = registered.length;
-    const lab = new VppLab(name, { config: parseStackConfig({ ...LAB, ...raw }), stack });
+    const lab = new VppLab(name, labArgs(parseStackConfig({ ...LAB, ...raw }), stack));
     await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress), valueOf(lab.sccName), valueOf(lab.nadName)]);
     await new Promise((r) => setTimeout(r, 10));
     const resources = registered.slice(before).filter((r) => r.name.startsWith(`${name}-`));

@@ -5,11 +5,11 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { macFromRandomHex } from "../../stacks/rules";
 import { LAB_NAD_CONFIG } from "../fixtures/lab";
 import {
     configHash,
     DISABLE_IPV6_SYSCTL,
+    macFromRandomHex,
     readinessCommand,
     renderNadConfig,
     renderNetworkSelection,
