@@ -7,6 +7,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { VppLab } from "./components";
+import { clusterReader } from "./components/clusterReader";
+import { declaredStateWins } from "./components/drift";
 import { staleBuildMessage } from "./stacks/build";
 import { readStackConfig } from "./stacks/config";
 import { labArgs } from "./stacks/labArgs";
@@ -39,7 +41,18 @@ const provider = renderedTo
       })
     : new k8s.Provider("cluster", { enableConfigMapMutable: true });
 
-const lab = new VppLab("vpp-server", labArgs(config, pulumi.getStack()), { providers: [provider] });
+// Declared state wins on a cluster (not in a render): every object is applied with force, and one
+// edited by hand is applied again (components/drift.ts). The reader uses the provider's kubeconfig.
+const kubernetes = new pulumi.Config("kubernetes");
+const transformations = renderedTo
+    ? []
+    : [
+          declaredStateWins(
+              clusterReader({ kubeconfig: kubernetes.get("kubeconfig"), context: kubernetes.get("context") }),
+          ),
+      ];
+
+const lab = new VppLab("vpp-server", labArgs(config, pulumi.getStack()), { providers: [provider], transformations });
 
 export const namespace = lab.namespace;
 export const nadName = lab.nadName;

@@ -259,10 +259,14 @@ start_cluster() {
     --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true --profiling=false
   wait_for 120 "kube-apiserver on 127.0.0.1:$api_port" kube-apiserver "$B/kubectl" --kubeconfig="$k" get --raw=/readyz
 
+  # The fake node's heartbeat (kwok) can lag on a loaded 2-core machine; past the default grace
+  # period the node lifecycle controller marks it NotReady and the pods unready for good (kwok
+  # does not make them ready again). The suite tests no node failure: give it 10 minutes.
   launch kube-controller-manager --kubeconfig="$k" --authentication-kubeconfig="$k" --authorization-kubeconfig="$k" \
     --bind-address=127.0.0.1 --secure-port="$kcm_port" --leader-elect=false \
     --service-account-private-key-file="$S/pki/sa.key" --root-ca-file="$S/pki/ca.crt" \
-    --use-service-account-credentials=false --profiling=false
+    --use-service-account-credentials=false --profiling=false \
+    --node-monitor-grace-period=10m
   launch kube-scheduler --kubeconfig="$k" --authentication-kubeconfig="$k" --authorization-kubeconfig="$k" \
     --bind-address=127.0.0.1 --secure-port="$sched_port" --leader-elect=false --profiling=false
   launch kwok --kubeconfig="$k" --config="$home/kwok/stages.yaml" --server-address="127.0.0.1:$kwok_port" \

@@ -35,6 +35,9 @@ const PROGRAM_KINDS = [
     "RandomId",
 ];
 
+/** The named fields of an object. */
+const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+
 /** The resource type of a step's URN: the last type in its parent chain. */
 const urnType = (urn: string) => urn.split("::")[2].split("$").pop() as string;
 const urnKind = (urn: string) => urnType(urn).split(":").pop() as string;
@@ -280,6 +283,104 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             /^create sub-interfaces host-macvlan0 124$/m,
         );
         assert.match(dep.spec.template.spec.containers[0].readinessProbe.exec.command[2], /L3 192.168.123.150\/24/);
+    });
+
+    it("3b. hand edits are shown by preview --refresh --diff and undone by up --refresh; no perpetual diff", () => {
+        // A clean stack: refresh, then nothing to do (what OpenShift or the API server add is theirs).
+        ws.ok("refresh (clean)", kc, ["refresh", "--stack", STACK, "--yes", "--skip-preview"]);
+        ws.ok("preview --expect-no-changes (clean)", kc, ["preview", "--stack", STACK, "--expect-no-changes"]);
+
+        const SCC = "vpp-server-e2e";
+        const ROLE = `system:openshift:scc:${SCC}`;
+        const snapshot = () => ({
+            replicas: cp.get("deployment", "vpp-server", NS).spec.replicas,
+            scc: pick(cp.get("securitycontextconstraints", SCC), ["allowedCapabilities", "users", "groups", "volumes"]),
+            nad: cp.get("network-attachment-definitions.k8s.cni.cncf.io", "macvlan0", NS).spec.config,
+            configMap: cp.get("configmap", "vpp-server-config", NS).data,
+            roleBinding: pick(cp.get("rolebinding", "vpp-server-scc", NS) ?? {}, ["roleRef", "subjects"]),
+            managedBy: cp.get("namespace", NS).metadata.labels["app.kubernetes.io/managed-by"],
+            automount: cp.get("serviceaccount", "vpp-server", NS).automountServiceAccountToken,
+            rules: cp.get("clusterrole", ROLE).rules,
+        });
+        const declared = snapshot();
+        assert.strictEqual(declared.replicas, 1);
+        assert.strictEqual(declared.managedBy, "pulumi");
+
+        // The careless operator, with kubectl.
+        const patch = (kind: string, name: string, type: string, body: unknown, ns?: string) =>
+            cp.kubectl("patch", kind, name, ...(ns ? ["-n", ns] : []), "--type", type, "-p", JSON.stringify(body));
+        cp.kubectl("scale", "deployment", "vpp-server", "-n", NS, "--replicas=2");
+        patch("securitycontextconstraints", SCC, "json", [
+            { op: "add", path: "/allowedCapabilities/-", value: "SYS_ADMIN" },
+        ]);
+        patch("securitycontextconstraints", SCC, "merge", { users: ["system:serviceaccount:default:default"] });
+        const otherMaster = declared.nad.replace('"master": "eno8403np1"', '"master": "eth9"');
+        assert.notStrictEqual(otherMaster, declared.nad);
+        patch(
+            "network-attachment-definitions.k8s.cni.cncf.io",
+            "macvlan0",
+            "merge",
+            { spec: { config: otherMaster } },
+            NS,
+        );
+        patch("configmap", "vpp-server-config", "merge", { data: { "startup.conf": "show version\n" } }, NS);
+        cp.kubectl("delete", "rolebinding", "vpp-server-scc", "-n", NS);
+        cp.kubectl("label", "namespace", NS, "app.kubernetes.io/managed-by=kubectl", "--overwrite");
+        // What a controller adds is its own: OpenShift's cluster-policy-controller labels namespaces.
+        cp.kubectl(
+            "label",
+            "namespace",
+            NS,
+            "pod-security.kubernetes.io/audit=privileged",
+            "--field-manager=cluster-policy-controller",
+        );
+        patch("serviceaccount", "vpp-server", "merge", { automountServiceAccountToken: true }, NS);
+        patch("clusterrole", ROLE, "json", [{ op: "add", path: "/rules/0/verbs/-", value: "delete" }]);
+        assert.notDeepStrictEqual(snapshot(), declared, "the edits must have landed");
+
+        // A reviewer sees every edit as a change to be made.
+        const preview = ws.ok("preview --refresh --diff (edited)", kc, [
+            "preview",
+            "--stack",
+            STACK,
+            "--refresh",
+            "--diff",
+            "--json",
+        ]);
+        const plan = JSON.parse(preview.stdout);
+        const ops = new Map<string, string[]>();
+        // The refresh's own steps aside: what the update would do.
+        for (const step of ((plan.steps ?? []) as Step[]).filter((st) => st.op !== "refresh")) {
+            ops.set(urnKind(step.urn), [...(ops.get(urnKind(step.urn)) ?? []), step.op]);
+        }
+        for (const kind of [
+            "Deployment",
+            "SecurityContextConstraints",
+            "NetworkAttachmentDefinition",
+            "ConfigMap",
+            "Namespace",
+            "ServiceAccount",
+            "ClusterRole",
+        ]) {
+            assert.deepStrictEqual(ops.get(kind), ["update"], `${kind}: ${JSON.stringify([...ops])}`);
+        }
+        assert.deepStrictEqual(ops.get("RoleBinding"), ["create"], `RoleBinding: ${JSON.stringify([...ops])}`);
+        const warnings = JSON.stringify(plan.diagnostics ?? []);
+        assert.match(warnings, /SecurityContextConstraints vpp-server-e2e was changed on the cluster/);
+        assert.match(warnings, /SYS_ADMIN/);
+        assert.match(warnings, /system:serviceaccount:default:default/);
+
+        // The documented command brings every declared field back, with no manual step.
+        ws.ok("up --refresh (edited)", kc, ["up", "--stack", STACK, "--refresh", "--yes", "--skip-preview"]);
+        assert.deepStrictEqual(snapshot(), declared, "every declared field is restored");
+        assert.strictEqual(
+            cp.get("namespace", NS).metadata.labels["pod-security.kubernetes.io/audit"],
+            "privileged",
+            "a label another controller owns is left alone",
+        );
+
+        ws.ok("refresh (restored)", kc, ["refresh", "--stack", STACK, "--yes", "--skip-preview"]);
+        ws.ok("preview --expect-no-changes (restored)", kc, ["preview", "--stack", STACK, "--expect-no-changes"]);
     });
 
     it("4. render: a stack with renderDir writes YAML, touches no cluster, and every file passes a server dry run", () => {

@@ -1,0 +1,168 @@
+/**
+ * Declared state wins: every Kubernetes object of the stack is applied with force, and a hand
+ * edit that the kubernetes provider cannot see is made visible to it.
+ *
+ * Why an edit can be invisible: under server-side apply the provider diffs the program's inputs
+ * against the live object *pruned to the shape of the previous inputs* (`pruneLiveState` in
+ * provider/pkg/provider), and a pruned list is cut to the declared length. So an element added
+ * to a declared list (SYS_ADMIN appended to an SCC's `allowedCapabilities`, a user added to its
+ * empty `users`, a rule appended to a ClusterRole) leaves the diff empty, `pulumi up --refresh`
+ * changes nothing, and the edit stays. Every such list in these objects is atomic (the SCC's in
+ * openshift/api carry `+listType=atomic`): whoever applies it last owns all of it, so one forced
+ * apply of the declared object restores it whole.
+ *
+ * The mechanism, for every object and every field the program declares, with no case per field:
+ * - `pulumi.com/patchForce: "true"`: the provider applies with force, so fields that `kubectl
+ *   scale`, `kubectl edit` or `oc adm policy` took over come back to this stack;
+ * - the program reads the live object and compares it with what it declares: maps only on the
+ *   declared keys (labels and annotations that OpenShift or the API server add stay theirs),
+ *   lists whole, scalars exactly. A difference changes the `vpp-server/reconciled` annotation,
+ *   which the provider sees, so it applies the whole object and the edit is undone. The
+ *   annotation's value is read back from the live object when nothing differs, so a clean
+ *   stack never shows a change.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
+
+export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+export const RECONCILED_ANNOTATION = "vpp-server/reconciled";
+
+/** Where a declared object lives on the cluster. */
+export interface ObjectRef {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly namespace?: string;
+    readonly name: string;
+}
+
+/** Reads a live object; undefined when it does not exist. */
+export type LiveReader = (ref: ObjectRef) => Promise<Record<string, unknown> | undefined>;
+
+type Json = unknown;
+
+/** A Kubernetes object as declared or read: apiVersion, kind, metadata and its other fields. */
+interface KubeObject {
+    readonly apiVersion?: unknown;
+    readonly kind?: unknown;
+    readonly metadata?: { name?: unknown; namespace?: unknown; annotations?: Record<string, string> };
+    readonly [field: string]: unknown;
+}
+
+const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isEmpty = (v: Json) =>
+    v === undefined ||
+    v === null ||
+    v === "" ||
+    (Array.isArray(v) && v.length === 0) ||
+    (isObject(v) && Object.keys(v).length === 0);
+
+/** One declared field whose live value differs. */
+export interface Drift {
+    /** The field's path, for example `allowedCapabilities` or `spec.template.spec.containers[0].image`. */
+    readonly path: string;
+    readonly declared: Json;
+    readonly live: Json;
+}
+
+/**
+ * The declared fields whose live value differs. Maps are compared on the declared keys only;
+ * lists must have the declared length and each element compares as declared; scalars must be
+ * equal. An empty declared value matches an absent one (the API server drops some empty fields).
+ * `skip` names paths that are not compared (the reconcile annotation itself).
+ */
+export function driftOf(declared: Json, live: Json, path = "", skip: ReadonlySet<string> = new Set()): Drift[] {
+    if (skip.has(path)) {
+        return [];
+    }
+    if (isObject(declared)) {
+        if (!isObject(live)) {
+            return isEmpty(declared) && isEmpty(live) ? [] : [{ path, declared, live }];
+        }
+        return Object.keys(declared).flatMap((k) => driftOf(declared[k], live[k], path ? `${path}.${k}` : k, skip));
+    }
+    if (Array.isArray(declared)) {
+        if (!Array.isArray(live)) {
+            return isEmpty(declared) && isEmpty(live) ? [] : [{ path, declared, live }];
+        }
+        if (live.length !== declared.length) {
+            return [{ path, declared, live }];
+        }
+        return declared.flatMap((d, i) => driftOf(d, live[i], `${path}[${i}]`, skip));
+    }
+    if (declared === undefined || (isEmpty(declared) && live === undefined)) {
+        return [];
+    }
+    return declared === live ? [] : [{ path, declared, live }];
+}
+
+/** The object a resource's inputs declare, as the cluster names it. */
+export function objectRef(inputs: KubeObject): ObjectRef | undefined {
+    const { apiVersion, kind, metadata } = inputs;
+    if (typeof apiVersion !== "string" || typeof kind !== "string" || typeof metadata?.name !== "string") {
+        return undefined;
+    }
+    const namespace = typeof metadata.namespace === "string" ? metadata.namespace : undefined;
+    return { apiVersion, kind, namespace, name: metadata.name };
+}
+
+/**
+ * The `vpp-server/reconciled` annotation's value: the live one while nothing drifted (so a clean
+ * stack has no diff), a new one when something did (so the provider applies the object).
+ */
+export function reconciledValue(liveValue: string | undefined, drift: readonly Drift[]): string | undefined {
+    if (drift.length === 0) {
+        return liveValue;
+    }
+    return createHash("sha256")
+        .update(JSON.stringify({ previous: liveValue ?? "", drift }))
+        .digest("hex")
+        .slice(0, 16);
+}
+
+/** A short description of the drift, for a Pulumi warning. */
+export function describeDrift(ref: ObjectRef, drift: readonly Drift[]): string {
+    const where = `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+    const fields = drift.map(
+        (d) => `${d.path}: ${JSON.stringify(d.live)} on the cluster, ${JSON.stringify(d.declared)} declared`,
+    );
+    return `${where} was changed on the cluster; this update restores it (${fields.join("; ")})`;
+}
+
+/**
+ * A transformation for the stack's Kubernetes objects: applied with force and, with a reader,
+ * marked for a forced apply whenever the live object drifted from what the program declares.
+ */
+export function declaredStateWins(read?: LiveReader): pulumi.ResourceTransformation {
+    return ({ type, props, opts }) => {
+        if (!type.startsWith("kubernetes:") || !isObject(props.metadata)) {
+            return undefined;
+        }
+        const metadata = props.metadata;
+        const annotations = pulumi.output(props as KubeObject).apply(async (declared: KubeObject) => {
+            const own = { ...(declared.metadata?.annotations ?? {}), [PATCH_FORCE_ANNOTATION]: "true" };
+            const ref = objectRef(declared);
+            if (!read || !ref) {
+                return own;
+            }
+            let live: KubeObject | undefined;
+            try {
+                live = await read(ref);
+            } catch (e) {
+                void pulumi.log.warn(
+                    `cannot read ${ref.kind} ${ref.name} to check it for hand edits: ${e instanceof Error ? e.message : String(e)}`,
+                );
+                return own;
+            }
+            if (!live) {
+                return own;
+            }
+            const drift = driftOf(declared, live, "", new Set([`metadata.annotations.${RECONCILED_ANNOTATION}`]));
+            if (drift.length > 0) {
+                void pulumi.log.warn(describeDrift(ref, drift));
+            }
+            const value = reconciledValue(live.metadata?.annotations?.[RECONCILED_ANNOTATION], drift);
+            return value === undefined ? own : { ...own, [RECONCILED_ANNOTATION]: value };
+        });
+        return { props: { ...props, metadata: { ...metadata, annotations } }, opts };
+    };
+}
