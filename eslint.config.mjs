@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-    { ignores: ["node_modules/**", "bin/**", "test/security/sccoracle/**", "eslint.config.mjs"] },
+    { ignores: ["node_modules/**", "bin/**", ".sandbox/**", "test/security/sccoracle/**", "eslint.config.mjs"] },
     ...tseslint.configs.recommended,
     {
         files: ["**/*.ts"],

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# npm run sandbox [-- up|status|down]: the program, deployed for real by Pulumi, without a cluster.
+#
+#   up (default)  starts a local Kubernetes control plane (etcd, kube-apiserver, controller-manager,
+#                 scheduler, and kwok faking one node) in .sandbox/ unless it already runs, points
+#                 a `sandbox` stack with the reference lab's values (Pulumi.lab.yaml) at it with a
+#                 local state backend, runs `pulumi up` with Pulumi's own progress, and prints the
+#                 stack's outputs and the kubectl command that shows every object. Run again, it
+#                 reuses what runs and converges.
+#   status        says what runs and what the stack holds.
+#   down          destroys the stack, stops every process it started (by process id) and removes
+#                 .sandbox/.
+#
+# It proves that the program deploys, converges and cleans up against a real API server with
+# OpenShift's SCC and Multus' NAD types; it runs no pod: kwok marks pods Running without
+# containers, so VPP itself never starts. The tools (the Pulumi CLI and the control plane) are
+# built from Go modules on first use (scripts/tools/build.sh).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+state="$root/.sandbox"
+stack=sandbox
+cmd=${1:-up}
+say() { printf 'sandbox: %s\n' "$*"; }
+die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
+
+case $cmd in up | status | down) ;; *) die "unknown command '$cmd'; expected up, status or down" ;; esac
+[ -x "$root/node_modules/.bin/node" ] || die "run 'npm ci' first (it installs the program's dependencies and Node 22)"
+
+tools=$("$root/scripts/tools/path.sh" 2>/dev/null) || die "cannot locate the tool cache (is package-lock.json there?)"
+if [ ! -f "$tools/.complete" ]; then
+    [ "$cmd" = up ] || die "the tools are not built, so nothing can be running: run 'npm run sandbox' first"
+    say "building the Pulumi CLI and the Kubernetes control plane from Go modules into $tools"
+    say "(once; about 15 minutes on 2 cores with empty Go caches, seconds once cached)"
+    bash "$root/scripts/tools/build.sh" >/dev/null
+fi
+# shellcheck disable=SC1091
+. "$tools/env.sh"
+export PATH="$root/node_modules/.bin:$PATH"
+export KUBECONFIG="$state/cluster/kubeconfig"
+export PULUMI_BACKEND_URL="file://$state/backend"
+export PULUMI_CONFIG_PASSPHRASE=sandbox
+# The stack's settings file, Pulumi.sandbox.yaml, is git-ignored.
+config_file="$root/Pulumi.$stack.yaml"
+pulumi_() { (cd "$root" && "$root/scripts/pulumi.sh" "$@" --stack "$stack" --non-interactive); }
+
+# The control plane runs when every process in its pid file runs (a zombie does not: this
+# machine's PID 1 may not reap the processes cluster.sh leaves behind).
+cluster_running() {
+    local name pid st any=
+    [ -f "$state/cluster/pids" ] || return 1
+    while read -r name pid; do
+        st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+        case $st in '' | Z | X) return 1 ;; esac
+        any=yes
+    done <"$state/cluster/pids"
+    [ -n "$any" ]
+}
+stack_exists() { [ -d "$state/backend" ] && pulumi_ stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; }
+
+case $cmd in
+up)
+    mkdir -p "$state/backend"
+    if cluster_running; then
+        say "the control plane in $state/cluster is running: reusing it"
+    else
+        say "starting a local control plane in $state/cluster"
+        bash "$root/scripts/tools/cluster.sh" start "$state/cluster" >/dev/null
+    fi
+    if ! stack_exists; then
+        say "creating the stack '$stack' with the reference lab's values (Pulumi.lab.yaml)"
+        pulumi_ stack init >/dev/null
+        cat "$root/Pulumi.lab.yaml" >>"$config_file"
+    fi
+    pulumi_ up --yes
+    say "outputs:"
+    pulumi_ stack output
+    echo
+    say "every object it made:"
+    echo "  $tools/bin/kubectl --kubeconfig $KUBECONFIG get namespaces,network-attachment-definitions,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments,pods -A -l app.kubernetes.io/name=vpp-server"
+    say "no pod really runs here: kwok fakes the node. Remove it all with: npm run sandbox -- down"
+    ;;
+status)
+    if cluster_running; then
+        say "control plane: running ($(awk '{printf "%s%s %s", sep, $1, $2; sep=", "}' "$state/cluster/pids"))"
+    else
+        say "control plane: not running"
+    fi
+    if cluster_running && stack_exists; then
+        say "stack '$stack': $(pulumi_ stack --show-urns 2>/dev/null | grep -c 'URN: urn:pulumi' || true) resources"
+        pulumi_ stack output
+    else
+        say "stack '$stack': none"
+    fi
+    ;;
+down)
+    if cluster_running && stack_exists; then
+        pulumi_ destroy --yes --remove
+    fi
+    if [ -f "$state/cluster/pids" ]; then
+        bash "$root/scripts/tools/cluster.sh" stop "$state/cluster" >/dev/null
+    fi
+    rm -rf "$state"
+    say "destroyed the stack, stopped the control plane, removed $state"
+    ;;
+esac
