@@ -181,9 +181,46 @@ function main(): void {
     results.evalMs = stat(evals.map((e) => e.evalMs));
     results.peakRssMiB = stat(evals.map((e) => e.maxRssKiB / 1024));
 
+    log(`review of 20 changed stack files (npm run review -- --base HEAD), ${RUNS} runs`);
+    const reviewRepo = twentyStackRepo(tempDir("vpp-bench-review-"));
+    results.review20 = stat(
+        Array.from({ length: RUNS }, () =>
+            seconds(() =>
+                execFileSync(
+                    path.join(ROOT, "node_modules", ".bin", "node"),
+                    [
+                        "-r",
+                        "ts-node/register/transpile-only",
+                        path.join(ROOT, "review", "cli.ts"),
+                        "--dir",
+                        reviewRepo,
+                        "--base",
+                        "HEAD",
+                    ],
+                    { cwd: ROOT, stdio: "ignore" },
+                ),
+            ),
+        ),
+    );
+
     fs.writeFileSync(path.join(ROOT, "bench-results.json"), JSON.stringify(results, null, 2) + "\n");
     console.log(table(results));
     console.log("\nwritten: bench-results.json");
+}
+
+/** A git repository of 20 labs, each of whose stack file the working tree changes (a new VLAN). */
+function twentyStackRepo(dir: string): string {
+    const labFile = (i: number, vlan: number) =>
+        `config:\n  vpp-server:macvlanMaster: ens${i}f0\n  vpp-server:vlanId: ${vlan}\n` +
+        `  vpp-server:ipAddress: 10.${i}.0.5/24\n  vpp-server:namespace: lab-${i}\n`;
+    const git = (...args: string[]) =>
+        execFileSync("git", ["-c", "user.email=bench@test", "-c", "user.name=bench", ...args], { cwd: dir });
+    git("init", "-q");
+    for (let i = 1; i <= 20; i++) fs.writeFileSync(path.join(dir, `Pulumi.lab${i}.yaml`), labFile(i, 100 + i));
+    git("add", ".");
+    git("commit", "-q", "-m", "base");
+    for (let i = 1; i <= 20; i++) fs.writeFileSync(path.join(dir, `Pulumi.lab${i}.yaml`), labFile(i, 200 + i));
+    return dir;
 }
 
 /** One YAML stream, objects ordered so kubectl creates what others need first. */
@@ -236,6 +273,7 @@ function table(r: Record<string, any>): string {
         ["start: precompiled JavaScript (default)", f(r.start.precompiled), "no-op preview", "", ""],
         ["unitSuiteSeconds", f(r.unitSuiteSeconds), "npm test", "", target(r.unitSuiteSeconds.median, 10)],
         ["evalMs", f(r.evalMs, "ms"), "under mocks", "", ""],
+        ["review of 20 changed stacks", f(r.review20), "npm run review", "", target(r.review20.median, 5)],
         ["peak RSS", f(r.peakRssMiB, "MiB"), "program process", "", ""],
     ];
     const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

@@ -1,0 +1,157 @@
+/**
+ * npm run review on fixture repositories in temporary git repositories, run as a reviewer runs
+ * it (a child process, offline): a valid change with its objects and the pod's restart, a bad
+ * stack, a collision, a namespace change (replacement), and the markdown format.
+ */
+import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..", "..");
+const LAB =
+    "config:\n  vpp-server:macvlanMaster: eno8403np1\n  vpp-server:vlanId: 123\n  vpp-server:ipAddress: 192.168.123.150/24\n";
+const stackFile = (lines: Record<string, string | number>) =>
+    "config:\n" +
+    Object.entries(lines)
+        .map(([k, v]) => `  ${k.includes(":") ? k : `vpp-server:${k}`}: ${v}\n`)
+        .join("");
+
+/** A git repository whose base commit holds `base` and whose working tree holds `head`. */
+function repo(base: Record<string, string>, head: Record<string, string | undefined>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vpp-review-"));
+    const g = (...args: string[]) =>
+        execFileSync("git", ["-c", "user.email=review@test", "-c", "user.name=review", ...args], { cwd: dir });
+    g("init", "-q");
+    for (const [f, t] of Object.entries(base)) fs.writeFileSync(path.join(dir, f), t);
+    g("add", ".");
+    g("commit", "-q", "-m", "base");
+    for (const [f, t] of Object.entries(head)) {
+        if (t === undefined) fs.rmSync(path.join(dir, f));
+        else fs.writeFileSync(path.join(dir, f), t);
+    }
+    return dir;
+}
+
+function review(dir: string, ...args: string[]): { status: number | null; out: string } {
+    const r = spawnSync(
+        path.join(ROOT, "node_modules", ".bin", "node"),
+        ["-r", "ts-node/register/transpile-only", path.join(ROOT, "review", "cli.ts"), "--dir", dir, ...args],
+        { cwd: ROOT, encoding: "utf8" },
+    );
+    return { status: r.status, out: r.stdout + r.stderr };
+}
+
+describe("npm run review, offline", function () {
+    this.timeout(60_000);
+
+    describe("a repository with a valid change, a namespace change, a bad stack and two colliding stacks", () => {
+        let r: { status: number | null; out: string };
+        before(() => {
+            const dir = repo(
+                {
+                    "Pulumi.lab.yaml": LAB,
+                    "Pulumi.lab2.yaml": stackFile({
+                        macvlanMaster: "ens1f0",
+                        vlanId: 200,
+                        ipAddress: "10.20.0.5/24",
+                        namespace: "lab2",
+                    }),
+                    "Pulumi.yaml": "name: vpp-server\n",
+                },
+                {
+                    "Pulumi.lab.yaml": LAB.replace("vlanId: 123", "vlanId: 124"),
+                    "Pulumi.lab2.yaml": stackFile({
+                        macvlanMaster: "ens1f0",
+                        vlanId: 200,
+                        ipAddress: "10.20.0.5/24",
+                        namespace: "lab3",
+                    }),
+                    "Pulumi.bad.yaml": stackFile({
+                        macvlanMaster: "ens1f0",
+                        vlanId: 5000,
+                        ipAddress: "10.30.0.5/24",
+                        namespace: "bad",
+                    }),
+                    // Same address on the same VLAN as lab, and lab's namespace: both collide on the current context.
+                    "Pulumi.twin.yaml": LAB.replace("vlanId: 123", "vlanId: 124"),
+                    // The same values on another cluster collide with nothing.
+                    "Pulumi.elsewhere.yaml": LAB + "  kubernetes:context: lab-cluster-2\n",
+                },
+            );
+            r = review(dir, "--base", "HEAD");
+        });
+
+        it("exits 1: a bad stack and collisions", () => assert.strictEqual(r.status, 1, r.out));
+        it("names the bad stack file and the key, with the program's own message", () => {
+            assert.match(
+                r.out,
+                /^- Pulumi\.bad\.yaml: vpp-server:vlanId is "5000"; expected an integer from 1 to 4094 \(802\.1Q reserves 0 and 4095\)$/m,
+            );
+        });
+        it("names both colliding stacks, for the namespace and for the address on the VLAN, and not the other cluster's", () => {
+            assert.match(
+                r.out,
+                /^- namespace vpp-server on the current context: Pulumi\.lab\.yaml, Pulumi\.twin\.yaml$/m,
+            );
+            assert.match(
+                r.out,
+                /^- address 192\.168\.123\.150 on VLAN 124 on the current context: Pulumi\.lab\.yaml, Pulumi\.twin\.yaml$/m,
+            );
+            assert.doesNotMatch(r.out, /elsewhere\.yaml,|, Pulumi\.elsewhere\.yaml/);
+        });
+        it("a valid change: the ConfigMap's lines and the Deployment's digest, and the pod restarts", () => {
+            const section = r.out.split("== Pulumi.lab.yaml (changed)\n")[1].split("\n== ")[0];
+            assert.match(section, /^- updated: ConfigMap vpp-server\/vpp-server-config$/m);
+            assert.match(section, /^ {6}- create sub-interfaces host-macvlan0 123$/m);
+            assert.match(section, /^ {6}\+ create sub-interfaces host-macvlan0 124$/m);
+            assert.match(section, /^- updated: Deployment vpp-server\/vpp-server$/m);
+            assert.match(
+                section,
+                /^ {2}- spec\.template\.metadata\.annotations\.vpp-server\/config-sha256: "[0-9a-f]{64}" → "[0-9a-f]{64}"$/m,
+            );
+            assert.match(section, /^- the pod restarts: its template changes/m);
+            assert.doesNotMatch(section, /replaced|SecurityContextConstraints|NetworkAttachmentDefinition/);
+        });
+        it("the generated MAC is shown as known only at the first deployment", () => {
+            assert.ok(
+                r.out.includes(String.raw`\"mac\":\"(generated at the first deployment)\"`),
+                "the pod's network selection names the generated MAC",
+            );
+        });
+        it("a namespace change replaces the namespaced objects, naming the field", () => {
+            const section = r.out.split("== Pulumi.lab2.yaml (changed)\n")[1].split("\n== ")[0];
+            assert.match(section, /^- replaced: Namespace lab3$/m);
+            assert.match(section, /^ {2}- metadata\.name: "lab2" → "lab3"$/m);
+            assert.match(section, /^- replaced: Deployment lab3\/vpp-server$/m);
+            assert.match(section, /^ {2}- metadata\.namespace: "lab2" → "lab3"$/m);
+        });
+        it("new stack files are reviewed as added", () => {
+            assert.match(r.out, /^== Pulumi\.twin\.yaml \(added\)$/m);
+            assert.match(r.out, /^- added: Deployment vpp-server\/vpp-server$/m);
+        });
+    });
+
+    it("a valid repository exits 0; --format markdown prints the same as a pull request comment", () => {
+        const dir = repo({ "Pulumi.lab.yaml": LAB }, { "Pulumi.lab.yaml": LAB.replace("123", "124") });
+        const r = review(dir, "--base", "HEAD", "--format", "markdown");
+        assert.strictEqual(r.status, 0, r.out);
+        const lines = r.out.split("\n");
+        assert.deepStrictEqual(lines.slice(0, 4), [
+            "## vpp-server: review of 1 stack file",
+            "### Validation: every stack file is valid",
+            "### Collisions: none",
+            "### Pulumi.lab.yaml (changed)",
+        ]);
+        assert.ok(lines.includes("- updated: `Deployment vpp-server/vpp-server`"), r.out);
+        assert.ok(lines.includes("    - `+ create sub-interfaces host-macvlan0 124`"), r.out);
+    });
+
+    it("a base that is not a commit is a usage error (exit 2)", () => {
+        const dir = repo({ "Pulumi.lab.yaml": LAB }, {});
+        const r = review(dir, "--base", "no-such-ref");
+        assert.strictEqual(r.status, 2);
+        assert.match(r.out, /^review: --base 'no-such-ref' is not a commit of /m);
+    });
+});
