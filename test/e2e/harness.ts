@@ -163,7 +163,7 @@ export class Workspace {
 }
 
 /** The files a Pulumi run of this project needs (bin/ as built); node_modules is linked, not copied. */
-export function copyProject(dest: string): void {
+export function copyProject(dest: string, extra: readonly string[] = []): void {
     fs.mkdirSync(dest, { recursive: true });
     for (const entry of [
         "index.ts",
@@ -174,6 +174,7 @@ export function copyProject(dest: string): void {
         "stacks",
         "policy",
         "bin",
+        ...extra,
     ]) {
         fs.cpSync(path.join(ROOT, entry), path.join(dest, entry), { recursive: true });
     }

@@ -7,7 +7,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT, tempDir, toolsDir, toolsEnv } from "./harness";
+import { copyProject, tempDir, toolsDir, toolsEnv } from "./harness";
 
 describe("end to end: npm run sandbox", function () {
     this.timeout(20 * 60 * 1000);
@@ -51,23 +51,9 @@ describe("end to end: npm run sandbox", function () {
     before(() => {
         toolsEnv(toolsDir()); // fails early, naming the command, when the tools are not built
         project = path.join(tempDir("vpp-sandbox-"), "project");
-        fs.mkdirSync(project);
-        for (const entry of [
-            "index.ts",
-            "Pulumi.yaml",
-            "Pulumi.lab.yaml",
-            "package.json",
-            "package-lock.json",
-            "tsconfig.json",
-            "tsconfig.build.json",
-            "components",
-            "stacks",
-            "bin",
-            "scripts",
-        ]) {
-            fs.cpSync(path.join(ROOT, entry), path.join(project, entry), { recursive: true });
-        }
-        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
+        // What a clone holds that the sandbox needs besides the program: the lab, the lockfile
+        // (the tool cache's key) and the scripts.
+        copyProject(project, ["Pulumi.lab.yaml", "package-lock.json", "tsconfig.build.json", "scripts"]);
     });
 
     after(() => {

@@ -131,36 +131,23 @@ describe("declared state wins: the transformation, under mocks", () => {
         assert.deepStrictEqual(r.annotations, { mine: "x", "pulumi.com/patchForce": "true" });
         assert.deepStrictEqual(r.reads, [{ apiVersion: "v1", kind: "ConfigMap", namespace: "lab", name: "cm" }]);
     });
+    /** The cluster's copy of the ConfigMap, with `data`, carrying reconcile value feedfacefeedface. */
+    const liveConfigMap = (data: Record<string, string>) => ({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: {
+            name: "cm",
+            namespace: "lab",
+            annotations: { mine: "x", "pulumi.com/patchForce": "true", "vpp-server/reconciled": "feedfacefeedface" },
+        },
+        data,
+    });
     it("a live object as declared keeps its reconcile value: no diff", async () => {
-        const live = {
-            apiVersion: "v1",
-            kind: "ConfigMap",
-            metadata: {
-                name: "cm",
-                namespace: "lab",
-                annotations: {
-                    mine: "x",
-                    "pulumi.com/patchForce": "true",
-                    "vpp-server/reconciled": "feedfacefeedface",
-                },
-            },
-            data: { a: "1" },
-        };
-        const r = await configMap(live);
+        const r = await configMap(liveConfigMap({ a: "1" }));
         assert.strictEqual(r.annotations["vpp-server/reconciled"], "feedfacefeedface");
     });
     it("a live object edited by hand gets a new reconcile value, so the provider applies it", async () => {
-        const live = {
-            apiVersion: "v1",
-            kind: "ConfigMap",
-            metadata: {
-                name: "cm",
-                namespace: "lab",
-                annotations: { mine: "x", "vpp-server/reconciled": "feedfacefeedface" },
-            },
-            data: { a: "edited" },
-        };
-        const r = await configMap(live);
+        const r = await configMap(liveConfigMap({ a: "edited" }));
         assert.match(r.annotations["vpp-server/reconciled"], /^[0-9a-f]{16}$/);
         assert.notStrictEqual(r.annotations["vpp-server/reconciled"], "feedfacefeedface");
     });
