@@ -103,6 +103,7 @@ describe("end to end: npm run sandbox", function () {
 
     it("down: destroys the stack, stops every process, removes the state", () => {
         const out = sandbox("down");
+        assert.match(out, /Resources:\s*\n\s*- \d+ deleted/, "pulumi destroy deleted the objects");
         assert.match(out, /sandbox: destroyed the stack, stopped the control plane, removed /);
         assert.deepStrictEqual(
             pids.filter((p) => alive(p.pid)).map((p) => `${p.name} ${p.pid}`),
