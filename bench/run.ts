@@ -232,6 +232,7 @@ function orderedManifest(renderDir: string, out: string): string {
         "ServiceAccount",
         "RoleBinding",
         "NetworkAttachmentDefinition",
+        "NetworkPolicy",
         "ConfigMap",
         "Deployment",
     ];
@@ -241,7 +242,12 @@ function orderedManifest(renderDir: string, out: string): string {
         .filter((f) => f.endsWith(".yaml"))
         .map((f) => fs.readFileSync(path.join(renderDir, f), "utf8"));
     const kind = (d: string) => /^kind: (\S+)$/m.exec(d)?.[1] ?? "";
-    docs.sort((a, b) => order.indexOf(kind(a)) - order.indexOf(kind(b)));
+    const rank = (d: string) => {
+        const i = order.indexOf(kind(d));
+        if (i < 0) throw new Error(`bench: no creation order for kind ${kind(d)}: add it to orderedManifest`);
+        return i;
+    };
+    docs.sort((a, b) => rank(a) - rank(b));
     fs.writeFileSync(out, docs.map((d) => d.trim()).join("\n---\n") + "\n");
     return out;
 }
