@@ -93,23 +93,28 @@ async function main(): Promise<number> {
     const reviews: StackReview[] = [];
     if (o.base) {
         const before = baseFiles(o.dir, o.base);
-        for (const file of [...new Set([...before.keys(), ...names])].sort()) {
-            const a = before.get(file);
-            const b = texts.get(file);
-            if (a === b) continue;
-            const render = async (text: string | undefined) => {
-                if (text === undefined) return [];
-                const f = readStackFile(file, text);
-                return renderStack(f.raw, f.stack);
-            };
-            try {
-                const changes = diffObjects(await render(a), await render(b));
-                const status = a === undefined ? "added" : b === undefined ? "removed" : "changed";
-                reviews.push({ file, status, changes, podRestarts: podRestarts(changes) });
-            } catch {
-                // An invalid base or head: its problems are reported above (the base's are not ours to fix).
-            }
-        }
+        // Every changed stack file's two renders at once: they wait on the mocks, not on each other.
+        const changed = [...new Set([...before.keys(), ...names])].sort().filter((f) => before.get(f) !== texts.get(f));
+        const render = async (file: string, text: string | undefined) => {
+            if (text === undefined) return [];
+            const f = readStackFile(file, text);
+            return renderStack(f.raw, f.stack);
+        };
+        const results = await Promise.all(
+            changed.map(async (file): Promise<StackReview | undefined> => {
+                const a = before.get(file);
+                const b = texts.get(file);
+                try {
+                    const changes = diffObjects(await render(file, a), await render(file, b));
+                    const status = a === undefined ? "added" : b === undefined ? "removed" : "changed";
+                    return { file, status, changes, podRestarts: podRestarts(changes) };
+                } catch {
+                    // An invalid base or head: its problems are reported above (the base's are not ours to fix).
+                    return undefined;
+                }
+            }),
+        );
+        reviews.push(...results.filter((r): r is StackReview => r !== undefined));
     }
     const review = { stacks: names.length, problems, collisions: collisions(v.valid), reviews };
     process.stdout.write(format(review, o.markdown));
