@@ -81,9 +81,10 @@ async function main(): Promise<number> {
             return undefined;
         }
     };
+    // The repository's stack files: not those git ignores (the sandbox's Pulumi.sandbox.yaml).
     const names = fs
         .readdirSync(o.dir)
-        .filter((f) => stackOfFile(f))
+        .filter((f) => stackOfFile(f) && !git(o.dir, "check-ignore", "-q", f).ok)
         .sort();
     const texts = new Map(names.map((f) => [f, fs.readFileSync(path.join(o.dir, f), "utf8")]));
     const files = names.map((f) => read(f, texts.get(f)!)).filter((f): f is StackFile => f !== undefined);

@@ -148,6 +148,16 @@ describe("npm run review, offline", function () {
         assert.ok(lines.includes("    - `+ create sub-interfaces host-macvlan0 124`"), r.out);
     });
 
+    it("stack files git ignores (the sandbox's) are not the repository's: not reviewed", () => {
+        const dir = repo(
+            { "Pulumi.lab.yaml": LAB, ".gitignore": "/Pulumi.sandbox.yaml\n" },
+            { "Pulumi.sandbox.yaml": LAB },
+        );
+        const r = review(dir);
+        assert.strictEqual(r.status, 0, r.out);
+        assert.match(r.out, /^vpp-server: review of 1 stack file$/m);
+    });
+
     it("a base that is not a commit is a usage error (exit 2)", () => {
         const dir = repo({ "Pulumi.lab.yaml": LAB }, {});
         const r = review(dir, "--base", "no-such-ref");
