@@ -6,9 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { VppLab } from "./components";
-import { clusterReader } from "./components/clusterReader";
-import { declaredStateWins } from "./components/drift";
+import { clusterReader, declaredStateWins, VppLab } from "./components";
 import { staleBuildMessage } from "./stacks/build";
 import { readStackConfig } from "./stacks/config";
 import { labArgs } from "./stacks/labArgs";

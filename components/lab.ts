@@ -8,9 +8,8 @@ import * as random from "@pulumi/random";
 import { labels as stackLabels, sccName, selectorLabels, CONTAINER, VPP_UID } from "./names";
 import { MacvlanNetwork } from "./network";
 import { SecurityPolicy } from "./security";
-import { VppServer } from "./server";
 import { PodResources } from "./pod";
-import { VppSettings } from "./server";
+import { VppServer, VppSettings } from "./server";
 import { macFromRandomHex, vppctlCommand } from "./vppConfig";
 
 /** Where the MAC of macvlan0 and VPP's host-macvlan0 comes from. */

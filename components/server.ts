@@ -10,7 +10,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { CONFIG_MAP, DEPLOYMENT, VPP_UID } from "./names";
 import { CPU_ISOLATION_ANNOTATIONS, PodSpecOptions, SKIP_MULTUS_CONNECTIVITY_LABEL, vppPodSpec } from "./pod";
-import { KERNEL_MAC_TOKEN, configHash, renderNetworkSelection, renderStartupConf, renderVppConf } from "./vppConfig";
+import {
+    AfPacketVersion,
+    KERNEL_MAC_TOKEN,
+    configHash,
+    renderNetworkSelection,
+    renderStartupConf,
+    renderVppConf,
+} from "./vppConfig";
 
 /** The init container's script, shipped in the ConfigMap (POSIX sh). */
 export const INIT_SCRIPT_PATH = path.join(__dirname, "init.sh");
@@ -43,7 +50,7 @@ export interface VppSettings {
     /** VPP memory size syntax. */
     readonly httpCacheSize: string;
     /** The AF_PACKET ring version on macvlan0. */
-    readonly afPacketVersion: 2 | 3;
+    readonly afPacketVersion: AfPacketVersion;
     readonly pollSleepUsec: number;
     readonly adaptiveSessionQueue: boolean;
     readonly gratuitousArp: boolean;

@@ -39,13 +39,16 @@ export function renderVppConf(o: VppConfOptions): string {
     ]);
 }
 
+/** The AF_PACKET ring versions VPP's `create host-interface` opens: TPACKET_V2 and TPACKET_V3. */
+export type AfPacketVersion = 2 | 3;
+
 export interface StartupConfOptions {
     /**
      * The AF_PACKET ring: 2 writes `create host-interface v2`, so each frame reaches VPP at once;
      * 3 is VPP's default, TPACKET_V3, whose receive blocks are handed over when full or after
      * 1 ms (`tp_retire_blk_tov`), so each request waits for its block.
      */
-    readonly afPacketVersion: 2 | 3;
+    readonly afPacketVersion: AfPacketVersion;
     readonly vlanId: number;
     /** address/prefix, for example 192.168.123.150/24. */
     readonly ipCidr: string;

@@ -6,7 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KEY_NAMES, KEYS, Key, PROJECT } from "./schema";
 import * as r from "./rules";
-import { AfPacketVersion, autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
+import type { AfPacketVersion } from "../components/vppConfig";
+import type { PodResources } from "../components/pod";
+import { autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
 
 /** Everything the components need, typed and checked. */
 export interface StackConfig {
@@ -31,15 +33,8 @@ export interface StackConfig {
     readonly workers: number;
     readonly gratuitousArp: boolean;
     readonly indexHtml: string;
-    readonly resources: {
-        readonly cpuRequest: string;
-        /** Undefined: no CPU limit. */
-        readonly cpuLimit?: string;
-        /** Request and limit alike: VPP locks its rings, so it is sized, never overcommitted. */
-        readonly memory: string;
-        /** Whole CPUs, requests equal to limits in every container: exclusive cores. */
-        readonly dedicated: boolean;
-    };
+    /** Request and limit alike for memory (VPP locks its rings); whole CPUs with dedicatedCores. */
+    readonly resources: PodResources;
     /** Undefined: the cluster's default RuntimeClass. */
     readonly runtimeClassName?: string;
     /** A deny-all NetworkPolicy closes the pod's cluster network. */

@@ -5,7 +5,8 @@
  */
 import { parseFamiliarName } from "@swimlane/docker-reference";
 import * as ipaddr from "ipaddr.js";
-import type { AfPacketVersion } from "./sizing";
+import type { MacChoice } from "../components/lab";
+import type { AfPacketVersion } from "../components/vppConfig";
 
 /** A parse result: the value, or what would have been accepted. */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -108,8 +109,8 @@ export function parseOneOf<T extends string>(raw: string, allowed: readonly T[])
     return (allowed as readonly string[]).includes(raw) ? ok(raw as T) : bad(`one of ${allowed.join(", ")}`);
 }
 
-/** Where the MAC of macvlan0 and VPP's host-macvlan0 comes from. */
-export type MacSource = { kind: "random" } | { kind: "kernel" } | { kind: "pinned"; mac: string };
+/** Where the MAC of macvlan0 and VPP's host-macvlan0 comes from: the lab's own choice type. */
+export type MacSource = MacChoice;
 
 export const MAC_FORM =
     "'random', 'kernel', or a unicast MAC as six colon-separated hex pairs (first octet even, not all zeros), such as 02:00:5e:10:00:01";

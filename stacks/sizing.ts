@@ -13,11 +13,9 @@
  * - The stats segment (32 MiB by default), the API segment, the binary and its plugins: 128 MiB.
  * - The static HTTP server's cache: `httpCacheSize`.
  */
-const MiB = 2 ** 20;
+import type { AfPacketVersion } from "../components/vppConfig";
 
-/** The AF_PACKET ring versions VPP's `create host-interface` can open. */
-export const AF_PACKET_VERSIONS = [2, 3] as const;
-export type AfPacketVersion = (typeof AF_PACKET_VERSIONS)[number];
+const MiB = 2 ** 20;
 
 /** One frame of VPP's AF_PACKET rings: room for a 65,535-byte packet and its headers. */
 export const AF_PACKET_FRAME_BYTES = 67584;
