@@ -1,14 +1,16 @@
 /**
  * Evaluates the program (index.ts) under Pulumi's mocks, with the reference lab's
- * configuration, and prints {"evalMs", "maxRssKiB"} as one JSON line: the program's own cost,
- * without the engine or a cluster.
+ * configuration and a render directory (so no cluster is read), and prints {"evalMs", "maxRssKiB"}
+ * as one JSON line: the program's own cost, without the engine or a cluster.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { LAB_CONFIG } from "../test/fixtures/lab";
 
 const t0 = process.hrtime.bigint();
 process.env.PULUMI_CONFIG = JSON.stringify(
-    Object.fromEntries(Object.entries(LAB_CONFIG).map(([k, v]) => [`vpp-server:${k}`, v])),
+    Object.fromEntries(
+        Object.entries({ ...LAB_CONFIG, renderDir: "bench-render" }).map(([k, v]) => [`vpp-server:${k}`, v]),
+    ),
 );
 let resources = 0;
 const mocksReady = pulumi.runtime.setMocks(
@@ -32,9 +34,10 @@ const mocksReady = pulumi.runtime.setMocks(
 
 async function main(): Promise<void> {
     await mocksReady;
-    const program = await import("../index");
+    const program = (await import("../index")) as unknown as () => Promise<Record<string, pulumi.Output<unknown>>>;
+    const outputs = await program();
     await new Promise<void>((resolve) =>
-        pulumi.all([program.vppctl, program.macAddress, program.sccName]).apply(() => resolve()),
+        pulumi.all([outputs.vppctl, outputs.macAddress, outputs.sccName]).apply(() => resolve()),
     );
     await new Promise((r) => setImmediate(r));
     const evalMs = Number(process.hrtime.bigint() - t0) / 1e6;

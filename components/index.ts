@@ -1,10 +1,8 @@
-export { VppLab, VppLabArgs } from "./lab";
+export { VppLab, VppLabArgs, labObjects, MacChoice } from "./lab";
 export { MacvlanNetwork, MacvlanNetworkArgs } from "./network";
 export { SecurityPolicy, SecurityPolicyArgs, sccSpec, sccUseRules, POD_VOLUME_TYPES } from "./security";
 export { VppServer, VppServerArgs, configMapData, readScripts } from "./server";
 export { vppPodSpec, PodSpecOptions } from "./pod";
-export { clusterReader, KubeconfigSettings } from "./clusterReader";
-export { declaredStateWins, LiveReader } from "./drift";
 export * as names from "./names";
 export { VPP_UID } from "./names";
 export * as vppConfig from "./vppConfig";

@@ -5,7 +5,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { labels as stackLabels, sccName, selectorLabels, CONTAINER, VPP_UID } from "./names";
+import {
+    labels as stackLabels,
+    sccClusterRoleName,
+    sccName,
+    selectorLabels,
+    CONFIG_MAP,
+    CONTAINER,
+    DEPLOYMENT,
+    NAD_NAME,
+    NETWORK_POLICY,
+    ObjectRef,
+    ROLE_BINDING,
+    SERVICE_ACCOUNT,
+    VPP_UID,
+} from "./names";
 import { MacvlanNetwork } from "./network";
 import { SecurityPolicy } from "./security";
 import { PodResources } from "./pod";
@@ -20,8 +34,15 @@ export type MacChoice =
 export interface VppLabArgs {
     /** The stack's name: it makes the cluster-scoped names unique. */
     readonly stack: string;
-    /** Created by the lab; everything namespaced lives in it. */
+    /** Everything namespaced lives in it. */
     readonly namespace: string;
+    /**
+     * Create the namespace (and own it), or use one that exists (never owned: the stack neither
+     * creates nor deletes it). @default true
+     */
+    readonly createNamespace?: boolean;
+    /** Options for the Namespace the lab creates (deletion hooks, retainOnDelete). @default {} */
+    readonly namespaceOptions?: Pick<pulumi.CustomResourceOptions, "hooks" | "retainOnDelete">;
     /** The worker's interface macvlan0 is a slave of. */
     readonly macvlanMaster: string;
     readonly macvlanMode: string;
@@ -69,14 +90,18 @@ export class VppLab extends pulumi.ComponentResource {
             pinnedMac = pulumi.output(args.mac.mac);
         }
 
-        const ns = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            { metadata: { name: args.namespace, labels } },
-            child,
-        );
+        const ns =
+            (args.createNamespace ?? true)
+                ? new k8s.core.v1.Namespace(
+                      `${name}-namespace`,
+                      { metadata: { name: args.namespace, labels } },
+                      { ...args.namespaceOptions, parent: this },
+                  )
+                : undefined;
         // Plain names (not the Namespace's outputs) keep every name known at preview time, for
-        // reviewers and for the policy pack; dependsOn keeps the order.
-        const inNamespace = { parent: this, dependsOn: [ns] };
+        // reviewers, for the policy pack and for the live checks; dependsOn keeps the order.
+        const nsDeps = ns ? [ns] : [];
+        const inNamespace = { parent: this, dependsOn: nsDeps };
 
         const network = new MacvlanNetwork(
             `${name}-network`,
@@ -123,10 +148,10 @@ export class VppLab extends pulumi.ComponentResource {
                 selectorLabels: selectorLabels(args.stack),
             },
             // The pod must be admitted under this SCC: the grant exists before the pod does.
-            { parent: this, dependsOn: [ns, security, network] },
+            { parent: this, dependsOn: [...nsDeps, security, network] },
         );
 
-        this.namespace = ns.metadata.name;
+        this.namespace = ns ? ns.metadata.name : pulumi.output(args.namespace);
         this.nadName = network.nadName;
         this.sccName = security.sccName;
         this.deploymentName = server.deploymentName;
@@ -145,4 +170,27 @@ export class VppLab extends pulumi.ComponentResource {
             vppctl: this.vppctl,
         });
     }
+}
+
+/**
+ * Every Kubernetes object the lab declares, as the cluster names it, from its arguments alone: the
+ * live checks read these before anything is registered. A unit test holds it equal to what the
+ * components register.
+ */
+export function labObjects(args: VppLabArgs): ObjectRef[] {
+    const ns = args.namespace;
+    const scc = sccName(args.stack);
+    return [
+        ...((args.createNamespace ?? true) ? [{ apiVersion: "v1", kind: "Namespace", name: ns }] : []),
+        { apiVersion: "k8s.cni.cncf.io/v1", kind: "NetworkAttachmentDefinition", namespace: ns, name: NAD_NAME },
+        { apiVersion: "security.openshift.io/v1", kind: "SecurityContextConstraints", name: scc },
+        { apiVersion: "v1", kind: "ServiceAccount", namespace: ns, name: SERVICE_ACCOUNT },
+        { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", name: sccClusterRoleName(scc) },
+        { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", namespace: ns, name: ROLE_BINDING },
+        ...(args.denyClusterNetwork
+            ? [{ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", namespace: ns, name: NETWORK_POLICY }]
+            : []),
+        { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: CONFIG_MAP },
+        { apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: DEPLOYMENT },
+    ];
 }

@@ -48,11 +48,28 @@ export function sccClusterRoleName(scc: string): string {
     return `system:openshift:scc:${scc}`;
 }
 
+/** The label that marks every object of one stack: its value is stackScopedName(stack). */
+export const INSTANCE_LABEL = "app.kubernetes.io/instance";
+
+/** Where an object lives on the cluster: what identifies it there. */
+export interface ObjectRef {
+    readonly apiVersion: string;
+    readonly kind: string;
+    /** Undefined for a cluster-scoped object. */
+    readonly namespace?: string;
+    readonly name: string;
+}
+
+/** `Kind namespace/name`, as a message names an object. */
+export function describeRef(ref: ObjectRef): string {
+    return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+}
+
 /** Labels on every object of one stack; the selector uses the first two. */
 export function labels(stack: string): Record<string, string> {
     return {
         "app.kubernetes.io/name": APP,
-        "app.kubernetes.io/instance": stackScopedName(stack),
+        [INSTANCE_LABEL]: stackScopedName(stack),
         "app.kubernetes.io/managed-by": "pulumi",
     };
 }

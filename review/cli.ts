@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderStack } from "./render";
 import {
+    clusterOf,
     collisions,
     diffObjects,
     format,
@@ -117,7 +118,12 @@ async function main(): Promise<number> {
         );
         reviews.push(...results.filter((r): r is StackReview => r !== undefined));
     }
-    const review = { stacks: names.length, problems, collisions: collisions(v.valid), reviews };
+    const review = {
+        stacks: names.length,
+        problems,
+        collisions: collisions(v.valid, (f) => clusterOf(f, o.dir)),
+        reviews,
+    };
     process.stdout.write(format(review, o.markdown));
     return problems.length > 0 || review.collisions.length > 0 ? 1 : 0;
 }

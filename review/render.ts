@@ -5,9 +5,8 @@
  * rendered as GENERATED_MAC and shown as such.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { declaredStateWins } from "../components/drift";
+import { buildLab, labArgs } from "../stacks/compose";
 import { parseStackConfig, RawConfig } from "../stacks/config";
-import { labArgs } from "../stacks/labArgs";
 
 /** What a generated MAC is rendered as. */
 export const GENERATED_MAC = "(generated at the first deployment)";
@@ -56,10 +55,9 @@ let renders = 0;
 export async function renderStack(raw: RawConfig, stack: string): Promise<RenderedObject[]> {
     const config = parseStackConfig(raw);
     await mocks();
-    const { VppLab } = await import("../components/lab");
     const prefix = `r${++renders}`;
     const before = registered.length;
-    const lab = new VppLab(prefix, labArgs(config, stack), { transformations: [declaredStateWins()] });
+    const lab = buildLab(prefix, labArgs(config, stack));
     await new Promise<void>((resolve) =>
         pulumi.all([lab.vppctl, lab.macAddress, lab.sccName, lab.nadName]).apply(() => resolve()),
     );

@@ -4,12 +4,14 @@
  * differs from a base, what its objects would become. Pure functions over file contents; cli.ts
  * reads git and prints.
  *
- * A stack names its cluster with the kubernetes provider's `kubernetes:context` setting; stacks
- * without one deploy to whatever cluster the kubeconfig's current context names, and are taken to
- * share one cluster ("the current context").
+ * A stack names its cluster with `kubernetes:kubeconfig` and `kubernetes:context`, resolved as the
+ * program resolves them (live/kubeconfig.ts): stacks whose contexts reach the same API server share
+ * a cluster, whatever the contexts are called. Where the kubeconfig cannot be read here (a CI
+ * machine has none), a stack's cluster is its context's name, or "the current context".
  */
 import * as YAML from "yaml";
 import { CONFIG_HASH_ANNOTATION } from "../components/server";
+import { resolveConnection } from "../live/kubeconfig";
 import {
     ConfigProblem,
     formatProblem,
@@ -34,6 +36,20 @@ export interface StackFile {
     readonly raw: RawConfig;
     /** `kubernetes:context`, or undefined for the kubeconfig's current context. */
     readonly cluster?: string;
+    /** `kubernetes:kubeconfig`, or undefined for $KUBECONFIG or ~/.kube/config. */
+    readonly kubeconfig?: string;
+}
+
+/**
+ * The cluster a stack deploys to, as the program would resolve it: the context's API server; or,
+ * where the kubeconfig cannot be read here, the context's name.
+ */
+export function clusterOf(f: StackFile, projectRoot: string, env: NodeJS.ProcessEnv = process.env): string {
+    try {
+        return resolveConnection({ kubeconfig: f.kubeconfig, context: f.cluster }, projectRoot, env).server;
+    } catch {
+        return f.cluster ? `context ${f.cluster}` : "the current context";
+    }
 }
 
 /** A stack file's contents; throws with the file's name when it is not YAML. */
@@ -57,7 +73,14 @@ export function readStackFile(file: string, text: string): StackFile {
               : JSON.stringify(value);
     }
     const context = doc?.config?.["kubernetes:context"];
-    return { file, stack, raw, cluster: typeof context === "string" ? context : undefined };
+    const kubeconfig = doc?.config?.["kubernetes:kubeconfig"];
+    return {
+        file,
+        stack,
+        raw,
+        cluster: typeof context === "string" ? context : undefined,
+        kubeconfig: typeof kubeconfig === "string" ? kubeconfig : undefined,
+    };
 }
 
 export interface StackProblem {
@@ -91,12 +114,15 @@ export interface Collision {
 }
 
 /** Stacks on one cluster that would share a namespace, an address on a VLAN, or a pinned MAC. */
-export function collisions(valid: ReadonlyMap<StackFile, StackConfig>): Collision[] {
+export function collisions(
+    valid: ReadonlyMap<StackFile, StackConfig>,
+    cluster: (f: StackFile) => string = (f) => (f.cluster ? `context ${f.cluster}` : "the current context"),
+): Collision[] {
     const out: Collision[] = [];
     const byCluster = new Map<string, [StackFile, StackConfig][]>();
     for (const entry of valid) {
-        const cluster = entry[0].cluster ?? "the current context";
-        byCluster.set(cluster, [...(byCluster.get(cluster) ?? []), entry]);
+        const key = cluster(entry[0]);
+        byCluster.set(key, [...(byCluster.get(key) ?? []), entry]);
     }
     for (const [cluster, stacks] of byCluster) {
         const facets: [string, (c: StackConfig) => string | undefined][] = [

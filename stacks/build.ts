@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 /** The sources bin/ is compiled from, relative to the project root. */
-const SOURCES = ["index.ts", "stacks", "components"];
+const SOURCES = ["index.ts", "stacks", "components", "live"];
 
 function newestSource(root: string): { file: string; mtimeMs: number } {
     let newest = { file: "", mtimeMs: 0 };

@@ -8,6 +8,7 @@ import { KEY_NAMES, KEYS, Key, PROJECT } from "./schema";
 import * as r from "./rules";
 import type { AfPacketVersion } from "../components/vppConfig";
 import type { PodResources } from "../components/pod";
+import { canonicalQuantity } from "./quantity";
 import { autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
 
 /** Everything the components need, typed and checked. */
@@ -33,13 +34,18 @@ export interface StackConfig {
     readonly workers: number;
     readonly gratuitousArp: boolean;
     readonly indexHtml: string;
-    /** Request and limit alike for memory (VPP locks its rings); whole CPUs with dedicatedCores. */
+    /**
+     * Request and limit alike for memory (VPP locks its rings); whole CPUs with dedicatedCores. In
+     * the API server's canonical form (`0.5` is `500m`), so the cluster reads back what is declared.
+     */
     readonly resources: PodResources;
     /** Undefined: the cluster's default RuntimeClass. */
     readonly runtimeClassName?: string;
     /** A deny-all NetworkPolicy closes the pod's cluster network. */
     readonly denyClusterNetwork: boolean;
     readonly nodeSelector: Readonly<Record<string, string>>;
+    /** Take over existing objects that no stack made. */
+    readonly adopt: boolean;
     /** Undefined: deploy to the cluster. Otherwise, the directory to render YAML into. */
     readonly renderDir?: string;
     /** Valid but risky choices, for the program to report as Pulumi warnings. */
@@ -154,6 +160,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     );
     const denyClusterNetwork = take("denyClusterNetwork", r.parseBoolean);
     const nodeSelector = take("nodeSelector", r.parseNodeSelector);
+    const adopt = take("adopt", r.parseBoolean);
     const renderDir = take("renderDir", (s): r.Parsed<string> => ({ ok: true, value: s.trim() }));
 
     if (cpuRequest !== undefined && cpuLimit && r.quantityToNumber(cpuLimit) < r.quantityToNumber(cpuRequest)) {
@@ -214,11 +221,22 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         gratuitousArp: gratuitousArp!,
         indexHtml: indexHtml!,
         resources: dedicatedCores
-            ? { cpuRequest: `${workers! + 1}`, cpuLimit: `${workers! + 1}`, memory: memoryQuantity!, dedicated: true }
-            : { cpuRequest: cpuRequest!, cpuLimit: cpuLimit || undefined, memory: memoryQuantity!, dedicated: false },
+            ? {
+                  cpuRequest: `${workers! + 1}`,
+                  cpuLimit: `${workers! + 1}`,
+                  memory: canonicalQuantity(memoryQuantity!),
+                  dedicated: true,
+              }
+            : {
+                  cpuRequest: canonicalQuantity(cpuRequest!),
+                  cpuLimit: cpuLimit ? canonicalQuantity(cpuLimit) : undefined,
+                  memory: canonicalQuantity(memoryQuantity!),
+                  dedicated: false,
+              },
         runtimeClassName: runtimeClassName || undefined,
         denyClusterNetwork: denyClusterNetwork!,
         nodeSelector: nodeSelector!,
+        adopt: adopt!,
         renderDir: renderDir || undefined,
         warnings: [r.imageWarning(image!)].filter((w): w is string => w !== undefined),
     };

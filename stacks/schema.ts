@@ -42,7 +42,8 @@ export const KEYS = {
     },
     namespace: {
         type: "string",
-        description: "Namespace the server runs in; created by this stack.",
+        description:
+            "Namespace the server runs in. Created and owned by this stack when it does not exist; an existing one that no stack made is used, never deleted; another stack's is refused.",
         default: "vpp-server",
     },
     image: {
@@ -148,6 +149,12 @@ export const KEYS = {
         description:
             "A NetworkPolicy that denies all traffic on the pod's cluster network (eth0), which VPP never uses; its VLAN traffic on macvlan0 is not subject to NetworkPolicy.",
         default: true,
+    },
+    adopt: {
+        type: "boolean",
+        description:
+            "Take over existing objects of the lab's names that no stack made (for example the proof of concept's, from make deploy): this stack then owns them and pulumi destroy deletes them. Objects of another stack are never taken.",
+        default: false,
     },
     nodeSelector: {
         type: "array",

@@ -34,17 +34,55 @@ function repo(base: Record<string, string>, head: Record<string, string | undefi
     return dir;
 }
 
+/** Runs the review of `dir`; no kubeconfig unless `kubeconfig` names one (this machine's is not read). */
 function review(dir: string, ...args: string[]): { status: number | null; out: string } {
+    return reviewWith({ KUBECONFIG: path.join(dir, ".no-kubeconfig") }, dir, ...args);
+}
+function reviewWith(env: NodeJS.ProcessEnv, dir: string, ...args: string[]): { status: number | null; out: string } {
     const r = spawnSync(
         path.join(ROOT, "node_modules", ".bin", "node"),
         ["-r", "ts-node/register/transpile-only", path.join(ROOT, "review", "cli.ts"), "--dir", dir, ...args],
-        { cwd: ROOT, encoding: "utf8" },
+        { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } },
     );
     return { status: r.status, out: r.stdout + r.stderr };
 }
 
 describe("npm run review, offline", function () {
     this.timeout(60_000);
+
+    describe("collisions are found by the cluster the program would deploy to, not by the context's name", () => {
+        let r: { status: number | null; out: string };
+        before(() => {
+            const kubeconfig = [
+                "current-context: a",
+                "clusters:",
+                "  - { name: lab, cluster: { server: https://api.lab.example:6443 } }",
+                "  - { name: other, cluster: { server: https://api.other.example:6443 } }",
+                "contexts:",
+                "  - { name: a, context: { cluster: lab } }",
+                "  - { name: b, context: { cluster: lab } }",
+                "  - { name: c, context: { cluster: other } }",
+                "",
+            ].join("\n");
+            const dir = repo(
+                { "Pulumi.yaml": "name: vpp-server\n", "Pulumi.lab.yaml": LAB, kubeconfig: kubeconfig },
+                {
+                    // Another context name for the same API server as the current context (a).
+                    "Pulumi.twin.yaml": LAB + "  kubernetes:context: b\n",
+                    "Pulumi.elsewhere.yaml": LAB + "  kubernetes:context: c\n",
+                },
+            );
+            r = reviewWith({ KUBECONFIG: path.join(dir, "kubeconfig") }, dir);
+        });
+        it("two contexts of one API server collide; a third on another server does not", () => {
+            assert.strictEqual(r.status, 1, r.out);
+            assert.match(
+                r.out,
+                /^- namespace vpp-server on https:\/\/api\.lab\.example:6443: Pulumi\.lab\.yaml, Pulumi\.twin\.yaml$/m,
+            );
+            assert.doesNotMatch(r.out, /Pulumi\.elsewhere\.yaml/);
+        });
+    });
 
     describe("a repository with a valid change, a namespace change, a bad stack and two colliding stacks", () => {
         let r: { status: number | null; out: string };

@@ -4,20 +4,19 @@
  */
 import { mocksReady, registered, valueOf } from "../unit/mocks";
 import { parseStackConfig } from "../../stacks/config";
-import { labArgs } from "../../stacks/labArgs";
+import { buildLab, labArgs } from "../../stacks/compose";
 import { Res } from "../../policy/rules";
 import { LAB_CONFIG } from "../fixtures/lab";
 
 /** The resources of one lab as the policy engine sees them. */
 export async function labResources(caps?: readonly string[]): Promise<Res[]> {
     await mocksReady;
-    const { VppLab } = await import("../../components/lab");
     const name = `policy${registered.length}`;
     const config = parseStackConfig({
         ...LAB_CONFIG,
         ...(caps ? { imageCapabilities: JSON.stringify(caps) } : {}),
     });
-    const lab = new VppLab(name, labArgs(config, "lab"));
+    const lab = buildLab(name, labArgs(config, "lab"));
     await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress)]);
     await new Promise((r) => setTimeout(r, 10));
     return registered

@@ -65,16 +65,23 @@ describe("compiled start: bin/ must be current", () => {
     });
 });
 
-describe("one direction in the code: components/ never imports stacks/", () => {
-    for (const file of fs.readdirSync(path.join(ROOT, "components")).filter((f) => f.endsWith(".ts"))) {
-        it(`components/${file} imports nothing from stacks/`, () => {
-            const text = fs.readFileSync(path.join(ROOT, "components", file), "utf8");
-            const imports = [...text.matchAll(/from\s+"([^"]+)"|import\("([^"]+)"\)/g)].map((m) => m[1] ?? m[2]);
-            assert.deepStrictEqual(
-                imports.filter((i) => /(^|\/)stacks(\/|$)/.test(i)),
-                [],
-                `components/${file} imports from stacks/`,
-            );
-        });
+describe("one direction in the code: components/ never imports stacks/ or live/; live/ never imports stacks/", () => {
+    const importsOf = (dir: string, file: string) =>
+        [...fs.readFileSync(path.join(ROOT, dir, file), "utf8").matchAll(/from\s+"([^"]+)"|import\("([^"]+)"\)/g)].map(
+            (m) => m[1] ?? m[2],
+        );
+    for (const [dir, forbidden] of [
+        ["components", /(^|\/)(stacks|live)(\/|$)/],
+        ["live", /(^|\/)stacks(\/|$)/],
+    ] as const) {
+        for (const file of fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
+            it(`${dir}/${file} imports nothing from ${String(forbidden)}`, () => {
+                assert.deepStrictEqual(
+                    importsOf(dir, file).filter((i) => forbidden.test(i)),
+                    [],
+                    `${dir}/${file} imports across rooms`,
+                );
+            });
+        }
     }
 });

@@ -4,9 +4,9 @@
  */
 import * as assert from "assert";
 import { findResource, MOCK_RANDOM_MAC, mocksReady, registered, valueOf, Registered } from "./mocks";
-import type { VppLab as VppLabType } from "../../components/lab";
+import { labObjects, VppLab as VppLabType, VppLabArgs } from "../../components/lab";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
-import { labArgs } from "../../stacks/labArgs";
+import { buildLab, labArgs } from "../../stacks/compose";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { configHash } from "../../components/vppConfig";
 
@@ -50,12 +50,15 @@ interface Deployed {
 
 let counter = 0;
 /** Builds one lab from `raw` (on top of the reference lab) under a fresh component name. */
-async function deploy(raw: RawConfig = {}, stack = "lab"): Promise<Deployed> {
+async function deploy(
+    raw: RawConfig = {},
+    stack = "lab",
+    edit: (a: VppLabArgs) => VppLabArgs = (a) => a,
+): Promise<Deployed> {
     await mocksReady;
-    const { VppLab } = await import("../../components/lab");
     const name = `t${++counter}`;
     const before = registered.length;
-    const lab = new VppLab(name, labArgs(parseStackConfig({ ...LAB, ...raw }), stack));
+    const lab = buildLab(name, edit(labArgs(parseStackConfig({ ...LAB, ...raw }), stack)));
     await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress), valueOf(lab.sccName), valueOf(lab.nadName)]);
     await new Promise((r) => setTimeout(r, 10));
     const resources = registered.slice(before).filter((r) => r.name.startsWith(`${name}-`));
@@ -88,9 +91,10 @@ describe("components under mocks: the reference lab with defaults", () => {
         ]);
     });
 
-    it("Namespace vpp-server, labelled for the stack", () => {
+    it("Namespace vpp-server, labelled for the stack, applied with force", () => {
         assert.deepStrictEqual(d.get(T.namespace).inputs.metadata, {
             name: "vpp-server",
+            annotations: { "pulumi.com/patchForce": "true" },
             labels: {
                 "app.kubernetes.io/name": "vpp-server",
                 "app.kubernetes.io/instance": "vpp-server-lab",
@@ -599,5 +603,54 @@ describe("components under mocks: variants", () => {
         assert.strictEqual(a.get(T.clusterRole).inputs.metadata.name, "system:openshift:scc:vpp-server-lab-a");
         assert.strictEqual(b.get(T.clusterRole).inputs.metadata.name, "system:openshift:scc:vpp-server-lab-b");
         assert.deepStrictEqual(b.get(T.clusterRole).inputs.rules[0].resourceNames, ["vpp-server-lab-b"]);
+    });
+});
+
+describe("components under mocks: the objects the live checks read are the objects registered", () => {
+    /** apiVersion, kind, namespace and name of every Kubernetes object registered. */
+    const registeredRefs = (d: Deployed) =>
+        d.resources
+            .filter((r) => r.type.startsWith("kubernetes:"))
+            .map((r) => {
+                const ns = r.inputs.metadata.namespace as string | undefined;
+                return `${r.inputs.apiVersion} ${r.inputs.kind} ${ns ?? "-"}/${r.inputs.metadata.name}`;
+            })
+            .sort();
+    const planned = (a: VppLabArgs) =>
+        labObjects(a)
+            .map((o) => `${o.apiVersion} ${o.kind} ${o.namespace ?? "-"}/${o.name}`)
+            .sort();
+    for (const [what, raw, edit] of [
+        ["the reference lab: 9 objects", {}, (a: VppLabArgs) => a],
+        ["without the NetworkPolicy", { denyClusterNetwork: "false" }, (a: VppLabArgs) => a],
+        [
+            "in a namespace the stack uses, not creates",
+            { namespace: "precious" },
+            (a: VppLabArgs) => ({ ...a, createNamespace: false }),
+        ],
+    ] as [string, RawConfig, (a: VppLabArgs) => VppLabArgs][]) {
+        it(what, async () => {
+            const d = await deploy(raw, "lab", edit);
+            const args = edit(labArgs(parseStackConfig({ ...LAB, ...raw }), "lab"));
+            assert.deepStrictEqual(registeredRefs(d), planned(args));
+        });
+    }
+    it("the reference lab declares exactly these nine", () => {
+        assert.deepStrictEqual(planned(labArgs(parseStackConfig(LAB), "lab")), [
+            "apps/v1 Deployment vpp-server/vpp-server",
+            "k8s.cni.cncf.io/v1 NetworkAttachmentDefinition vpp-server/macvlan0",
+            "networking.k8s.io/v1 NetworkPolicy vpp-server/vpp-server-deny-cluster-network",
+            "rbac.authorization.k8s.io/v1 ClusterRole -/system:openshift:scc:vpp-server-lab",
+            "rbac.authorization.k8s.io/v1 RoleBinding vpp-server/vpp-server-scc",
+            "security.openshift.io/v1 SecurityContextConstraints -/vpp-server-lab",
+            "v1 ConfigMap vpp-server/vpp-server-config",
+            "v1 Namespace -/vpp-server",
+            "v1 ServiceAccount vpp-server/vpp-server",
+        ]);
+    });
+    it("a used namespace is not declared, and nothing depends on a Namespace resource", async () => {
+        const d = await deploy({ namespace: "precious" }, "lab", (a) => ({ ...a, createNamespace: false }));
+        assert.strictEqual(d.resources.filter((r) => r.type === T.namespace).length, 0);
+        assert.strictEqual(await valueOf(d.lab.namespace), "precious");
     });
 });

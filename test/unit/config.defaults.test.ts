@@ -69,6 +69,13 @@ describe("stack configuration: defaults", () => {
             memory: "1796Mi",
             dedicated: true,
         }));
+    it("quantities are kept as the API server stores them, so a deployed stack reads back what it declares", () =>
+        assert.deepStrictEqual(
+            parseStackConfig({ ...LAB, cpuRequest: "0.5", cpuLimit: "1000m", memory: "2048Mi" }).resources,
+            { cpuRequest: "500m", cpuLimit: "1", memory: "2Gi", dedicated: false },
+        ));
+    it("adopt defaults to off: an existing object no stack made stops the update", () =>
+        assert.strictEqual(defaults().adopt, false));
     it("runtimeClassName defaults to none: the cluster's default RuntimeClass", () =>
         assert.strictEqual(defaults().runtimeClassName, undefined));
     it("denyClusterNetwork defaults to on", () => assert.strictEqual(defaults().denyClusterNetwork, true));

@@ -21,34 +21,24 @@
  *   annotation's value is read back from the live object when nothing differs, so a clean
  *   stack never shows a change.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { describeRef, ObjectRef } from "../components/names";
 
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 export const RECONCILED_ANNOTATION = "vpp-server/reconciled";
 
-/** Where a declared object lives on the cluster. */
-export interface ObjectRef {
-    readonly apiVersion: string;
-    readonly kind: string;
-    readonly namespace?: string;
-    readonly name: string;
-}
-
-/** Reads a live object; undefined when it does not exist. */
-export type LiveReader = (ref: ObjectRef) => Promise<Record<string, unknown> | undefined>;
-
 type Json = unknown;
 
 /** A Kubernetes object as declared or read: apiVersion, kind, metadata and its other fields. */
-interface KubeObject {
+export interface KubeObject {
     readonly apiVersion?: unknown;
     readonly kind?: unknown;
     readonly metadata?: { name?: unknown; namespace?: unknown; annotations?: Record<string, string> };
     readonly [field: string]: unknown;
 }
 
-const isObject = (v: Json): v is Record<string, Json> => typeof v === "object" && v !== null && !Array.isArray(v);
+export const isObject = (v: Json): v is Record<string, Json> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
 const isEmpty = (v: Json) =>
     v === undefined ||
     v === null ||
@@ -121,48 +111,9 @@ export function reconciledValue(liveValue: string | undefined, drift: readonly D
 
 /** A short description of the drift, for a Pulumi warning. */
 export function describeDrift(ref: ObjectRef, drift: readonly Drift[]): string {
-    const where = `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
+    const where = describeRef(ref);
     const fields = drift.map(
         (d) => `${d.path}: ${JSON.stringify(d.live)} on the cluster, ${JSON.stringify(d.declared)} declared`,
     );
     return `${where} was changed on the cluster; this update restores it (${fields.join("; ")})`;
-}
-
-/**
- * A transformation for the stack's Kubernetes objects: applied with force and, with a reader,
- * marked for a forced apply whenever the live object drifted from what the program declares.
- */
-export function declaredStateWins(read?: LiveReader): pulumi.ResourceTransformation {
-    return ({ type, props, opts }) => {
-        if (!type.startsWith("kubernetes:") || !isObject(props.metadata)) {
-            return undefined;
-        }
-        const metadata = props.metadata;
-        const annotations = pulumi.output(props as KubeObject).apply(async (declared: KubeObject) => {
-            const own = { ...(declared.metadata?.annotations ?? {}), [PATCH_FORCE_ANNOTATION]: "true" };
-            const ref = objectRef(declared);
-            if (!read || !ref) {
-                return own;
-            }
-            let live: KubeObject | undefined;
-            try {
-                live = await read(ref);
-            } catch (e) {
-                void pulumi.log.warn(
-                    `cannot read ${ref.kind} ${ref.name} to check it for hand edits: ${e instanceof Error ? e.message : String(e)}`,
-                );
-                return own;
-            }
-            if (!live) {
-                return own;
-            }
-            const drift = driftOf(declared, live, "", new Set([`metadata.annotations.${RECONCILED_ANNOTATION}`]));
-            if (drift.length > 0) {
-                void pulumi.log.warn(describeDrift(ref, drift));
-            }
-            const value = reconciledValue(live.metadata?.annotations?.[RECONCILED_ANNOTATION], drift);
-            return value === undefined ? own : { ...own, [RECONCILED_ANNOTATION]: value };
-        });
-        return { props: { ...props, metadata: { ...metadata, annotations } }, opts };
-    };
 }

@@ -1,18 +1,29 @@
 /**
  * Declared state wins: the comparison of declared and live objects, the reconcile annotation's
- * value, and the transformation that puts both on every Kubernetes object (under mocks, with a
- * stand-in reader of the cluster).
+ * value, and the transformation that puts both on every Kubernetes object (under mocks, with the
+ * reads of a stand-in cluster).
  */
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { findResource, mocksReady, registered, valueOf } from "./mocks";
-import {
-    declaredStateWins,
-    describeDrift,
-    driftOf,
-    LiveReader,
-    ObjectRef,
-    reconciledValue,
-} from "../../components/drift";
+import type { ObjectRef } from "../../components/names";
+import { describeDrift, driftOf, reconciledValue } from "../../live/drift";
+import { declaredStateWins, preflight, RECONCILED_PATH } from "../../live/guard";
+import type { LiveCluster } from "../../live/reader";
+
+/** A cluster whose every read answers `live` (or fails with it), recording what was read. */
+function stubCluster(live: Record<string, unknown> | undefined | Error, reads: ObjectRef[] = []): LiveCluster {
+    return {
+        read: async (ref) => {
+            reads.push(ref);
+            if (live instanceof Error) throw live;
+            return live;
+        },
+        version: async () => "v1.35.4",
+        listNamespace: async () => [],
+        deleteNamespace: async () => undefined,
+    };
+}
 
 const SCC = {
     apiVersion: "security.openshift.io/v1",
@@ -103,6 +114,8 @@ describe("declared state wins: the reconcile annotation", () => {
     });
 });
 
+const CM_REF: ObjectRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "lab", name: "cm" };
+
 describe("declared state wins: the transformation, under mocks", () => {
     let counter = 0;
     /** Registers a ConfigMap through the transformation with `live` as the cluster's copy. */
@@ -110,16 +123,12 @@ describe("declared state wins: the transformation, under mocks", () => {
         await mocksReady;
         const k8s = await import("@pulumi/kubernetes");
         const reads: ObjectRef[] = [];
-        const read: LiveReader = async (ref) => {
-            reads.push(ref);
-            if (live instanceof Error) throw live;
-            return live;
-        };
+        const state = await preflight(stubCluster(live, reads), [CM_REF]);
         const name = `drift${++counter}`;
         new k8s.core.v1.ConfigMap(
             name,
             { metadata: { name: "cm", namespace: "lab", annotations: { mine: "x" } }, data },
-            { transformations: [declaredStateWins(read)] },
+            { transformations: [declaredStateWins(state)] },
         );
         await new Promise((r) => setTimeout(r, 20));
         const inputs = findResource(name, "kubernetes:core/v1:ConfigMap").inputs;
@@ -151,9 +160,30 @@ describe("declared state wins: the transformation, under mocks", () => {
         assert.match(r.annotations["vpp-server/reconciled"], /^[0-9a-f]{16}$/);
         assert.notStrictEqual(r.annotations["vpp-server/reconciled"], "feedfacefeedface");
     });
-    it("a cluster that cannot be read leaves the object as declared (with force), and warns", async () => {
-        const r = await configMap(new Error("connection refused"));
+    it("an object that cannot be read is declared with force, and its reconcile value is the state's (ignoreChanges)", async () => {
+        const r = await configMap(new Error("HTTP 503: etcd leader changed"));
         assert.deepStrictEqual(r.annotations, { mine: "x", "pulumi.com/patchForce": "true" });
+        const state = await preflight(stubCluster(new Error("HTTP 503")), [CM_REF]);
+        const result = declaredStateWins(state)({
+            type: "kubernetes:core/v1:ConfigMap",
+            name: "cm",
+            props: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "lab" } },
+            opts: { ignoreChanges: ["data"] },
+            resource: undefined as unknown as pulumi.Resource,
+        });
+        assert.deepStrictEqual(result?.opts.ignoreChanges, ["data", RECONCILED_PATH]);
+        assert.strictEqual(RECONCILED_PATH, 'metadata.annotations["vpp-server/reconciled"]');
+    });
+    it("an object that was read plans from its check: no ignoreChanges is added", async () => {
+        const state = await preflight(stubCluster(undefined), [CM_REF]);
+        const result = declaredStateWins(state)({
+            type: "kubernetes:core/v1:ConfigMap",
+            name: "cm",
+            props: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "cm", namespace: "lab" } },
+            opts: {},
+            resource: undefined as unknown as pulumi.Resource,
+        });
+        assert.strictEqual(result?.opts.ignoreChanges, undefined);
     });
     it("resources of other providers are left alone", async () => {
         await mocksReady;

@@ -1,0 +1,167 @@
+/**
+ * What the stack may touch on its cluster, decided before anything is registered.
+ *
+ * Every object the lab declares is read once (`preflight`). Then:
+ * - an object that carries another stack's mark (the `app.kubernetes.io/instance` label) stops the
+ *   update, naming the object, the other stack and the fix;
+ * - an object with no mark (made by hand, or by the proof of concept's `make deploy`) stops it too,
+ *   unless the stack says `adopt: true`;
+ * - a namespace that exists without this stack's mark is used, never owned (live/namespace.ts);
+ * - each object read is compared with what the stack declares (live/drift.ts), and an object that
+ *   could not be read is left as the stack's state has it: a warning, no change planned.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { describeRef, INSTANCE_LABEL, ObjectRef, stackScopedName } from "../components/names";
+import {
+    describeDrift,
+    driftOf,
+    isObject,
+    KubeObject,
+    objectRef,
+    PATCH_FORCE_ANNOTATION,
+    RECONCILED_ANNOTATION,
+    reconciledValue,
+} from "./drift";
+import type { LiveCluster, LiveObject } from "./reader";
+
+/** One object's read: the live object (undefined: it does not exist), or why it could not be read. */
+export type ReadResult =
+    { readonly ref: ObjectRef; readonly live?: LiveObject } | { readonly ref: ObjectRef; readonly error: string };
+
+/** The reads of one run, by object. */
+export class LiveState {
+    private readonly byKey = new Map<string, ReadResult>();
+    constructor(results: readonly ReadResult[]) {
+        for (const r of results) this.byKey.set(refKey(r.ref), r);
+    }
+    get(ref: ObjectRef): ReadResult | undefined {
+        return this.byKey.get(refKey(ref));
+    }
+    get results(): ReadResult[] {
+        return [...this.byKey.values()];
+    }
+}
+
+export function refKey(ref: ObjectRef): string {
+    return `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ""}|${ref.name}`;
+}
+
+/** Reads every object once, in parallel; a failed read is kept with its reason, never thrown. */
+export async function preflight(cluster: LiveCluster, refs: readonly ObjectRef[]): Promise<LiveState> {
+    const results = await Promise.all(
+        refs.map(async (ref): Promise<ReadResult> => {
+            try {
+                return { ref, live: await cluster.read(ref) };
+            } catch (e) {
+                return { ref, error: e instanceof Error ? e.message : String(e) };
+            }
+        }),
+    );
+    return new LiveState(results);
+}
+
+/** Who an existing object belongs to, by its mark. */
+export type Ownership =
+    | { readonly kind: "absent" }
+    | { readonly kind: "ours" }
+    | { readonly kind: "unmarked" }
+    | { readonly kind: "other"; readonly mark: string };
+
+export function ownershipOf(live: LiveObject | undefined, stack: string): Ownership {
+    if (!live) return { kind: "absent" };
+    const mark = live.metadata?.labels?.[INSTANCE_LABEL];
+    if (mark === undefined || mark === "") return { kind: "unmarked" };
+    return mark === stackScopedName(stack) ? { kind: "ours" } : { kind: "other", mark };
+}
+
+/** The stack a mark names, as far as it can be told (a folded name carries a hash instead). */
+export function stackOfMark(mark: string): string {
+    return mark.startsWith("vpp-server-") ? mark.slice("vpp-server-".length) : mark;
+}
+
+/** An update that would take what is not the stack's: it stops before anything is changed. */
+export class OwnershipError extends pulumi.RunError {
+    constructor(readonly problems: readonly string[]) {
+        super(
+            [
+                `this stack would take objects it did not create (${problems.length}); nothing was changed:`,
+                ...problems.map((p) => `  - ${p}`),
+            ].join("\n"),
+        );
+        this.name = "OwnershipError";
+    }
+}
+
+export interface OwnershipOptions {
+    readonly stack: string;
+    /** Take over existing objects that carry no stack's mark. */
+    readonly adopt: boolean;
+    /** The namespace the lab uses; an unmarked one is used, not taken, and is not a problem. */
+    readonly namespace: string;
+}
+
+/**
+ * The problems with the objects read (each a sentence naming the object, its owner and the fix), and
+ * the objects to adopt. A namespace is judged by live/namespace.ts, except another stack's, which
+ * is a problem here: two labs in one namespace would delete each other's objects.
+ */
+export function ownershipProblems(state: LiveState, o: OwnershipOptions): { problems: string[]; adopted: ObjectRef[] } {
+    const problems: string[] = [];
+    const adopted: ObjectRef[] = [];
+    const fixNamespace = `choose another namespace (pulumi config set vpp-server:namespace <name> --stack ${o.stack})`;
+    for (const r of state.results) {
+        if ("error" in r) continue;
+        const own = ownershipOf(r.live, o.stack);
+        const isNamespace = r.ref.kind === "Namespace" && r.ref.apiVersion === "v1";
+        if (own.kind === "other") {
+            const label = `${INSTANCE_LABEL}=${own.mark}`;
+            const fix = r.ref.namespace || isNamespace ? fixNamespace : "give this stack another name";
+            problems.push(
+                `${describeRef(r.ref)} belongs to stack ${JSON.stringify(stackOfMark(own.mark))} (label ${label}): ${fix}`,
+            );
+        } else if (own.kind === "unmarked" && !isNamespace) {
+            if (o.adopt) {
+                adopted.push(r.ref);
+            } else {
+                problems.push(
+                    `${describeRef(r.ref)} exists and no stack made it (no ${INSTANCE_LABEL} label): set vpp-server:adopt true to take it over (this stack then owns it, and pulumi destroy deletes it), or ${fixNamespace}`,
+                );
+            }
+        }
+    }
+    return { problems, adopted };
+}
+
+/** Where `ignoreChanges` finds the reconcile annotation. */
+export const RECONCILED_PATH = `metadata.annotations["${RECONCILED_ANNOTATION}"]`;
+
+/**
+ * The transformation for the stack's Kubernetes objects: every object is applied with force
+ * (`pulumi.com/patchForce`), and, given the reads of this run, an object that drifted gets a new
+ * `vpp-server/reconciled` value so the provider applies it again. An object that could not be read
+ * keeps the value in the stack's state (ignoreChanges): no change is planned from its check.
+ */
+export function declaredStateWins(state?: LiveState): pulumi.ResourceTransformation {
+    return ({ type, props, opts }) => {
+        if (!type.startsWith("kubernetes:") || !isObject(props.metadata)) {
+            return undefined;
+        }
+        const ref = objectRef(props as KubeObject);
+        const read = ref && state ? state.get(ref) : undefined;
+        const annotations = pulumi.output(props as KubeObject).apply((declared: KubeObject) => {
+            const own = { ...(declared.metadata?.annotations ?? {}), [PATCH_FORCE_ANNOTATION]: "true" };
+            if (!read || "error" in read || !read.live || !ref) {
+                return own;
+            }
+            const live = read.live as KubeObject;
+            const drift = driftOf(declared, live, "", new Set([`metadata.annotations.${RECONCILED_ANNOTATION}`]));
+            if (drift.length > 0) {
+                void pulumi.log.warn(describeDrift(ref, drift));
+            }
+            const value = reconciledValue(live.metadata?.annotations?.[RECONCILED_ANNOTATION], drift);
+            return value === undefined ? own : { ...own, [RECONCILED_ANNOTATION]: value };
+        });
+        const keep = read && "error" in read ? { ignoreChanges: [...(opts.ignoreChanges ?? []), RECONCILED_PATH] } : {};
+        return { props: { ...props, metadata: { ...props.metadata, annotations } }, opts: { ...opts, ...keep } };
+    };
+}

@@ -1,0 +1,102 @@
+/**
+ * The live-cluster room: the one connection the stack names, the reads of the objects it declares,
+ * and what follows from them, all done before the first resource is registered. index.ts composes
+ * it; components/ never imports it.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { labObjects, VppLabArgs } from "../components/lab";
+import { describeRef } from "../components/names";
+import { declaredStateWins, LiveState, OwnershipError, ownershipProblems, preflight } from "./guard";
+import { Connection, ConnectionError, describeConnection, KubeconfigSettings, resolveConnection } from "./kubeconfig";
+import { namespaceDeletionHook, planNamespace } from "./namespace";
+import { LiveCluster, liveCluster } from "./reader";
+
+export { Connection, ConnectionError, describeConnection, KubeconfigSettings, resolveConnection } from "./kubeconfig";
+export { declaredStateWins, LiveState, OwnershipError } from "./guard";
+export { LiveCluster, liveCluster } from "./reader";
+
+/** The stack's `kubernetes:kubeconfig` and `kubernetes:context`, as Pulumi hands them to the program. */
+export function stackKubeconfigSettings(): KubeconfigSettings {
+    const kubernetes = new pulumi.Config("kubernetes");
+    return { kubeconfig: kubernetes.get("kubeconfig"), context: kubernetes.get("context") };
+}
+
+/** The kubernetes provider on the stack's connection. */
+export function clusterProvider(name: string, c: Connection): k8s.Provider {
+    return new k8s.Provider(name, {
+        // Undefined: the provider's SDK passes $KUBECONFIG, as it resolved here (one file).
+        kubeconfig: c.providerKubeconfig === undefined ? undefined : pulumi.secret(c.providerKubeconfig),
+        context: c.context,
+        // ConfigMaps are updated in place (the pod template's config digest rolls the pod).
+        enableConfigMapMutable: true,
+    });
+}
+
+/** What the program needs from the cluster to build the lab. */
+export interface LiveLab {
+    readonly connection: Connection;
+    readonly cluster: LiveCluster;
+    /** The lab's arguments with the namespace decided: created and owned, or used. */
+    readonly args: VppLabArgs;
+    readonly transformation: pulumi.ResourceTransformation;
+    readonly state: LiveState;
+    /** Lines for the engineer: the target, the namespace's fate, adopted objects. */
+    readonly notes: readonly string[];
+    /** One warning per object that could not be read. */
+    readonly warnings: readonly string[];
+}
+
+/**
+ * Connects to the stack's cluster and reads what the lab would touch. Throws a ConnectionError when
+ * the cluster cannot be reached as configured, and an OwnershipError when the lab would take objects
+ * another stack, or nobody, made: in both cases before anything is registered.
+ */
+export async function connectLab(
+    args: VppLabArgs,
+    settings: KubeconfigSettings,
+    projectRoot: string,
+    adopt: boolean,
+): Promise<LiveLab> {
+    const connection = resolveConnection(settings, projectRoot);
+    const cluster = liveCluster(connection);
+    try {
+        await cluster.version();
+    } catch (e) {
+        throw new ConnectionError(
+            `context ${connection.context} (server ${connection.server}, kubeconfig ${connection.source}) does not answer: ${e instanceof Error ? e.message : String(e)}`,
+        );
+    }
+    const state = await preflight(cluster, labObjects({ ...args, createNamespace: true }));
+    const { problems, adopted } = ownershipProblems(state, { stack: args.stack, adopt, namespace: args.namespace });
+    if (problems.length > 0) {
+        throw new OwnershipError(problems);
+    }
+    const nsRead = state.get({ apiVersion: "v1", kind: "Namespace", name: args.namespace });
+    const ns = planNamespace(nsRead, args.stack, args.namespace);
+    const warnings = state.results.flatMap((r) =>
+        "error" in r ? [`cannot read ${describeRef(r.ref)}: ${r.error}; its hand edits are not checked this run`] : [],
+    );
+    return {
+        connection,
+        cluster,
+        state,
+        args: {
+            ...args,
+            createNamespace: ns.create,
+            namespaceOptions: ns.create
+                ? {
+                      retainOnDelete: true,
+                      hooks: { afterDelete: [namespaceDeletionHook(cluster, args.stack, args.namespace)] },
+                  }
+                : undefined,
+        },
+        transformation: declaredStateWins(state),
+        notes: [
+            describeConnection(connection),
+            ns.reason,
+            ...adopted.map((ref) => `adopting ${describeRef(ref)} (vpp-server:adopt is true): this stack now owns it`),
+        ],
+        warnings,
+    };
+}

@@ -1,0 +1,284 @@
+/**
+ * The one connection of a stack: which kubeconfig, which context, which API server. Resolved once,
+ * before anything is registered, and handed to the kubernetes provider, to the live reader and to
+ * the review's collision check, so the three always mean the same cluster.
+ *
+ * The order is the provider's and kubectl's: the stack's `kubernetes:kubeconfig` (a path, relative
+ * to the project, or the file's content), else $KUBECONFIG (its files merged, the first wins per
+ * name), else ~/.kube/config; the stack's `kubernetes:context`, else the current context.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+
+export interface KubeconfigSettings {
+    /** `kubernetes:kubeconfig`: a kubeconfig file's path or its content; undefined: $KUBECONFIG or ~/.kube/config. */
+    readonly kubeconfig?: string;
+    /** `kubernetes:context`; undefined: the kubeconfig's current context. */
+    readonly context?: string;
+}
+
+/** One kubeconfig file's text, where it came from, and the directory its relative paths are relative to. */
+export interface KubeconfigFile {
+    readonly text: string;
+    readonly dir: string;
+    /** The file's path, or "kubernetes:kubeconfig (content)". */
+    readonly name: string;
+}
+
+/** How to reach the API server, as the chosen context's cluster and user say. */
+export interface ClusterAccess {
+    readonly server: string;
+    readonly ca?: Buffer;
+    readonly cert?: Buffer;
+    readonly key?: Buffer;
+    readonly token?: string;
+    readonly insecure: boolean;
+}
+
+/** The stack's cluster, resolved. */
+export interface Connection {
+    /** Where the kubeconfig came from, for messages: `kubernetes:kubeconfig /x`, `$KUBECONFIG /a:/b`, `~/.kube/config`. */
+    readonly source: string;
+    readonly files: readonly KubeconfigFile[];
+    /** The context used: the stack's `kubernetes:context` or the current one. */
+    readonly context: string;
+    /** The context's cluster's API server URL. */
+    readonly server: string;
+    /** Direct access (certificates, token), or "delegate" for exec-plugin and auth-provider users. */
+    readonly access: ClusterAccess | "delegate";
+    /** The settings as resolved: an absolute path or the content, and the context; for @kubernetes/client-node. */
+    readonly settings: KubeconfigSettings;
+    /**
+     * The kubernetes provider's `kubeconfig` input: the stack's path made absolute, or its content;
+     * undefined when it comes from the environment (the provider's SDK then passes $KUBECONFIG, as it
+     * always has, so an existing stack's provider is updated, not replaced).
+     */
+    readonly providerKubeconfig?: string;
+}
+
+/** A connection that cannot be made: names the setting, the file and the context. Nothing is registered. */
+export class ConnectionError extends pulumi.RunError {
+    constructor(message: string) {
+        super(`${message}; nothing was deployed`);
+        this.name = "ConnectionError";
+    }
+}
+
+const LOOKS_LIKE_CONTENT = /^\s*(apiVersion|clusters|kind|contexts|current-context|users|preferences)\s*:/m;
+const CONTENT_NAME = "kubernetes:kubeconfig (content)";
+
+/** `~/x` as the provider expands it. */
+function expandHome(p: string): string {
+    return p === "~" ? os.homedir() : p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
+}
+
+/**
+ * The kubeconfig files to read, in kubectl's order, and where they came from. `projectRoot` anchors
+ * a relative `kubernetes:kubeconfig` (Pulumi runs the program in bin/). A file the stack names must
+ * exist; $KUBECONFIG's missing files are skipped, as kubectl skips them, unless none exists.
+ */
+export function kubeconfigFiles(
+    settings: KubeconfigSettings,
+    projectRoot: string,
+    env: NodeJS.ProcessEnv = process.env,
+): { files: KubeconfigFile[]; source: string; providerKubeconfig?: string; resolved?: string } {
+    const read = (f: string): KubeconfigFile => ({
+        text: fs.readFileSync(f, "utf8"),
+        dir: path.dirname(f),
+        name: f,
+    });
+    const given = settings.kubeconfig;
+    if (given !== undefined && given.trim() !== "") {
+        if (LOOKS_LIKE_CONTENT.test(given)) {
+            return {
+                files: [{ text: given, dir: projectRoot, name: CONTENT_NAME }],
+                source: CONTENT_NAME,
+                providerKubeconfig: given,
+                resolved: given,
+            };
+        }
+        const file = path.resolve(projectRoot, expandHome(given.trim()));
+        if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+            throw new ConnectionError(
+                `kubernetes:kubeconfig is ${JSON.stringify(given)}: no file ${file} (a path relative to the project, ~/, absolute, or the kubeconfig's content)`,
+            );
+        }
+        return {
+            files: [read(file)],
+            source: `kubernetes:kubeconfig ${file}`,
+            providerKubeconfig: file,
+            resolved: file,
+        };
+    }
+    const listed = (env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);
+    if (listed.length > 0) {
+        const existing = listed.map((f) => path.resolve(expandHome(f))).filter((f) => fs.existsSync(f));
+        if (existing.length === 0) {
+            throw new ConnectionError(
+                `$KUBECONFIG is ${JSON.stringify(env.KUBECONFIG)}: none of its files exists (set kubernetes:kubeconfig, or fix $KUBECONFIG)`,
+            );
+        }
+        const files = existing.map(read);
+        // Several files: the provider cannot take a list, so it gets the merged content (a secret).
+        return {
+            files,
+            source: `$KUBECONFIG ${existing.join(path.delimiter)}`,
+            providerKubeconfig: files.length > 1 ? mergedKubeconfig(files) : undefined,
+            resolved: files.length > 1 ? mergedKubeconfig(files) : existing[0],
+        };
+    }
+    const home = path.join(os.homedir(), ".kube", "config");
+    if (!fs.existsSync(home)) {
+        throw new ConnectionError(
+            `no kubeconfig: kubernetes:kubeconfig is not set, $KUBECONFIG is empty and ${home} does not exist (log in to the cluster, or pulumi config set kubernetes:kubeconfig <path>)`,
+        );
+    }
+    return { files: [read(home)], source: home, resolved: home };
+}
+
+type Entry = Record<string, unknown>;
+type Named = { name?: string; [field: string]: unknown };
+
+/** The entries of the files merged first-wins per name, each remembering its file's directory. */
+function merge(files: readonly KubeconfigFile[]) {
+    const clusters = new Map<string, Entry>();
+    const users = new Map<string, Entry>();
+    const contexts = new Map<string, Entry>();
+    let current: string | undefined;
+    for (const f of files) {
+        let doc: Record<string, unknown>;
+        try {
+            doc = (YAML.parse(f.text) ?? {}) as Record<string, unknown>;
+        } catch (e) {
+            throw new ConnectionError(
+                `the kubeconfig ${f.name} is not YAML: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`,
+            );
+        }
+        if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
+            throw new ConnectionError(`the kubeconfig ${f.name} is not a kubeconfig (a YAML mapping)`);
+        }
+        const add = (into: Map<string, Entry>, list: unknown, field: string) => {
+            for (const e of (Array.isArray(list) ? list : []) as Named[]) {
+                if (e && e.name && !into.has(e.name)) into.set(e.name, { ...(e[field] as object), dir: f.dir });
+            }
+        };
+        add(clusters, doc.clusters, "cluster");
+        add(users, doc.users, "user");
+        add(contexts, doc.contexts, "context");
+        current ??=
+            typeof doc["current-context"] === "string" && doc["current-context"] ? doc["current-context"] : undefined;
+    }
+    return { clusters, users, contexts, current };
+}
+
+/** Several kubeconfig files as one, merged as kubectl merges them (`kubectl config view --flatten` without the flattening). */
+export function mergedKubeconfig(files: readonly KubeconfigFile[]): string {
+    const m = merge(files);
+    const strip = (e: Entry) => Object.fromEntries(Object.entries(e).filter(([k]) => k !== "dir"));
+    // Relative file references stay valid only as absolute paths.
+    const absolute = (e: Entry, keys: string[]) => {
+        const out = strip(e);
+        for (const k of keys) if (typeof out[k] === "string") out[k] = path.resolve(String(e.dir), out[k] as string);
+        return out;
+    };
+    return YAML.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": m.current ?? "",
+        clusters: [...m.clusters].map(([name, c]) => ({ name, cluster: absolute(c, ["certificate-authority"]) })),
+        users: [...m.users].map(([name, u]) => ({
+            name,
+            user: absolute(u, ["client-certificate", "client-key", "tokenFile"]),
+        })),
+        contexts: [...m.contexts].map(([name, c]) => ({ name, context: strip(c) })),
+    });
+}
+
+/**
+ * The context to use, its server and its access ("delegate" when its user authenticates by an exec
+ * plugin or an auth provider). Throws a ConnectionError naming the source and the context when the
+ * files cannot serve it.
+ */
+export function clusterAccess(
+    files: readonly KubeconfigFile[],
+    context?: string,
+    source = files.map((f) => f.name).join(path.delimiter),
+): { context: string; server: string; access: ClusterAccess | "delegate" } {
+    const { clusters, users, contexts, current } = merge(files);
+    const name = context ?? current;
+    if (!name) {
+        throw new ConnectionError(
+            `the kubeconfig (${source}) has no current-context and kubernetes:context is not set (pulumi config set kubernetes:context <context>; contexts: ${[...contexts.keys()].join(", ") || "none"})`,
+        );
+    }
+    const setting = context
+        ? `kubernetes:context is ${JSON.stringify(context)}`
+        : `the current context ${JSON.stringify(name)}`;
+    const ctx = contexts.get(name);
+    if (!ctx) {
+        throw new ConnectionError(
+            `${setting}, but the kubeconfig (${source}) has no such context; it has: ${[...contexts.keys()].join(", ") || "none"}`,
+        );
+    }
+    const cluster = clusters.get(String(ctx.cluster));
+    if (!cluster || typeof cluster.server !== "string" || cluster.server === "") {
+        throw new ConnectionError(
+            `${setting}, but its cluster ${JSON.stringify(ctx.cluster ?? "")} has no server in the kubeconfig (${source})`,
+        );
+    }
+    const server = cluster.server.replace(/\/+$/, "");
+    const user = users.get(String(ctx.user)) ?? {};
+    if (user.exec || user["auth-provider"]) return { context: name, server, access: "delegate" };
+    const bytes = (o: Entry, data: string, file: string): Buffer | undefined =>
+        typeof o[data] === "string"
+            ? Buffer.from(o[data] as string, "base64")
+            : typeof o[file] === "string"
+              ? fs.readFileSync(path.resolve(String(o.dir), o[file] as string))
+              : undefined;
+    const tokenFile = typeof user.tokenFile === "string" ? path.resolve(String(user.dir), user.tokenFile) : undefined;
+    return {
+        context: name,
+        server,
+        access: {
+            server,
+            ca: bytes(cluster, "certificate-authority-data", "certificate-authority"),
+            cert: bytes(user, "client-certificate-data", "client-certificate"),
+            key: bytes(user, "client-key-data", "client-key"),
+            token:
+                typeof user.token === "string"
+                    ? user.token
+                    : tokenFile
+                      ? fs.readFileSync(tokenFile, "utf8").trim()
+                      : undefined,
+            insecure: cluster["insecure-skip-tls-verify"] === true,
+        },
+    };
+}
+
+/** The stack's connection, or a ConnectionError that names what is wrong. */
+export function resolveConnection(
+    settings: KubeconfigSettings,
+    projectRoot: string,
+    env: NodeJS.ProcessEnv = process.env,
+): Connection {
+    const { files, source, providerKubeconfig, resolved } = kubeconfigFiles(settings, projectRoot, env);
+    const context = settings.context?.trim() ? settings.context.trim() : undefined;
+    const found = clusterAccess(files, context, source);
+    return {
+        source,
+        files,
+        context: found.context,
+        server: found.server,
+        access: found.access,
+        settings: { kubeconfig: resolved, context: found.context },
+        providerKubeconfig,
+    };
+}
+
+/** One line for the engineer: where this stack deploys. */
+export function describeConnection(c: Connection): string {
+    return `target cluster: context ${c.context}, server ${c.server} (kubeconfig: ${c.source})`;
+}

@@ -1,0 +1,97 @@
+/**
+ * The namespace: used when it exists, owned only when this stack made it, and deleted only when
+ * nothing but this stack's objects is left in it.
+ *
+ * - It does not exist, or carries this stack's mark: the stack declares it (creates it, owns it).
+ * - It exists with no mark (made by hand, by the proof of concept, by a team): the stack uses it and
+ *   never declares it, so `pulumi destroy` cannot delete it or what it holds.
+ * - It carries another stack's mark: live/guard.ts stops the update.
+ *
+ * A namespace the stack owns is declared with `retainOnDelete` (the provider never deletes it) and
+ * an after-delete hook: once destroy has deleted the stack's objects, the hook lists what is left in
+ * the namespace and deletes it only when nothing is there that the stack did not make; otherwise
+ * it keeps it and says what is in it. Delete hooks make `pulumi destroy` require `--run-program`
+ * (the engine refuses to destroy without the program that defines them), which is also what gives
+ * the hook this stack's connection.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { INSTANCE_LABEL, stackScopedName } from "../components/names";
+import type { ReadResult } from "./guard";
+import { ownershipOf } from "./guard";
+import type { LiveCluster, ObjectSummary } from "./reader";
+
+/** Whether the stack declares its namespace, and why, for the log. */
+export interface NamespacePlan {
+    readonly create: boolean;
+    readonly reason: string;
+}
+
+export function planNamespace(read: ReadResult | undefined, stack: string, namespace: string): NamespacePlan {
+    if (!read || "error" in read) {
+        // Not known: declaring it would adopt a namespace that may be a team's. Create it only when
+        // it is known to be absent, or ours; otherwise the provider's create reports what is wrong.
+        return {
+            create: false,
+            reason: `namespace ${namespace} could not be read (${read && "error" in read ? read.error : "not read"}): it is used as it is, not created`,
+        };
+    }
+    const own = ownershipOf(read.live, stack);
+    switch (own.kind) {
+        case "absent":
+            return { create: true, reason: `namespace ${namespace} does not exist: this stack creates and owns it` };
+        case "ours":
+            return { create: true, reason: `namespace ${namespace} was made by this stack: it owns it` };
+        case "unmarked":
+            return {
+                create: false,
+                reason: `namespace ${namespace} exists and no stack made it: this stack uses it and never deletes it`,
+            };
+        default:
+            return { create: false, reason: `namespace ${namespace} belongs to another stack` };
+    }
+}
+
+/**
+ * What keeps a namespace from being deleted: objects that neither this stack nor Kubernetes made.
+ * Objects with this stack's mark are its own; objects with an owner (pods of its Deployment,
+ * events' sources, tokens of a ServiceAccount) go with their owner; events, and what Kubernetes and
+ * OpenShift put in every namespace, are not anyone's data.
+ */
+export function foreignObjects(objects: readonly ObjectSummary[], stack: string): ObjectSummary[] {
+    const mark = stackScopedName(stack);
+    return objects.filter((o) => {
+        if (o.labels[INSTANCE_LABEL] === mark || o.owned) return false;
+        if (o.kind === "Event") return false;
+        if (o.kind === "ServiceAccount" && ["default", "builder", "deployer", "pipeline"].includes(o.name))
+            return false;
+        if (o.kind === "ConfigMap" && ["kube-root-ca.crt", "openshift-service-ca.crt"].includes(o.name)) return false;
+        if (o.kind === "RoleBinding" && o.name.startsWith("system:")) return false;
+        // OpenShift's token and pull secrets for the default service accounts.
+        if (o.kind === "Secret" && /^(default|builder|deployer|pipeline)-(token|dockercfg)-[a-z0-9]+$/.test(o.name))
+            return false;
+        return true;
+    });
+}
+
+/** The after-delete hook of the namespace a stack owns: deletes it only when nothing foreign is left. */
+export function namespaceDeletionHook(cluster: LiveCluster, stack: string, namespace: string): pulumi.ResourceHook {
+    return new pulumi.ResourceHook(`${stackScopedName(stack)}-namespace-if-empty`, async () => {
+        let objects: ObjectSummary[];
+        try {
+            objects = await cluster.listNamespace(namespace);
+        } catch (e) {
+            throw new Error(
+                `namespace ${namespace} is kept: its objects could not be listed (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
+            );
+        }
+        const foreign = foreignObjects(objects, stack);
+        if (foreign.length > 0) {
+            const names = foreign.map((o) => `${o.kind} ${o.name}`);
+            throw new Error(
+                `namespace ${namespace} is kept: it holds objects this stack did not make (${names.join(", ")}); this stack's own objects were deleted`,
+            );
+        }
+        await cluster.deleteNamespace(namespace);
+        void pulumi.log.info(`namespace ${namespace} deleted: nothing but this stack's objects was in it`);
+    });
+}

@@ -1,0 +1,285 @@
+/**
+ * Reads the stack's cluster through its one connection (live/kubeconfig.ts).
+ *
+ * Every `pulumi preview` and `up` reads each object once, so the reader is light: a user that holds
+ * certificates or a token (what `oc login` and an admin kubeconfig hold) is served over Node's own
+ * HTTPS, in milliseconds. A user that authenticates through an exec plugin or an auth provider is
+ * handed to @kubernetes/client-node, which runs those, at the cost of loading it (about half a
+ * second).
+ *
+ * Every failure (no answer, a refused connection, a status other than 2xx or 404, a body that is not
+ * JSON) rejects the returned promise with a ReadError that says what was asked and what came back;
+ * nothing throws outside a promise.
+ */
+import * as http from "http";
+import * as https from "https";
+import type { ObjectRef } from "../components/names";
+import type { ClusterAccess, Connection } from "./kubeconfig";
+
+/** A Kubernetes object as read. */
+export type LiveObject = Record<string, unknown> & {
+    metadata?: {
+        name?: string;
+        namespace?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+        ownerReferences?: unknown[];
+    };
+};
+
+/** An object found in a namespace: what identifies it, and its labels and owners. */
+export interface ObjectSummary {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly owned: boolean;
+}
+
+/** What the program asks of a cluster. */
+export interface LiveCluster {
+    /** The object, or undefined when it does not exist. */
+    read(ref: ObjectRef): Promise<LiveObject | undefined>;
+    /** The API server's version (`gitVersion`): proves it answers with these credentials. */
+    version(): Promise<string>;
+    /** Every object in a namespace, of every namespaced kind that can be listed. */
+    listNamespace(namespace: string): Promise<ObjectSummary[]>;
+    /** Deletes a namespace (and, by Kubernetes, what is in it). */
+    deleteNamespace(namespace: string): Promise<void>;
+}
+
+/** A read that failed, with the reason. */
+export class ReadError extends Error {
+    constructor(
+        message: string,
+        readonly status?: number,
+    ) {
+        super(message);
+        this.name = "ReadError";
+    }
+}
+
+/** The path of an object in the API, given the resource's plural name and scope (from discovery). */
+export function objectPath(ref: ObjectRef, plural: string, namespaced: boolean): string {
+    const base = ref.apiVersion.includes("/") ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+    const ns = namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : "";
+    return `${base}${ns}/${plural}/${encodeURIComponent(ref.name)}`;
+}
+
+/** How long one request may take before it counts as failed. */
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+/** One request against the API server: the body's JSON, or undefined on 404. */
+export function request(
+    access: ClusterAccess,
+    agent: http.Agent,
+    method: "GET" | "DELETE",
+    apiPath: string,
+    timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<unknown> {
+    const what = `${method} ${access.server}${apiPath}`;
+    return new Promise((resolve, reject) => {
+        let url: URL;
+        try {
+            url = new URL(access.server + apiPath);
+        } catch {
+            reject(new ReadError(`${what}: the server is not a URL`));
+            return;
+        }
+        const client = url.protocol === "http:" ? http : https;
+        const req = client.request(
+            url,
+            {
+                method,
+                agent,
+                headers: {
+                    Accept: "application/json",
+                    ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}),
+                },
+                ...(url.protocol === "https:"
+                    ? { ca: access.ca, cert: access.cert, key: access.key, rejectUnauthorized: !access.insecure }
+                    : {}),
+                timeout: timeoutMs,
+            },
+            (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("error", (e) => reject(new ReadError(`${what}: ${e.message}`)));
+                res.on("end", () => {
+                    const body = Buffer.concat(chunks).toString("utf8");
+                    const status = res.statusCode ?? 0;
+                    if (status === 404) {
+                        resolve(undefined);
+                        return;
+                    }
+                    if (status < 200 || status >= 300) {
+                        reject(new ReadError(`${what}: HTTP ${status}: ${reason(body)}`, status));
+                        return;
+                    }
+                    try {
+                        resolve(JSON.parse(body));
+                    } catch {
+                        reject(new ReadError(`${what}: HTTP ${status} but the body is not JSON: ${body.slice(0, 80)}`));
+                    }
+                });
+            },
+        );
+        req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs / 1000} s`)));
+        req.on("error", (e) => reject(new ReadError(`${what}: ${e.message}`)));
+        req.end();
+    });
+}
+
+/** The API server's message from a Status body, else the body's start. */
+function reason(body: string): string {
+    try {
+        const status = JSON.parse(body) as { message?: unknown };
+        if (typeof status.message === "string") return status.message;
+    } catch {
+        // not a Status: show the text
+    }
+    return body.slice(0, 200) || "(no body)";
+}
+
+interface Resource {
+    readonly plural: string;
+    readonly namespaced: boolean;
+    readonly verbs: readonly string[];
+}
+
+/** A reader over Node's HTTPS for a user with certificates or a token. */
+export function directCluster(access: ClusterAccess, timeoutMs = REQUEST_TIMEOUT_MS): LiveCluster {
+    const Agent = access.server.startsWith("http:") ? http.Agent : https.Agent;
+    // Node's agent unrefs idle keep-alive sockets: they never hold the program open.
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const get = (p: string) => request(access, agent, "GET", p, timeoutMs);
+    const discovery = new Map<string, Promise<Map<string, Resource>>>();
+    const resources = (apiVersion: string) => {
+        let found = discovery.get(apiVersion);
+        if (!found) {
+            const p = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+            found = get(p).then((list) => {
+                const kinds = new Map<string, Resource>();
+                for (const r of ((list as { resources?: Record<string, unknown>[] } | undefined)?.resources ??
+                    []) as Record<string, unknown>[]) {
+                    if (typeof r.name === "string" && !r.name.includes("/")) {
+                        kinds.set(String(r.kind), {
+                            plural: r.name,
+                            namespaced: r.namespaced === true,
+                            verbs: Array.isArray(r.verbs) ? (r.verbs as string[]) : [],
+                        });
+                    }
+                }
+                return kinds;
+            });
+            // A failed discovery is asked again next time, not remembered.
+            found.catch(() => discovery.delete(apiVersion));
+            discovery.set(apiVersion, found);
+        }
+        return found;
+    };
+    return {
+        async read(ref) {
+            const kind = (await resources(ref.apiVersion)).get(ref.kind);
+            if (!kind) throw new ReadError(`the API server does not serve ${ref.kind} in ${ref.apiVersion}`);
+            return (await get(objectPath(ref, kind.plural, kind.namespaced))) as LiveObject | undefined;
+        },
+        async version() {
+            const v = (await get("/version")) as { gitVersion?: unknown } | undefined;
+            if (!v || typeof v.gitVersion !== "string") {
+                throw new ReadError(`GET ${access.server}/version: no version in the answer`);
+            }
+            return v.gitVersion;
+        },
+        async listNamespace(namespace) {
+            const groups = (await get("/apis")) as { groups?: { preferredVersion?: { groupVersion?: string } }[] };
+            const versions = [
+                "v1",
+                ...(groups?.groups ?? []).map((g) => g.preferredVersion?.groupVersion).filter((v): v is string => !!v),
+            ];
+            const out: ObjectSummary[] = [];
+            for (const apiVersion of versions) {
+                for (const [kind, r] of await resources(apiVersion)) {
+                    if (!r.namespaced || !r.verbs.includes("list")) continue;
+                    const list = (await get(
+                        objectPath({ apiVersion, kind, namespace, name: "" }, r.plural, true).replace(/\/$/, ""),
+                    )) as { items?: LiveObject[] } | undefined;
+                    for (const item of list?.items ?? []) {
+                        out.push({
+                            apiVersion,
+                            kind,
+                            name: String(item.metadata?.name ?? ""),
+                            labels: item.metadata?.labels ?? {},
+                            owned: (item.metadata?.ownerReferences ?? []).length > 0,
+                        });
+                    }
+                }
+            }
+            return out;
+        },
+        async deleteNamespace(namespace) {
+            await request(access, agent, "DELETE", `/api/v1/namespaces/${encodeURIComponent(namespace)}`, timeoutMs);
+        },
+    };
+}
+
+/** @kubernetes/client-node's reader, for users that authenticate by an exec plugin or an auth provider. */
+async function clientNodeCluster(connection: Connection): Promise<LiveCluster> {
+    const k8s = await import("@kubernetes/client-node");
+    const kc = new k8s.KubeConfig();
+    const text = connection.files.length === 1 ? connection.files[0].text : undefined;
+    if (text !== undefined) kc.loadFromString(text);
+    else kc.loadFromString(connection.settings.kubeconfig ?? "");
+    kc.setCurrentContext(connection.context);
+    const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+    const version = kc.makeApiClient(k8s.VersionApi);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const wrap = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+        try {
+            return await f();
+        } catch (e) {
+            const code = (e as { code?: number }).code;
+            throw new ReadError(`${what}: ${e instanceof Error ? e.message : String(e)}`, code);
+        }
+    };
+    return {
+        async read(ref) {
+            const header = {
+                apiVersion: ref.apiVersion,
+                kind: ref.kind,
+                metadata: { name: ref.name, namespace: ref.namespace },
+            };
+            try {
+                return (await api.read(header)) as unknown as LiveObject;
+            } catch (e) {
+                if ((e as { code?: number }).code === 404) return undefined;
+                throw new ReadError(
+                    `read ${ref.kind} ${ref.name}: ${e instanceof Error ? e.message : String(e)}`,
+                    (e as { code?: number }).code,
+                );
+            }
+        },
+        version: () => wrap("GET /version", async () => (await version.getCode()).gitVersion),
+        // Listing every kind needs discovery, which client-node does not offer as one call: a
+        // namespace is then never deleted by this program (live/namespace.ts keeps it and says why).
+        listNamespace: async () => {
+            throw new ReadError("listing a namespace's objects is not supported for exec-plugin users");
+        },
+        deleteNamespace: (namespace) =>
+            wrap(`DELETE namespace ${namespace}`, async () => {
+                await core.deleteNamespace({ name: namespace });
+            }),
+    };
+}
+
+/** The cluster of one connection: direct HTTPS, or client-node for exec and auth-provider users. */
+export function liveCluster(connection: Connection, timeoutMs = REQUEST_TIMEOUT_MS): LiveCluster {
+    if (connection.access !== "delegate") return directCluster(connection.access, timeoutMs);
+    const delegate = clientNodeCluster(connection);
+    return {
+        read: async (ref) => (await delegate).read(ref),
+        version: async () => (await delegate).version(),
+        listNamespace: async (ns) => (await delegate).listNamespace(ns),
+        deleteNamespace: async (ns) => (await delegate).deleteNamespace(ns),
+    };
+}

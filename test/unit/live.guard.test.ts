@@ -1,0 +1,145 @@
+/**
+ * What the stack may take: the ownership of each object read, the problems that stop an update
+ * (naming the object, the other stack and the fix), adoption, the namespace's plan, and what keeps
+ * a namespace from being deleted.
+ */
+import * as assert from "assert";
+import { LiveState, OwnershipError, ownershipOf, ownershipProblems, stackOfMark } from "../../live/guard";
+import { foreignObjects, planNamespace } from "../../live/namespace";
+import { ObjectRef, stackScopedName } from "../../components/names";
+import type { LiveObject, ObjectSummary } from "../../live/reader";
+
+const NS: ObjectRef = { apiVersion: "v1", kind: "Namespace", name: "precious" };
+const CM: ObjectRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "precious", name: "vpp-server-config" };
+const SCC: ObjectRef = {
+    apiVersion: "security.openshift.io/v1",
+    kind: "SecurityContextConstraints",
+    name: "vpp-server-b",
+};
+const marked = (instance?: string): LiveObject => ({
+    metadata: {
+        name: "x",
+        labels: instance ? { "app.kubernetes.io/instance": instance } : ({ team: "a" } as Record<string, string>),
+    },
+});
+
+describe("live: who owns an existing object", () => {
+    it("absent, ours, unmarked, or another stack's, by the app.kubernetes.io/instance label", () => {
+        assert.deepStrictEqual(ownershipOf(undefined, "lab"), { kind: "absent" });
+        assert.deepStrictEqual(ownershipOf(marked("vpp-server-lab"), "lab"), { kind: "ours" });
+        assert.deepStrictEqual(ownershipOf(marked(), "lab"), { kind: "unmarked" });
+        assert.deepStrictEqual(ownershipOf(marked("vpp-server-lab-a"), "lab"), {
+            kind: "other",
+            mark: "vpp-server-lab-a",
+        });
+    });
+    it("a folded stack name's mark is compared as the program writes it", () => {
+        assert.deepStrictEqual(ownershipOf(marked(stackScopedName("Lab_A")), "Lab_A"), { kind: "ours" });
+        assert.match(stackScopedName("Lab_A"), /^vpp-server-lab-a-[0-9a-f]{8}$/);
+        assert.deepStrictEqual(ownershipOf(marked("vpp-server-lab-a"), "Lab_A").kind, "other");
+        assert.strictEqual(stackOfMark("vpp-server-lab-a"), "lab-a");
+    });
+});
+
+describe("live: what stops an update", () => {
+    const opts = { stack: "lab-b", adopt: false, namespace: "precious" };
+
+    it("another stack's object: named with the other stack and the fix", () => {
+        const state = new LiveState([{ ref: CM, live: marked("vpp-server-lab-a") }]);
+        assert.deepStrictEqual(ownershipProblems(state, opts), {
+            problems: [
+                'ConfigMap precious/vpp-server-config belongs to stack "lab-a" (label app.kubernetes.io/instance=vpp-server-lab-a): choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab-b)',
+            ],
+            adopted: [],
+        });
+    });
+    it("another stack's namespace is a problem too: two labs in one namespace delete each other's objects", () => {
+        const state = new LiveState([{ ref: NS, live: marked("vpp-server-lab-a") }]);
+        assert.match(ownershipProblems(state, opts).problems[0], /^Namespace precious belongs to stack "lab-a"/);
+    });
+    it("another stack's cluster-scoped object: the fix is another stack name", () => {
+        const state = new LiveState([{ ref: SCC, live: marked("vpp-server-other") }]);
+        assert.match(ownershipProblems(state, opts).problems[0], /: give this stack another name$/);
+    });
+    it("an object no stack made stops the update unless adopt is set", () => {
+        const state = new LiveState([{ ref: CM, live: marked() }]);
+        assert.deepStrictEqual(ownershipProblems(state, opts).problems, [
+            "ConfigMap precious/vpp-server-config exists and no stack made it (no app.kubernetes.io/instance label): set vpp-server:adopt true to take it over (this stack then owns it, and pulumi destroy deletes it), or choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab-b)",
+        ]);
+        assert.deepStrictEqual(ownershipProblems(state, { ...opts, adopt: true }), { problems: [], adopted: [CM] });
+    });
+    it("adopt never takes another stack's object", () => {
+        const state = new LiveState([{ ref: CM, live: marked("vpp-server-lab-a") }]);
+        assert.strictEqual(ownershipProblems(state, { ...opts, adopt: true }).problems.length, 1);
+    });
+    it("an unmarked namespace is used, not a problem; absent, own and unreadable objects are not problems", () => {
+        const state = new LiveState([
+            { ref: NS, live: marked() },
+            { ref: CM },
+            { ref: SCC, live: marked("vpp-server-lab-b") },
+            { ref: { ...CM, name: "other" }, error: "HTTP 403" },
+        ]);
+        assert.deepStrictEqual(ownershipProblems(state, opts), { problems: [], adopted: [] });
+    });
+    it("the error lists every problem and says nothing was changed", () => {
+        assert.strictEqual(
+            new OwnershipError(["a", "b"]).message,
+            "this stack would take objects it did not create (2); nothing was changed:\n  - a\n  - b",
+        );
+    });
+});
+
+describe("live: the namespace's plan", () => {
+    it("absent: created and owned", () => {
+        assert.deepStrictEqual(planNamespace({ ref: NS }, "lab", "precious"), {
+            create: true,
+            reason: "namespace precious does not exist: this stack creates and owns it",
+        });
+    });
+    it("made by this stack: owned", () => {
+        assert.strictEqual(planNamespace({ ref: NS, live: marked("vpp-server-lab") }, "lab", "precious").create, true);
+    });
+    it("made by hand: used, never declared, so destroy cannot delete it", () => {
+        assert.deepStrictEqual(planNamespace({ ref: NS, live: marked() }, "lab", "precious"), {
+            create: false,
+            reason: "namespace precious exists and no stack made it: this stack uses it and never deletes it",
+        });
+    });
+    it("unreadable: used as it is, never created over whatever is there", () => {
+        assert.deepStrictEqual(planNamespace({ ref: NS, error: "HTTP 403: forbidden" }, "lab", "precious"), {
+            create: false,
+            reason: "namespace precious could not be read (HTTP 403: forbidden): it is used as it is, not created",
+        });
+    });
+});
+
+describe("live: what keeps a namespace from being deleted", () => {
+    const o = (kind: string, name: string, extra: Partial<ObjectSummary> = {}): ObjectSummary => ({
+        apiVersion: "v1",
+        kind,
+        name,
+        labels: {},
+        owned: false,
+        ...extra,
+    });
+    it("a team's ConfigMap is foreign; the stack's own, owned, and Kubernetes' and OpenShift's defaults are not", () => {
+        const objects = [
+            o("ConfigMap", "team-data"),
+            o("ConfigMap", "vpp-server-config", { labels: { "app.kubernetes.io/instance": "vpp-server-lab" } }),
+            o("Pod", "vpp-server-6d4f-x", { owned: true }),
+            o("Event", "vpp-server.17a"),
+            o("ServiceAccount", "default"),
+            o("ServiceAccount", "builder"),
+            o("ConfigMap", "kube-root-ca.crt"),
+            o("ConfigMap", "openshift-service-ca.crt"),
+            o("RoleBinding", "system:image-pullers"),
+            o("Secret", "default-dockercfg-7x2kq"),
+            o("Secret", "db-password"),
+            o("ConfigMap", "other-lab", { labels: { "app.kubernetes.io/instance": "vpp-server-lab-a" } }),
+        ];
+        assert.deepStrictEqual(
+            foreignObjects(objects, "lab").map((x) => `${x.kind} ${x.name}`),
+            ["ConfigMap team-data", "Secret db-password", "ConfigMap other-lab"],
+        );
+    });
+});

@@ -1,0 +1,219 @@
+/**
+ * The live reader's HTTP paths against a real HTTPS server on 127.0.0.1 (a certificate made by
+ * openssl for the test, a bearer token checked by the server): an object found, 404, 403, 5xx, a
+ * body that is not JSON, no answer, discovery of an API group, a namespace listed, and what the
+ * preflight keeps of each failure. No mock of the reader itself.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as https from "https";
+import type { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { preflight } from "../../live/guard";
+import { directCluster, ReadError } from "../../live/reader";
+import type { ClusterAccess } from "../../live/kubeconfig";
+
+const TOKEN = "sha256~test-token";
+const NS_REF = { apiVersion: "v1", kind: "ConfigMap", namespace: "lab", name: "vpp-server-config" };
+
+describe("live: the reader over HTTPS", function () {
+    let server: https.Server;
+    let access: ClusterAccess;
+    /** What the server answers per path: [status, body]; "hang" never answers. */
+    const routes = new Map<string, [number, string] | "hang">();
+    const seen: string[] = [];
+
+    before(function () {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vpp-reader-"));
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                path.join(dir, "key.pem"),
+                "-out",
+                path.join(dir, "cert.pem"),
+            ],
+            { stdio: "ignore" },
+        );
+        const cert = fs.readFileSync(path.join(dir, "cert.pem"));
+        server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert }, (req, res) => {
+            seen.push(`${req.method} ${req.url}`);
+            if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+                res.writeHead(401).end('{"kind":"Status","message":"Unauthorized"}');
+                return;
+            }
+            const route = routes.get(`${req.method} ${req.url}`);
+            if (route === "hang") return;
+            const [status, body] = route ?? [404, '{"kind":"Status","message":"not found"}'];
+            res.writeHead(status, { "Content-Type": "application/json" }).end(body);
+        });
+        return new Promise<void>((resolve) =>
+            server.listen(0, "127.0.0.1", () => {
+                access = {
+                    server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+                    ca: cert,
+                    token: TOKEN,
+                    insecure: false,
+                };
+                resolve();
+            }),
+        );
+    });
+    after(() => {
+        server.closeAllConnections();
+        server.close();
+    });
+    beforeEach(() => {
+        routes.clear();
+        seen.length = 0;
+        routes.set("GET /api/v1", [
+            200,
+            JSON.stringify({
+                resources: [
+                    { name: "configmaps", kind: "ConfigMap", namespaced: true, verbs: ["get", "list"] },
+                    { name: "configmaps/status", kind: "ConfigMap", namespaced: true, verbs: ["get"] },
+                    { name: "namespaces", kind: "Namespace", namespaced: false, verbs: ["get", "list", "delete"] },
+                ],
+            }),
+        ]);
+    });
+
+    it("an object found: its JSON, through the group's discovery, with the token", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [
+            200,
+            '{"kind":"ConfigMap","data":{"a":"1"}}',
+        ]);
+        const live = await directCluster(access).read(NS_REF);
+        assert.deepStrictEqual(live, { kind: "ConfigMap", data: { a: "1" } });
+        assert.deepStrictEqual(seen, ["GET /api/v1", "GET /api/v1/namespaces/lab/configmaps/vpp-server-config"]);
+    });
+    it("404: the object does not exist (undefined)", async () => {
+        assert.strictEqual(await directCluster(access).read(NS_REF), undefined);
+    });
+    it("403: a ReadError with the status and the API server's message", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [
+            403,
+            '{"kind":"Status","message":"configmaps \\"vpp-server-config\\" is forbidden: User \\"dev\\" cannot get resource"}',
+        ]);
+        await assert.rejects(directCluster(access).read(NS_REF), (e: ReadError) => {
+            assert.ok(e instanceof ReadError);
+            assert.strictEqual(e.status, 403);
+            assert.strictEqual(
+                e.message,
+                `GET ${access.server}/api/v1/namespaces/lab/configmaps/vpp-server-config: HTTP 403: configmaps "vpp-server-config" is forbidden: User "dev" cannot get resource`,
+            );
+            return true;
+        });
+    });
+    it("5xx with a body that is not a Status: the body's start", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [503, "upstream connect error"]);
+        await assert.rejects(directCluster(access).read(NS_REF), /HTTP 503: upstream connect error$/);
+    });
+    it("2xx with a body that is not JSON: rejected, never thrown outside the promise", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [200, "<html>proxy login</html>"]);
+        await assert.rejects(
+            directCluster(access).read(NS_REF),
+            /HTTP 200 but the body is not JSON: <html>proxy login<\/html>$/,
+        );
+    });
+    it("no answer within the timeout: rejected with the time", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", "hang");
+        await assert.rejects(directCluster(access, 300).read(NS_REF), /: no answer in 0.3 s$/);
+    });
+    it("a kind the API server does not serve is named", async () => {
+        await assert.rejects(
+            directCluster(access).read({ apiVersion: "v1", kind: "Gadget", name: "x" }),
+            /^ReadError: the API server does not serve Gadget in v1$/,
+        );
+    });
+    it("a failed discovery is asked again on the next read", async () => {
+        routes.set("GET /api/v1", [500, "boom"]);
+        const cluster = directCluster(access);
+        await assert.rejects(cluster.read(NS_REF), /HTTP 500: boom/);
+        routes.set("GET /api/v1", [200, '{"resources":[{"name":"configmaps","kind":"ConfigMap","namespaced":true}]}']);
+        assert.strictEqual(await cluster.read(NS_REF), undefined);
+    });
+    it("a wrong token: 401, named", async () => {
+        await assert.rejects(directCluster({ ...access, token: "wrong" }).version(), /HTTP 401: Unauthorized$/);
+    });
+    it("a server that is not the one the CA signed: a TLS error, rejected", async () => {
+        const other = execFileSync(
+            "openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x", "-keyout", "/dev/null"],
+            {
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "ignore"],
+            },
+        );
+        await assert.rejects(
+            directCluster({ ...access, ca: Buffer.from(other) }).version(),
+            /self[- ]signed|unable to verify/,
+        );
+    });
+    it("the version: the gitVersion; a refused connection is a ReadError", async () => {
+        routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+        assert.strictEqual(await directCluster(access).version(), "v1.35.4");
+        await assert.rejects(
+            directCluster({ ...access, server: "https://127.0.0.1:1" }).version(),
+            /^ReadError: GET https:\/\/127.0.0.1:1\/version: connect ECONNREFUSED 127.0.0.1:1$/,
+        );
+    });
+    it("a namespace listed: every listable namespaced kind, with labels and owners", async () => {
+        routes.set("GET /apis", [200, '{"groups":[]}']);
+        routes.set("GET /api/v1/namespaces/lab/configmaps", [
+            200,
+            JSON.stringify({
+                items: [
+                    { metadata: { name: "team-data" } },
+                    { metadata: { name: "mine", labels: { "app.kubernetes.io/instance": "vpp-server-lab" } } },
+                    { metadata: { name: "child", ownerReferences: [{ kind: "Deployment" }] } },
+                ],
+            }),
+        ]);
+        assert.deepStrictEqual(await directCluster(access).listNamespace("lab"), [
+            { apiVersion: "v1", kind: "ConfigMap", name: "team-data", labels: {}, owned: false },
+            {
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                name: "mine",
+                labels: { "app.kubernetes.io/instance": "vpp-server-lab" },
+                owned: false,
+            },
+            { apiVersion: "v1", kind: "ConfigMap", name: "child", labels: {}, owned: true },
+        ]);
+    });
+    it("the preflight keeps each object's failure as its reason, and reads the others", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [
+            500,
+            '{"message":"etcdserver: timeout"}',
+        ]);
+        routes.set("GET /api/v1/namespaces/lab", [200, '{"kind":"Namespace","metadata":{"name":"lab"}}']);
+        const state = await preflight(directCluster(access), [
+            NS_REF,
+            { apiVersion: "v1", kind: "Namespace", name: "lab" },
+        ]);
+        assert.deepStrictEqual(state.results, [
+            {
+                ref: NS_REF,
+                error: `GET ${access.server}/api/v1/namespaces/lab/configmaps/vpp-server-config: HTTP 500: etcdserver: timeout`,
+            },
+            {
+                ref: { apiVersion: "v1", kind: "Namespace", name: "lab" },
+                live: { kind: "Namespace", metadata: { name: "lab" } },
+            },
+        ]);
+    });
+});
