@@ -17,7 +17,7 @@ export PATH="$root/node_modules/.bin:$PATH"
 
 # The program runs from bin/ (compiled JavaScript starts fastest): rebuild it when a source
 # is newer, so an edit is never ignored (the program also refuses a stale bin/ by itself).
-if [ ! -f "$root/bin/index.js" ] || [ -n "$(cd "$root" && find index.ts stacks components -newer bin/index.js -print -quit)" ]; then
+if [ ! -f "$root/bin/index.js" ] || [ -n "$(cd "$root" && find index.ts stacks components live -newer bin/index.js -print -quit)" ]; then
     (cd "$root" && npm run build --silent) >&2
 fi
 

@@ -94,7 +94,7 @@ status)
     ;;
 down)
     if cluster_running && stack_exists; then
-        pulumi_ destroy --yes --remove
+        pulumi_ destroy --yes --remove --run-program
     fi
     if [ -f "$state/cluster/pids" ]; then
         bash "$root/scripts/tools/cluster.sh" stop "$state/cluster" >/dev/null

@@ -59,25 +59,9 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
     /** The manifests the render stack writes (step 4), scored in step 4b. */
     let rendered: string[] = [];
 
-    const setConfig = (stack: string, config: Record<string, string>) => {
-        for (const [k, v] of Object.entries(config)) {
-            ws.ok(`config ${stack}`, kc, ["config", "set", "--stack", stack, k, v]);
-        }
-    };
+    const setConfig = (stack: string, config: Record<string, string>) => ws.configure(stack, kc, config);
     /** Objects of a stack's instance label, of the kinds this program creates, across namespaces. */
-    const objectsOf = (instance: string): string[] =>
-        cp
-            .kubectl(
-                "get",
-                "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments",
-                "-A",
-                "-l",
-                `app.kubernetes.io/instance=${instance}`,
-                "-o",
-                "name",
-            )
-            .split("\n")
-            .filter(Boolean);
+    const objectsOf = (instance: string): string[] => cp.objectsOf(instance);
 
     before(function () {
         const tools = toolsDir();
@@ -566,7 +550,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
                 .map((s) => `${s.op} ${urnKind(s.urn)}`),
             [],
         );
-        ws.ok("destroy (interrupt)", kc, ["destroy", "--stack", stack, "--yes", "--skip-preview"]);
+        ws.ok("destroy (interrupt)", kc, ["destroy", "--stack", stack, "--yes", "--skip-preview", "--run-program"]);
         ws.ok("stack rm (interrupt)", kc, ["stack", "rm", stack, "--yes"]);
     });
 
@@ -585,7 +569,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
     });
 
     it("7. pulumi destroy leaves nothing of the program, then the stack is removed", async () => {
-        ws.ok("destroy", kc, ["destroy", "--stack", STACK, "--yes", "--skip-preview"]);
+        ws.ok("destroy", kc, ["destroy", "--stack", STACK, "--yes", "--skip-preview", "--run-program"]);
         assert.deepStrictEqual(objectsOf("vpp-server-e2e"), []);
         assert.strictEqual(cp.get("namespace", NS), undefined, "namespace gone");
         assert.strictEqual(cp.get("securitycontextconstraints", "vpp-server-e2e"), undefined, "SCC gone");

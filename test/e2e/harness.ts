@@ -65,6 +65,21 @@ export class ControlPlane {
         return r.stdout;
     }
 
+    /** Objects of a stack's instance label, of the kinds the program creates, across namespaces. */
+    objectsOf(instance: string): string[] {
+        return this.kubectl(
+            "get",
+            "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments",
+            "-A",
+            "-l",
+            `app.kubernetes.io/instance=${instance}`,
+            "-o",
+            "name",
+        )
+            .split("\n")
+            .filter(Boolean);
+    }
+
     /** The object as JSON, or undefined when it does not exist. */
     get(kind: string, name: string, namespace?: string): any | undefined {
         const args = ["get", kind, name, "-o", "json", ...(namespace ? ["-n", namespace] : [])];
@@ -143,6 +158,13 @@ export class Workspace {
             );
         }
         return r;
+    }
+
+    /** Sets each key of `config` on `stack` (kubernetes:* keys as given, the others in the project's namespace). */
+    configure(stack: string, kubeconfig: string, config: Record<string, string>): void {
+        for (const [k, v] of Object.entries(config)) {
+            this.ok(`config ${stack}`, kubeconfig, ["config", "set", "--stack", stack, k, v]);
+        }
     }
 
     /** Starts pulumi in the background (for the interrupt step). */
