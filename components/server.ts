@@ -13,6 +13,7 @@ import { CPU_ISOLATION_ANNOTATIONS, PodSpecOptions, SKIP_MULTUS_CONNECTIVITY_LAB
 import {
     AfPacketVersion,
     KERNEL_MAC_TOKEN,
+    RxMode,
     configHash,
     renderNetworkSelection,
     renderStartupConf,
@@ -53,6 +54,8 @@ export interface VppSettings {
     readonly afPacketVersion: AfPacketVersion;
     readonly pollSleepUsec: number;
     readonly adaptiveSessionQueue: boolean;
+    /** host-macvlan0's receive mode. */
+    readonly rxMode: RxMode;
     readonly gratuitousArp: boolean;
     /** Served as /index.html. */
     readonly indexHtml: string;

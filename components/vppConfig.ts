@@ -39,6 +39,13 @@ export function renderVppConf(o: VppConfOptions): string {
     ]);
 }
 
+/**
+ * How host-macvlan0's receive queue wakes VPP. interrupt (AF_PACKET's default in VPP): the thread
+ * that owns the queue sleeps in epoll until a frame arrives, so each request pays a wake-up;
+ * polling: that thread spins on the ring, a whole core, and never sleeps.
+ */
+export type RxMode = "interrupt" | "polling";
+
 /** The AF_PACKET ring versions VPP's `create host-interface` opens: TPACKET_V2 and TPACKET_V3. */
 export type AfPacketVersion = 2 | 3;
 
@@ -58,6 +65,8 @@ export interface StartupConfOptions {
     readonly httpCacheSize: string;
     /** Announce the address with `arping gratuitous` once the server listens. */
     readonly gratuitousArp: boolean;
+    /** polling writes `set interface rx-mode host-macvlan0 polling`; interrupt, VPP's default, writes nothing. */
+    readonly rxMode: RxMode;
 }
 
 /** `/conf/startup.conf`, the VPP CLI commands run at start (`unix { startup-config }`). */
@@ -68,6 +77,7 @@ export function renderStartupConf(o: StartupConfOptions): string {
         `create host-interface ${o.afPacketVersion === 2 ? "v2 " : ""}name ${HOST_INTERFACE}`,
         `set interface mac address ${VPP_HOST_INTERFACE} ${o.mac}`,
         `set int state ${VPP_HOST_INTERFACE} up`,
+        o.rxMode === "polling" ? `set interface rx-mode ${VPP_HOST_INTERFACE} polling` : undefined,
         `create sub-interfaces ${VPP_HOST_INTERFACE} ${o.vlanId}`,
         `set interface state ${sub} up`,
         `set int ip address ${sub} ${o.ipCidr}`,

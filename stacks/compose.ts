@@ -26,6 +26,7 @@ export function labArgs(c: StackConfig, stack: string): VppLabArgs {
             httpCacheSize: c.httpCacheSize,
             pollSleepUsec: c.pollSleepUsec,
             adaptiveSessionQueue: c.adaptiveSessionQueue,
+            rxMode: c.rxMode,
             gratuitousArp: c.gratuitousArp,
             indexHtml: c.indexHtml,
         },

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KEY_NAMES, KEYS, Key, PROJECT } from "./schema";
 import * as r from "./rules";
-import type { AfPacketVersion } from "../components/vppConfig";
+import type { AfPacketVersion, RxMode } from "../components/vppConfig";
 import type { PodResources } from "../components/pod";
 import { canonicalQuantity } from "./quantity";
 import { autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
@@ -32,6 +32,8 @@ export interface StackConfig {
     readonly adaptiveSessionQueue: boolean;
     /** VPP worker threads wanted; the container's start script pins them to its own CPUs. */
     readonly workers: number;
+    /** host-macvlan0's receive mode, resolved: `auto` is polling with dedicated cores. */
+    readonly rxMode: RxMode;
     readonly gratuitousArp: boolean;
     readonly indexHtml: string;
     /**
@@ -149,6 +151,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     );
     const adaptiveSessionQueue = take("adaptiveSessionQueue", r.parseBoolean);
     const workers = take("workers", r.parseWorkers);
+    const rxModeSetting = take("rxMode", (s) => r.parseOneOf(s, r.RX_MODES));
     const gratuitousArp = take("gratuitousArp", r.parseBoolean);
     const indexHtml = take("indexHtml", r.parseIndexHtml);
     const cpuRequest = take("cpuRequest", r.parseCpuQuantity);
@@ -202,6 +205,13 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     if (problems.length > 0) {
         throw new StackConfigError(problems);
     }
+    const rxMode: RxMode = rxModeSetting === "auto" ? (dedicatedCores ? "polling" : "interrupt") : rxModeSetting!;
+    const warnings = [r.imageWarning(image!)].filter((w): w is string => w !== undefined);
+    if (rxMode === "polling" && !dedicatedCores) {
+        warnings.push(
+            `rxMode polling on shared cores: VPP keeps one whole core busy at all times (${workers! > 0 ? "its worker" : "its main thread"} spins on host-macvlan0's ring), CPU that other pods on the node could use. It buys latency and req/s at low concurrency where waking a sleeping thread is slow (about 4x at 4 connections, README: Data plane); with dedicatedCores true that core is VPP's own and auto polls by itself.`,
+        );
+    }
     // Every take() above succeeded, or problems would not be empty.
     return {
         namespace: namespace!,
@@ -218,6 +228,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         pollSleepUsec: pollSleepUsec!,
         adaptiveSessionQueue: adaptiveSessionQueue!,
         workers: workers!,
+        rxMode,
         gratuitousArp: gratuitousArp!,
         indexHtml: indexHtml!,
         resources: dedicatedCores
@@ -238,7 +249,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         nodeSelector: nodeSelector!,
         adopt: adopt!,
         renderDir: renderDir || undefined,
-        warnings: [r.imageWarning(image!)].filter((w): w is string => w !== undefined),
+        warnings,
     };
 }
 

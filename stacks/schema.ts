@@ -104,6 +104,12 @@ export const KEYS = {
             "VPP worker threads: 0 or 1. The worker and the main thread are pinned to CPUs the container may use, chosen when it starts; with one CPU VPP starts without the worker and logs it. Under load the worker uses a whole core.",
         default: 1,
     },
+    rxMode: {
+        type: "string",
+        description:
+            "How host-macvlan0's receive queue wakes VPP: interrupt (VPP sleeps until a frame arrives), polling (a thread spins on the ring, one whole core), or auto: polling with dedicatedCores (the core is VPP's anyway), interrupt otherwise.",
+        default: "auto",
+    },
     gratuitousArp: {
         type: "boolean",
         description:

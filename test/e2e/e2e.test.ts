@@ -140,6 +140,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             httpCacheSize: "512m",
             pollSleepUsec: 0,
             adaptiveSessionQueue: true,
+            rxMode: "interrupt" as const,
             gratuitousArp: true,
             indexHtml: "Welcome\n",
         };

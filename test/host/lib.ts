@@ -15,6 +15,7 @@ export const POC_SETTINGS = {
     httpCacheSize: "512m",
     pollSleepUsec: 0,
     adaptiveSessionQueue: false,
+    rxMode: "interrupt" as const,
     gratuitousArp: false,
     indexHtml: "Welcome\n",
 };

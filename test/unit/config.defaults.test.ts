@@ -74,6 +74,23 @@ describe("stack configuration: defaults", () => {
             parseStackConfig({ ...LAB, cpuRequest: "0.5", cpuLimit: "1000m", memory: "2048Mi" }).resources,
             { cpuRequest: "500m", cpuLimit: "1", memory: "2Gi", dedicated: false },
         ));
+    it("rxMode defaults to auto: interrupt on shared cores, polling with dedicated cores (the core is VPP's)", () => {
+        assert.strictEqual(defaults().rxMode, "interrupt");
+        assert.strictEqual(parseStackConfig({ ...LAB, dedicatedCores: "true" }).rxMode, "polling");
+        assert.deepStrictEqual(
+            ["interrupt", "polling"].map((m) => parseStackConfig({ ...LAB, dedicatedCores: "true", rxMode: m }).rxMode),
+            ["interrupt", "polling"],
+        );
+    });
+    it("rxMode polling on shared cores is allowed with a warning that names the core it burns and the fix", () => {
+        const c = parseStackConfig({ ...LAB, rxMode: "polling" });
+        assert.strictEqual(c.rxMode, "polling");
+        assert.strictEqual(
+            c.warnings[1],
+            "rxMode polling on shared cores: VPP keeps one whole core busy at all times (its worker spins on host-macvlan0's ring), CPU that other pods on the node could use. It buys latency and req/s at low concurrency where waking a sleeping thread is slow (about 4x at 4 connections, README: Data plane); with dedicatedCores true that core is VPP's own and auto polls by itself.",
+        );
+        assert.strictEqual(parseStackConfig({ ...LAB, rxMode: "polling", dedicatedCores: "true" }).warnings.length, 1);
+    });
     it("adopt defaults to off: an existing object no stack made stops the update", () =>
         assert.strictEqual(defaults().adopt, false));
     it("runtimeClassName defaults to none: the cluster's default RuntimeClass", () =>

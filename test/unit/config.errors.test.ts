@@ -160,6 +160,15 @@ describe("stack configuration: bad input", () => {
                 `vpp-server:macvlanMode is "source"; expected one of bridge, private, vepa, passthru`,
             );
         });
+        it("rxMode must be auto, interrupt or polling", () => {
+            rejects(
+                { rxMode: "adaptive" },
+                `vpp-server:rxMode is "adaptive"; expected one of auto, interrupt, polling`,
+            );
+        });
+        it("adopt must be a boolean", () => {
+            rejects({ adopt: "yes" }, `vpp-server:adopt is "yes"; expected true or false`);
+        });
         it("macAddress must be random, kernel or a MAC", () => {
             rejects({ macAddress: "c6:b4:b5:74:11" }, `vpp-server:macAddress is "c6:b4:b5:74:11"; expected ${MAC}`);
         });

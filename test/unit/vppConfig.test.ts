@@ -27,6 +27,7 @@ const POC_STARTUP = {
     mac: "c6:b4:b5:74:11:88",
     httpCacheSize: "512m",
     gratuitousArp: false,
+    rxMode: "interrupt" as const,
 };
 
 describe("VPP configuration renderers", () => {
@@ -86,7 +87,22 @@ describe("VPP configuration renderers", () => {
             assert.strictEqual(v3[0], "create host-interface name macvlan0");
             assert.deepStrictEqual(v2.slice(1), v3.slice(1));
         });
-        it("no option puts an input node in polling mode: VPP may sleep at idle", () => {
+        it("rxMode polling puts host-macvlan0 in polling mode right after it is up; interrupt writes nothing", () => {
+            const lines = renderStartupConf({ ...POC_STARTUP, rxMode: "polling" })
+                .trimEnd()
+                .split("\n");
+            assert.deepStrictEqual(lines.slice(0, 4), [
+                "create host-interface name macvlan0",
+                "set interface mac address host-macvlan0 c6:b4:b5:74:11:88",
+                "set int state host-macvlan0 up",
+                "set interface rx-mode host-macvlan0 polling",
+            ]);
+            assert.deepStrictEqual(
+                lines.filter((l) => l !== "set interface rx-mode host-macvlan0 polling"),
+                renderStartupConf(POC_STARTUP).trimEnd().split("\n"),
+            );
+        });
+        it("no option but rxMode puts an input node in polling mode: VPP may sleep at idle", () => {
             for (const afPacketVersion of [2, 3] as const) {
                 for (const gratuitousArp of [true, false]) {
                     const conf = renderStartupConf({ ...POC_STARTUP, afPacketVersion, gratuitousArp });
@@ -114,6 +130,7 @@ describe("VPP configuration renderers", () => {
                     mac: "02:00:00:00:00:07",
                     httpCacheSize: "64m",
                     gratuitousArp: false,
+                    rxMode: "interrupt",
                 }),
                 [
                     "create host-interface v2 name macvlan0",
