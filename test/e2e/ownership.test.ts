@@ -38,16 +38,11 @@ describe("end to end: the stack's own cluster and only its own objects", functio
     const up = (stack: string) => ws.pulumi(`up ${stack}`, kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
     const destroy = (stack: string) =>
         ws.ok(`destroy ${stack}`, kc, ["destroy", "--stack", stack, "--yes", "--skip-preview", "--run-program"]);
-    /** Names and resource versions of a stack's objects: unchanged means untouched. */
-    const versions = (instance: string) =>
-        cp.objectsOf(instance).map((o) => {
-            const [kind, name] = o.split("/");
-            const ns =
-                kind.startsWith("namespace") || /clusterrole|securitycontext/.test(kind) ? [] : ["-n", nsOf(instance)];
-            return `${o}@${cp.kubectl("get", o, ...ns, "-o", "jsonpath={.metadata.resourceVersion}")}:${name}`;
-        });
-    const namespaces: Record<string, string> = {};
-    const nsOf = (instance: string) => namespaces[instance];
+    /** Each object of a stack with its resource version: unchanged means untouched. */
+    const versions = (instance: string, namespace: string) =>
+        cp
+            .objectsOf(instance)
+            .map((o) => `${o}@${cp.kubectl("get", o, "-n", namespace, "-o", "jsonpath={.metadata.resourceVersion}")}`);
 
     before(function () {
         const env = toolsEnv(toolsDir());
@@ -170,8 +165,7 @@ describe("end to end: the stack's own cluster and only its own objects", functio
     });
 
     it("4b. stack B naming stack A's namespace fails naming A; A's objects read back unchanged", () => {
-        namespaces["vpp-server-ctx"] = "own-ctx";
-        const aBefore = versions("vpp-server-ctx");
+        const aBefore = versions("vpp-server-ctx", "own-ctx");
         assert.ok(aBefore.length >= 9, aBefore.join("\n"));
         newStack("intruder", { namespace: "own-ctx", "kubernetes:context": "vpp-e2e" });
         for (const cmd of ["preview", "up"]) {
@@ -189,7 +183,7 @@ describe("end to end: the stack's own cluster and only its own objects", functio
             );
             assert.match(out(r), /ConfigMap own-ctx\/vpp-server-config belongs to stack "ctx"/);
         }
-        assert.deepStrictEqual(versions("vpp-server-ctx"), aBefore, "stack ctx's objects are untouched");
+        assert.deepStrictEqual(versions("vpp-server-ctx", "own-ctx"), aBefore, "stack ctx's objects are untouched");
         assert.deepStrictEqual(cp.objectsOf("vpp-server-intruder"), []);
     });
 

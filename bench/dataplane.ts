@@ -1,0 +1,225 @@
+/**
+ * npm run bench:dataplane: the lab's pod on a real VPP (the data-plane tier's rig), profile by
+ * profile, against the kernel's own stack with nginx behind the same VLAN tagger, in one run.
+ *
+ * For each: req/s and mean latency at 1, 4 and 32 keep-alive connections (wrk, 1 thread, bounded
+ * in time), the server's CPU at idle and under 32 connections (its cgroup's cpuacct), ping RTT,
+ * and the most memory its cgroup held (memory.max_usage_in_bytes). Prints one table with the
+ * machine's CPU model; `--write-readme` puts it in README.md between its data-plane markers.
+ *
+ * Needs root, wrk, nginx, clang and a VPP 24.10 install ($VPP_PREFIX or the tool cache's).
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { labPod, LabPod } from "../test/dataplane/pod";
+import { cpuNanos, findVpp, maxMemory, PodCgroup, Rig, RunningVpp } from "../test/dataplane/rig";
+import type { RawConfig } from "../stacks/config";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = [1, 4, 32];
+const KERNEL = "192.168.123.151";
+
+interface Profile {
+    readonly name: string;
+    readonly config: RawConfig;
+}
+
+const PROFILES: Profile[] = [
+    {
+        name: "the POC's (V3, busy polling, 0 workers)",
+        config: { afPacketVersion: "3", adaptiveSessionQueue: "false", workers: "0", gratuitousArp: "false" },
+    },
+    { name: "defaults, shared cores (rxMode auto = interrupt, 1 worker)", config: {} },
+    { name: "shared cores, 0 workers (interrupt)", config: { workers: "0" } },
+    { name: "dedicatedCores (rxMode auto = polling, 1 worker)", config: { dedicatedCores: "true" } },
+    { name: "dedicatedCores, 0 workers (polling, 1 CPU)", config: { dedicatedCores: "true", workers: "0" } },
+];
+
+interface Row {
+    readonly name: string;
+    readonly idleCpu: number;
+    readonly loadCpu: number;
+    readonly pingMs: number;
+    readonly rps: number[];
+    readonly latencyUs: number[];
+    readonly memMiB: number;
+}
+
+/** wrk's requests per second and mean latency. */
+function wrk(rig: Rig, url: string, connections: number): { rps: number; latencyUs: number } {
+    const r = rig.inNetns("client", ["wrk", "-t1", `-c${connections}`, `-d${SECONDS}s`, url], (SECONDS + 20) * 1000);
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.out);
+    const lat = /Latency\s+([\d.]+)(us|ms|s)\b/.exec(r.out);
+    if (r.status !== 0 || !rps || !lat) throw new Error(`wrk -c${connections} ${url} failed: ${r.out}`);
+    const unit = { us: 1, ms: 1000, s: 1e6 }[lat[2] as "us" | "ms" | "s"];
+    return { rps: Number(rps[1]), latencyUs: Number(lat[1]) * unit };
+}
+
+function ping(rig: Rig, ip: string): number {
+    const r = rig.inNetns("client", ["ping", "-q", "-c", "20", "-i", "0.2", "-W", "2", ip]);
+    const m = /= [\d.]+\/([\d.]+)\//.exec(r.out);
+    if (r.status !== 0 || !m) throw new Error(`ping ${ip} failed: ${r.out}`);
+    return Number(m[1]);
+}
+
+/** % of one core the cgroup used over `ms`, or while `during` runs. */
+async function cpuPercent(cg: PodCgroup, ms: number): Promise<number> {
+    const a = cpuNanos(cg);
+    await new Promise((r) => setTimeout(r, ms));
+    return ((cpuNanos(cg) - a) / (ms * 1e6)) * 100;
+}
+
+/** One server measured: idle, ping, the three loads (CPU during the last), memory. */
+async function measure(rig: Rig, name: string, cg: PodCgroup, ip: string): Promise<Row> {
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleCpu = await cpuPercent(cg, 5000);
+    const pingMs = ping(rig, ip);
+    const url = `http://${ip}/index.html`;
+    wrk(rig, url, 4); // warm-up: ARP, caches, the session layer's first sessions
+    const rps: number[] = [];
+    const latencyUs: number[] = [];
+    let loadCpu = 0;
+    for (const c of CONNECTIONS) {
+        const before = cpuNanos(cg);
+        const t0 = process.hrtime.bigint();
+        const r = wrk(rig, url, c);
+        if (c === 32) loadCpu = ((cpuNanos(cg) - before) / Number(process.hrtime.bigint() - t0)) * 100;
+        rps.push(r.rps);
+        latencyUs.push(r.latencyUs);
+    }
+    return { name, idleCpu, loadCpu, pingMs, rps, latencyUs, memMiB: maxMemory(cg) / 2 ** 20 };
+}
+
+async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
+    const pod: LabPod = await labPod(p.config);
+    const vols = rig.volumes(pod);
+    const workers = Number(pod.vpp.env?.find((e) => e.name === "VPP_WORKERS")?.value ?? 0);
+    // Dedicated cores: workers + 1 whole CPUs of the two; shared: both, as the pod's shared pool.
+    const cpus = p.config.dedicatedCores === "true" && workers === 0 ? "1" : "0-1";
+    const cg = rig.cgroup(`p${index}`, { cpus, memoryBytes: Rig.memoryLimit(pod.vpp) });
+    const init = rig.runInit(pod, cg, vols);
+    if (init.status !== 0) throw new Error(`${p.name}: the init container failed: ${init.out}`);
+    const vpp: RunningVpp = rig.startVpp(pod, cg, vols);
+    try {
+        const startup = pod.vpp.startupProbe!;
+        let ready = false;
+        for (let i = 0; i < startup.failureThreshold && !ready; i++) {
+            ready = rig.probe(pod, startup, vpp.pid).ok;
+            if (!ready) await new Promise((r) => setTimeout(r, startup.periodSeconds * 1000));
+        }
+        if (!ready) throw new Error(`${p.name}: VPP never became ready:\n${vpp.log()}`);
+        return await measure(rig, p.name, cg, pod.ipCidr.split("/")[0]);
+    } finally {
+        process.kill(vpp.pid, "SIGKILL");
+        await vpp.exited;
+    }
+}
+
+async function kernelAnchor(rig: Rig): Promise<Row> {
+    const dir = fs.mkdtempSync(path.join(rig.dir, "nginx-"));
+    fs.mkdirSync(path.join(dir, "www"));
+    fs.writeFileSync(path.join(dir, "www", "index.html"), "Welcome\n");
+    const conf = path.join(dir, "nginx.conf");
+    fs.writeFileSync(
+        conf,
+        [
+            "worker_processes 1;",
+            "daemon off;",
+            `pid ${dir}/nginx.pid;`,
+            `error_log ${dir}/error.log;`,
+            "events { worker_connections 1024; }",
+            "http {",
+            "  access_log off;",
+            ...["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${dir}/${t};`),
+            `  server { listen ${KERNEL}:80; root ${dir}/www; location / { } }`,
+            "}",
+            "",
+        ].join("\n"),
+    );
+    const cg = rig.cgroup("nginx", { cpus: "0-1" });
+    const nginx = spawn("/bin/sh", [
+        "-c",
+        `${cg.procs.map((p) => `echo $$ > ${p}`).join(" && ")} && exec ip netns exec ${rig.ns("kernel")} nginx -c ${conf}`,
+    ]);
+    try {
+        for (let i = 0; i < 50; i++) {
+            if (
+                rig.inNetns("client", ["curl", "-s", "--max-time", "1", `http://${KERNEL}/index.html`]).out ===
+                "Welcome\n"
+            )
+                break;
+            await new Promise((r) => setTimeout(r, 200));
+        }
+        return await measure(rig, "kernel + nginx (1 worker), the anchor", cg, KERNEL);
+    } finally {
+        nginx.kill("SIGKILL");
+        spawnSync("pkill", ["-KILL", "-f", `nginx -c ${conf}`]);
+    }
+}
+
+function table(rows: Row[], vppVersion: string): string {
+    const f = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+    const cpuModel = /model name\s*:\s*(.+)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
+    const anchor = rows[rows.length - 1];
+    return [
+        `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:dataplane\` on ${os.cpus().length} × ${cpuModel}, ${vppVersion}: wrk 1 thread, keep-alive, ${SECONDS} s per cell; the client, VPP and nginx share the machine's CPUs. The ratio is to the kernel's req/s in the same run.`,
+        "",
+        "| profile | idle CPU | CPU at 32 conn. | ping RTT | 1 conn. | 4 conn. | 32 conn. | × kernel at 4 / 32 | max memory |",
+        "|---|---|---|---|---|---|---|---|---|",
+        ...rows.map(
+            (r) =>
+                `| ${r.name} | ${f(r.idleCpu, 1)}% | ${f(r.loadCpu)}% | ${f(r.pingMs * 1000)} µs | ${r.rps.map((x, i) => `${f(x)} req/s, ${f(r.latencyUs[i])} µs`).join(" | ")} | ${f(r.rps[1] / anchor.rps[1], 2)} / ${f(r.rps[2] / anchor.rps[2], 2)} | ${f(r.memMiB)} MiB |`,
+        ),
+    ].join("\n");
+}
+
+async function main(): Promise<void> {
+    const found = findVpp();
+    if ("missing" in found) throw new Error(`bench:dataplane needs VPP: ${found.missing}`);
+    for (const tool of ["wrk", "nginx", "clang", "curl", "ping"]) {
+        if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0)
+            throw new Error(
+                `bench:dataplane needs ${tool} (apt-get install wrk nginx-light clang libbpf-dev curl iputils-ping)`,
+            );
+    }
+    const version = spawnSync(path.join(found.prefix, "bin", "vpp"), ["-v"], { encoding: "utf8" }).stdout.trim();
+    const rig = new Rig(found.prefix);
+    const rows: Row[] = [];
+    try {
+        const first = await labPod();
+        rig.network({
+            mac: first.mac,
+            vlanId: first.vlanId,
+            clientCidr: "192.168.123.10/24",
+            kernelCidr: `${KERNEL}/24`,
+        });
+        for (const [i, p] of PROFILES.entries()) {
+            process.stderr.write(`bench:dataplane: ${p.name} ...\n`);
+            rows.push(await vppProfile(rig, p, i));
+        }
+        process.stderr.write("bench:dataplane: kernel + nginx ...\n");
+        rows.push(await kernelAnchor(rig));
+    } finally {
+        rig.cleanup();
+    }
+    const out = table(rows, version.split("\n")[0] || "VPP");
+    console.log(out);
+    if (process.argv.includes("--write-readme")) {
+        const readme = path.join(__dirname, "..", "README.md");
+        const text = fs.readFileSync(readme, "utf8");
+        const begin = "<!-- bench:dataplane begin -->";
+        const end = "<!-- bench:dataplane end -->";
+        const i = text.indexOf(begin);
+        const j = text.indexOf(end);
+        if (i < 0 || j < i) throw new Error(`README.md has no ${begin} ... ${end} block`);
+        fs.writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${out}\n${text.slice(j)}`);
+        console.error("bench:dataplane: README.md updated");
+    }
+}
+
+main().catch((e) => {
+    console.error(`bench:dataplane: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+});

@@ -1,0 +1,178 @@
+/**
+ * The data-plane tier: the lab's own pod (rendered by the program under mocks) run on a real VPP,
+ * as the kubelet runs it (rig.ts), with a client on the VLAN. Root, network namespaces, cgroups v1.
+ *
+ * Runs where a VPP 24.10 install is found ($VPP_PREFIX, or the tool cache's); without one it says
+ * so on one line, with how to enable it, and the rest of the test suites run.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { labPod, LabPod } from "./pod";
+import { findVpp, PodCgroup, Rig, RunningVpp } from "./rig";
+
+const CLIENT = "192.168.123.10/24";
+
+/** The pod's probe, run every periodSeconds until it succeeds, at most failureThreshold times (the kubelet's budget). */
+async function untilProbe(rig: Rig, pod: LabPod, which: "startupProbe", vpp: RunningVpp): Promise<number> {
+    const p = pod.vpp[which]!;
+    const t0 = Date.now();
+    for (let i = 0; i < p.failureThreshold; i++) {
+        if (rig.probe(pod, p, vpp.pid).ok) return Date.now() - t0;
+        if (vpp.process.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, p.periodSeconds * 1000));
+    }
+    throw new Error(`the ${which} never succeeded; VPP's log:\n${vpp.log()}`);
+}
+
+const found = (() => {
+    try {
+        return findVpp();
+    } catch (e) {
+        return { error: e instanceof Error ? e.message : String(e) };
+    }
+})();
+
+describe("data plane: the lab's pod on a real VPP", function () {
+    this.timeout(5 * 60 * 1000);
+    let rig: Rig;
+    let pod: LabPod;
+    let vols: Record<string, string>;
+    let cg: PodCgroup;
+    let vpp: RunningVpp;
+    const address = () => pod.ipCidr.split("/")[0];
+    const curl = () => rig.inNetns("client", ["curl", "-sS", "--max-time", "5", `http://${address()}/index.html`]);
+    const start = async (c: PodCgroup) => {
+        vpp = rig.startVpp(pod, c, vols);
+        await untilProbe(rig, pod, "startupProbe", vpp);
+    };
+    const stop = async () => {
+        if (vpp && vpp.process.exitCode === null) {
+            process.kill(vpp.pid, "SIGKILL");
+            await vpp.exited;
+        }
+    };
+
+    before(async function () {
+        if ("error" in found) throw new Error(found.error);
+        if ("missing" in found) {
+            console.log(
+                `    data-plane tier not run: ${found.missing}; set VPP_PREFIX to a VPP 24.10 install to run it`,
+            );
+            this.skip();
+        }
+        if (process.getuid?.() !== 0) throw new Error("the data-plane tier needs root (network namespaces, cgroups)");
+        pod = await labPod();
+        rig = new Rig(found.prefix);
+        rig.network({ mac: pod.mac, vlanId: pod.vlanId, clientCidr: CLIENT });
+        vols = rig.volumes(pod);
+        cg = rig.cgroup("pod", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+    });
+    after(async () => {
+        if (rig) {
+            await stop();
+            rig.cleanup();
+        }
+    });
+
+    it("the init container writes VPP's configuration with macvlan0's pinned MAC, as uid 10000 on a read-only root", () => {
+        const r = rig.runInit(pod, cg, vols);
+        assert.strictEqual(r.status, 0, r.out);
+        assert.match(r.out, new RegExp(`init-vpp-server: macvlan0 has MAC ${pod.mac} \\(pinned by the stack\\)`));
+        assert.match(r.out, /init-vpp-server: macvlan0 has IPv6 disabled/);
+        const startup = fs.readFileSync(path.join(vols.conf, "startup.conf"), "utf8");
+        assert.match(startup, new RegExp(`^set interface mac address host-macvlan0 ${pod.mac}$`, "m"));
+        assert.strictEqual(fs.statSync(path.join(vols.conf, "startup.conf")).uid, 10000);
+    });
+
+    it("VPP starts from the pod's own command, rootless with exactly the image's capabilities; all three probes pass", async () => {
+        await start(cg);
+        const status = fs.readFileSync(`/proc/${vpp.pid}/status`, "utf8");
+        assert.match(fs.readFileSync(`/proc/${vpp.pid}/comm`, "utf8"), /^vpp_main|^vpp/);
+        assert.match(status, /^Uid:\s+10000\s+10000\s+10000\s+10000$/m);
+        assert.match(status, /^NoNewPrivs:\s+1$/m);
+        // NET_ADMIN (12), NET_RAW (13), IPC_LOCK (14), NET_BROADCAST (11): 0x7800.
+        assert.match(status, /^CapEff:\s+0000000000007800$/m);
+        assert.match(status, /^CapBnd:\s+0000000000007800$/m);
+        for (const p of [pod.vpp.readinessProbe!, pod.vpp.livenessProbe!]) {
+            const r = rig.probe(pod, p, vpp.pid);
+            assert.ok(r.ok, `${p.exec.command.join(" ")}: ${r.out}`);
+        }
+    });
+
+    it("the first ping and the first curl of /index.html from the VLAN succeed", () => {
+        const ping = rig.inNetns("client", ["ping", "-c", "1", "-W", "2", address()]);
+        assert.strictEqual(ping.status, 0, ping.out);
+        const r = curl();
+        assert.strictEqual(r.status, 0, r.out);
+        assert.strictEqual(r.out, "Welcome\n");
+    });
+
+    it("with two CPUs, the main thread and the worker are pinned to the pod's CPUs, one each", () => {
+        const threads = rig.vppctl(pod, vpp.pid, "show threads");
+        const cores = [...threads.matchAll(/^\d+\s+(vpp_main|vpp_wk_0)\s+\S*\s+\d+\s+(\d+)/gm)].map((m) => [
+            m[1],
+            m[2],
+        ]);
+        assert.strictEqual(cores.length, 2, threads);
+        assert.deepStrictEqual(cores.map(([, c]) => c).sort(), ["0", "1"], threads);
+        assert.match(
+            vpp.log(),
+            /start-vpp: this container may use CPUs 0-1; VPP's main thread on CPU \d, 1 worker on CPU \d/,
+        );
+    });
+
+    it("rxMode auto on shared cores leaves host-macvlan0 in interrupt mode", () => {
+        assert.match(rig.vppctl(pod, vpp.pid, "show interface rx-placement"), /host-macvlan0 queue 0 \(interrupt\)/);
+    });
+
+    it("after a restart with the same MAC, the first curl succeeds (no stale ARP)", async () => {
+        await stop();
+        await start(cg);
+        const r = curl();
+        assert.strictEqual(r.status, 0, r.out);
+        assert.strictEqual(r.out, "Welcome\n");
+    });
+
+    it("a wedged VPP (SIGSTOP) fails the liveness command within its timeout", () => {
+        const p = pod.vpp.livenessProbe!;
+        process.kill(vpp.pid, "SIGSTOP");
+        try {
+            const r = rig.probe(pod, p, vpp.pid);
+            assert.strictEqual(r.ok, false, `liveness passed on a stopped VPP: ${r.out}`);
+            assert.ok(
+                r.ms <= p.timeoutSeconds * 1000 + 1000,
+                `the probe took ${r.ms} ms, over its ${p.timeoutSeconds} s`,
+            );
+        } finally {
+            process.kill(vpp.pid, "SIGCONT");
+        }
+        assert.ok(rig.probe(pod, p, vpp.pid).ok, "liveness passes again once VPP runs");
+    });
+
+    it("in a one-CPU cpuset, VPP serves without a worker and says so", async () => {
+        await stop();
+        const one = rig.cgroup("one-cpu", { cpus: "1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+        await start(one);
+        assert.match(
+            vpp.log(),
+            /start-vpp: warning: 1 worker configured, but this container may use 1 CPU \(1\): VPP starts with 0 workers/,
+        );
+        const threads = rig.vppctl(pod, vpp.pid, "show threads");
+        assert.doesNotMatch(threads, /vpp_wk_0/);
+        assert.match(threads, /^0\s+vpp_main\s+\S*\s+\d+\s+1\b/m);
+        const r = curl();
+        assert.strictEqual(r.out, "Welcome\n", r.out);
+    });
+
+    it("rxMode auto with dedicated cores polls host-macvlan0, and serves", async () => {
+        await stop();
+        pod = await labPod({ dedicatedCores: "true" });
+        vols = rig.volumes(pod);
+        const dedicated = rig.cgroup("dedicated", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+        assert.strictEqual(rig.runInit(pod, dedicated, vols).status, 0);
+        await start(dedicated);
+        assert.match(rig.vppctl(pod, vpp.pid, "show interface rx-placement"), /host-macvlan0 queue 0 \(polling\)/);
+        assert.strictEqual(curl().out, "Welcome\n");
+    });
+});

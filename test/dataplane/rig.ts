@@ -1,0 +1,471 @@
+/**
+ * The data-plane rig: the lab's pod run as the kubelet runs it, on a VLAN, with a client.
+ *
+ *   client netns                 node netns                      pod netns
+ *   eth0 192.168.123.10/24 ── veth ── eno ── macvlan (bridge) ── macvlan0 (the pinned MAC)
+ *   tc eBPF: tag on egress,          │                           VPP's AF_PACKET socket,
+ *   untag on ingress (VLAN 123)      └─ macvlan ── kernel netns: mv0 192.168.123.151/24, tagged
+ *                                                  the same way, nginx (the kernel's anchor)
+ *
+ * Each container runs as a container does: its process joins the pod's memory, cpuset and cpuacct
+ * cgroups (v1) before anything else, then the pod's network namespace, then a mount namespace of
+ * its own holding its volumes (the ConfigMap read-only at its path, emptyDirs writable by anyone,
+ * as Kubernetes makes them), a private /dev/shm and a read-only root; then it drops to the
+ * container's uid and gid with exactly its capabilities (ambient, as the image's file
+ * capabilities give them to vpp), no new privileges, and only the container's environment.
+ *
+ * Everything the rig creates carries its id (`vdp<pid>`): network namespaces, cgroups, temporary
+ * directories. cleanup() removes them all, processes first; it also runs on exit and on SIGINT or
+ * SIGTERM, and a new rig removes what a dead run left behind.
+ */
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { quantityToNumber } from "../../stacks/rules";
+import type { Container, LabPod, Probe } from "./pod";
+
+/** VPP's install, and where the rig looks for one. */
+export const VPP_VERSION = "24.10";
+export function defaultVppPrefix(env: NodeJS.ProcessEnv = process.env): string {
+    const cache =
+        env.VPP_TOOLS_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "vpp-server-tools");
+    return path.join(cache, `vpp-v${VPP_VERSION}`);
+}
+
+/** What an install must hold: the binaries the pod runs and the plugins it loads. */
+export const VPP_PLUGINS = ["af_packet", "http", "http_static", "ping", "arping", "prom"];
+
+/**
+ * The VPP install to use: $VPP_PREFIX (an error when it is not one), else the tool cache's.
+ * Returns the reason when there is none, so the tier can say how to enable itself.
+ */
+export function findVpp(env: NodeJS.ProcessEnv = process.env): { prefix: string } | { missing: string } {
+    const given = env.VPP_PREFIX;
+    const prefix = given || defaultVppPrefix(env);
+    const problems = vppInstallProblems(prefix);
+    if (problems.length === 0) return { prefix };
+    if (given) {
+        throw new Error(
+            `VPP_PREFIX is ${JSON.stringify(given)}, which is not a VPP ${VPP_VERSION} install: ${problems.join("; ")}`,
+        );
+    }
+    return {
+        missing: `no VPP ${VPP_VERSION} install at ${prefix} and VPP_PREFIX is not set (README: "Data-plane tier" says what the install must hold)`,
+    };
+}
+
+export function vppInstallProblems(prefix: string): string[] {
+    const problems: string[] = [];
+    for (const bin of ["vpp", "vppctl"]) {
+        if (!fs.existsSync(path.join(prefix, "bin", bin))) problems.push(`no bin/${bin}`);
+    }
+    const plugins = path.join(prefix, "lib", "x86_64-linux-gnu", "vpp_plugins");
+    for (const p of VPP_PLUGINS) {
+        if (!fs.existsSync(path.join(plugins, `${p}_plugin.so`))) problems.push(`no ${p}_plugin.so in ${plugins}`);
+    }
+    return problems;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function run(cmd: string, args: string[], input?: string): string {
+    const r = spawnSync(cmd, args, { encoding: "utf8", input });
+    if (r.status !== 0) {
+        throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.signal}): ${r.stderr.trim()}`);
+    }
+    return r.stdout;
+}
+
+const CGROUP_ROOT = "/sys/fs/cgroup";
+const CONTROLLERS = ["memory", "cpuset", "cpuacct"] as const;
+
+export interface PodCgroup {
+    readonly name: string;
+    /** Files a process writes its pid to, to join. */
+    readonly procs: string[];
+    readonly dirs: Record<(typeof CONTROLLERS)[number], string>;
+}
+
+export interface RunningVpp {
+    readonly pid: number;
+    readonly process: ChildProcess;
+    /** VPP's stdout and stderr so far. */
+    log(): string;
+    exited: Promise<number | null>;
+}
+
+export interface NetworkOptions {
+    readonly mac: string;
+    readonly vlanId: number;
+    readonly clientCidr: string;
+    /** The kernel's anchor server, on the same VLAN through the same tagger. */
+    readonly kernelCidr?: string;
+}
+
+export class Rig {
+    readonly id = `vdp${process.pid}`;
+    readonly dir: string;
+    private readonly undo: (() => void)[] = [];
+    private readonly children = new Set<ChildProcess>();
+    private tagger?: string;
+    private readonly onSignal = () => {
+        this.cleanup();
+        process.exit(130);
+    };
+    private readonly onExit = () => this.cleanup();
+
+    constructor(readonly vppPrefix: string) {
+        Rig.removeStale();
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${this.id}-`));
+        this.undo.push(() => fs.rmSync(this.dir, { recursive: true, force: true }));
+        process.on("exit", this.onExit);
+        process.once("SIGINT", this.onSignal);
+        process.once("SIGTERM", this.onSignal);
+    }
+
+    ns(role: "node" | "pod" | "client" | "kernel"): string {
+        return `${this.id}-${role}`;
+    }
+
+    /** Removes network namespaces and cgroups of rigs whose process is gone. */
+    static removeStale(): void {
+        const alive = (pid: number) => fs.existsSync(`/proc/${pid}`);
+        for (const line of run("ip", ["netns", "list"]).split("\n")) {
+            const m = /^(vdp(\d+)-\S+)/.exec(line);
+            if (m && !alive(Number(m[2]))) spawnSync("ip", ["netns", "del", m[1]]);
+        }
+        for (const c of CONTROLLERS) {
+            const root = path.join(CGROUP_ROOT, c);
+            for (const d of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+                const m = /^vdp(\d+)-/.exec(d);
+                if (m && !alive(Number(m[1]))) spawnSync("rmdir", [path.join(root, d)]);
+            }
+        }
+    }
+
+    /** The VLAN tagger, compiled for `vlanId` once per rig. */
+    private taggerObject(vlanId: number): string {
+        if (!this.tagger) {
+            const out = path.join(this.dir, `vlan-tagger-${vlanId}.o`);
+            run("clang", [
+                "-O2",
+                "-target",
+                "bpf",
+                `-DVLAN_ID=${vlanId}`,
+                "-I/usr/include/x86_64-linux-gnu",
+                "-c",
+                path.join(__dirname, "vlan-tagger.bpf.c"),
+                "-o",
+                out,
+            ]);
+            this.tagger = out;
+        }
+        return this.tagger;
+    }
+
+    private attachTagger(netns: string, dev: string, vlanId: number): void {
+        const obj = this.taggerObject(vlanId);
+        run("ip", ["netns", "exec", netns, "tc", "qdisc", "add", "dev", dev, "clsact"]);
+        run("ip", [
+            "netns",
+            "exec",
+            netns,
+            "tc",
+            "filter",
+            "add",
+            "dev",
+            dev,
+            "egress",
+            "bpf",
+            "da",
+            "obj",
+            obj,
+            "sec",
+            "tc/tag",
+        ]);
+        run("ip", [
+            "netns",
+            "exec",
+            netns,
+            "tc",
+            "filter",
+            "add",
+            "dev",
+            dev,
+            "ingress",
+            "bpf",
+            "da",
+            "obj",
+            obj,
+            "sec",
+            "tc/untag",
+        ]);
+    }
+
+    /** The node, the pod's macvlan0 with the pinned MAC, the tagged client, and the kernel's anchor. */
+    network(o: NetworkOptions): void {
+        const roles: ("node" | "pod" | "client" | "kernel")[] = [
+            "node",
+            "pod",
+            "client",
+            ...(o.kernelCidr ? (["kernel"] as const) : []),
+        ];
+        for (const role of roles) {
+            run("ip", ["netns", "add", this.ns(role)]);
+            this.undo.push(() => spawnSync("ip", ["netns", "del", this.ns(role)]));
+            run("ip", ["-n", this.ns(role), "link", "set", "lo", "up"]);
+        }
+        const [node, pod, client] = [this.ns("node"), this.ns("pod"), this.ns("client")];
+        run("ip", ["-n", node, "link", "add", "eno", "type", "veth", "peer", "name", "eth0", "netns", client]);
+        run("ip", ["-n", node, "link", "set", "eno", "up"]);
+        run("ip", ["-n", client, "addr", "add", o.clientCidr, "dev", "eth0"]);
+        run("ip", ["-n", client, "link", "set", "eth0", "up"]);
+        this.attachTagger(client, "eth0", o.vlanId);
+        // As Multus' macvlan plugin: created on the master in the node, moved into the pod, with the
+        // pod's MAC; then the tuning plugin's disable_ipv6 (the NAD's default).
+        run("ip", [
+            "-n",
+            node,
+            "link",
+            "add",
+            "macvlan0",
+            "link",
+            "eno",
+            "address",
+            o.mac,
+            "type",
+            "macvlan",
+            "mode",
+            "bridge",
+        ]);
+        run("ip", ["-n", node, "link", "set", "macvlan0", "netns", pod]);
+        run("ip", ["netns", "exec", pod, "sysctl", "-qw", "net.ipv6.conf.macvlan0.disable_ipv6=1"]);
+        run("ip", ["-n", pod, "link", "set", "macvlan0", "up"]);
+        if (o.kernelCidr) {
+            const kernel = this.ns("kernel");
+            run("ip", ["-n", node, "link", "add", "mv0", "link", "eno", "type", "macvlan", "mode", "bridge"]);
+            run("ip", ["-n", node, "link", "set", "mv0", "netns", kernel]);
+            run("ip", ["-n", kernel, "addr", "add", o.kernelCidr, "dev", "mv0"]);
+            run("ip", ["-n", kernel, "link", "set", "mv0", "up"]);
+            this.attachTagger(kernel, "mv0", o.vlanId);
+        }
+    }
+
+    /** The pod's cgroups: memory limited, CPUs `cpus` (for example "0-1" or "1"). */
+    cgroup(name: string, o: { cpus: string; memoryBytes?: number }): PodCgroup {
+        const full = `${this.id}-${name}`;
+        const dirs = Object.fromEntries(
+            CONTROLLERS.map((c) => [c, path.join(CGROUP_ROOT, c, full)]),
+        ) as PodCgroup["dirs"];
+        for (const c of CONTROLLERS) {
+            fs.mkdirSync(dirs[c]);
+            this.undo.push(() => {
+                // Processes first: a cgroup with members cannot be removed.
+                for (const pid of fs.existsSync(dirs[c])
+                    ? fs.readFileSync(path.join(dirs[c], "cgroup.procs"), "utf8").split("\n")
+                    : []) {
+                    if (pid) spawnSync("kill", ["-KILL", pid]);
+                }
+                for (let i = 0; i < 50 && fs.existsSync(dirs[c]); i++) {
+                    if (spawnSync("rmdir", [dirs[c]]).status === 0) break;
+                    spawnSync("sleep", ["0.1"]);
+                }
+            });
+        }
+        fs.writeFileSync(
+            path.join(dirs.cpuset, "cpuset.mems"),
+            fs.readFileSync(path.join(CGROUP_ROOT, "cpuset", "cpuset.mems")),
+        );
+        fs.writeFileSync(path.join(dirs.cpuset, "cpuset.cpus"), o.cpus);
+        if (o.memoryBytes !== undefined) {
+            fs.writeFileSync(path.join(dirs.memory, "memory.limit_in_bytes"), String(o.memoryBytes));
+        }
+        return { name: full, dirs, procs: CONTROLLERS.map((c) => path.join(dirs[c], "cgroup.procs")) };
+    }
+
+    /** The pod's volumes as directories: the ConfigMap's files (0444), emptyDirs (0777, as Kubernetes makes them). */
+    volumes(pod: LabPod): Record<string, string> {
+        const out: Record<string, string> = {};
+        for (const [name, kind] of Object.entries(pod.volumes)) {
+            const d = fs.mkdtempSync(path.join(this.dir, `${name}-`));
+            if (kind === "configMap") {
+                for (const [f, text] of Object.entries(pod.files)) {
+                    fs.writeFileSync(path.join(d, f), text, { mode: 0o444 });
+                }
+                fs.chmodSync(d, 0o755);
+            } else {
+                fs.chmodSync(d, 0o777);
+            }
+            out[name] = d;
+        }
+        return out;
+    }
+
+    /** A mount point the container needs on the root filesystem, made (and later removed) when missing. */
+    private mountPoint(target: string): void {
+        let missing = target;
+        while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
+        if (fs.existsSync(target)) return;
+        fs.mkdirSync(target, { recursive: true });
+        this.undo.push(() => {
+            // Only what the rig made, only when empty: from the deepest up.
+            for (let d = target; d.length >= missing.length; d = path.dirname(d)) {
+                try {
+                    fs.rmdirSync(d);
+                } catch {
+                    break;
+                }
+            }
+        });
+    }
+
+    /** The environment a container's command sees: its own, plus PATH with VPP's binaries first. */
+    private environment(c: Container): string[] {
+        const pathVar = `PATH=${path.join(this.vppPrefix, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+        return [pathVar, "HOME=/", ...(c.env ?? []).map((e) => `${e.name}=${e.value}`)];
+    }
+
+    /** setpriv's arguments for the container's user, capabilities and privilege escalation. */
+    private privileges(c: Container): string[] {
+        const sc = c.securityContext;
+        const caps = (sc.capabilities.add ?? []).map((x) => `+${x.toLowerCase()}`);
+        const set = ["-all", ...caps].join(",");
+        return [
+            "setpriv",
+            `--reuid=${sc.runAsUser}`,
+            `--regid=${sc.runAsGroup}`,
+            "--clear-groups",
+            `--inh-caps=${set}`,
+            `--ambient-caps=${set}`,
+            `--bounding-set=${set}`,
+            ...(sc.allowPrivilegeEscalation === false ? ["--no-new-privs"] : []),
+            "--",
+        ];
+    }
+
+    /** The command line that runs `argv` in container `c` of the pod, as described above. */
+    containerArgv(c: Container, cg: PodCgroup, vols: Record<string, string>, argv: string[] = c.command): string[] {
+        const mounts = c.volumeMounts.map((m) => {
+            this.mountPoint(m.mountPath);
+            const src = vols[m.name];
+            if (!src) throw new Error(`container ${c.name} mounts volume ${m.name}, which the pod does not have`);
+            return `mount --bind ${q(src)} ${q(m.mountPath)}${m.readOnly ? ` && mount -o remount,bind,ro ${q(m.mountPath)}` : ""}`;
+        });
+        const inner = [
+            "set -e",
+            "mount -t tmpfs -o mode=1777,size=64m shm /dev/shm",
+            ...mounts,
+            ...(c.securityContext.readOnlyRootFilesystem ? ["mount -o remount,bind,ro /"] : []),
+            `exec ${[...this.privileges(c), "env", "-i", ...this.environment(c), ...argv].map(q).join(" ")}`,
+        ].join("\n");
+        const outer = [
+            "set -e",
+            ...cg.procs.map((p) => `echo $$ > ${q(p)}`),
+            `exec ip netns exec ${q(this.ns("pod"))} unshare --mount --propagation private /bin/sh -c ${q(inner)}`,
+        ].join("\n");
+        return ["/bin/sh", "-c", outer];
+    }
+
+    /** Runs the init container to completion. */
+    runInit(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): { status: number | null; out: string } {
+        const [cmd, ...args] = this.containerArgv(pod.init, cg, vols);
+        const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
+        return { status: r.status, out: r.stdout + r.stderr };
+    }
+
+    /** Starts the VPP container's command; its process id stays VPP's (every step execs). */
+    startVpp(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): RunningVpp {
+        const [cmd, ...args] = this.containerArgv(pod.vpp, cg, vols);
+        const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+        this.children.add(child);
+        let log = "";
+        child.stdout!.on("data", (b: Buffer) => (log += b));
+        child.stderr!.on("data", (b: Buffer) => (log += b));
+        const exited = new Promise<number | null>((resolve) =>
+            child.on("exit", (code) => {
+                this.children.delete(child);
+                resolve(code);
+            }),
+        );
+        return { pid: child.pid!, process: child, log: () => log, exited };
+    }
+
+    /** Runs a command in a running container (its mount and network namespaces, its user and capabilities). */
+    exec(c: Container, pid: number, argv: string[], timeoutMs: number): { ok: boolean; out: string; ms: number } {
+        const t0 = Date.now();
+        const r = spawnSync(
+            "nsenter",
+            [
+                `--target=${pid}`,
+                "--mount",
+                "--net",
+                "--",
+                ...this.privileges(c),
+                "env",
+                "-i",
+                ...this.environment(c),
+                ...argv,
+            ],
+            { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" },
+        );
+        return { ok: r.status === 0, out: (r.stdout ?? "") + (r.stderr ?? ""), ms: Date.now() - t0 };
+    }
+
+    /** A probe of the VPP container, with its timeout, as the kubelet runs it. */
+    probe(pod: LabPod, p: Probe, pid: number): { ok: boolean; out: string; ms: number } {
+        return this.exec(pod.vpp, pid, p.exec.command, p.timeoutSeconds * 1000);
+    }
+
+    /** `vppctl` in the VPP container: the CLI's answer. */
+    vppctl(pod: LabPod, pid: number, command: string): string {
+        const socket = /-s (\S+)/.exec(pod.vpp.livenessProbe!.exec.command[2])![1];
+        const r = this.exec(pod.vpp, pid, ["vppctl", "-s", socket, ...command.split(" ")], 10_000);
+        if (!r.ok) throw new Error(`vppctl ${command} failed: ${r.out}`);
+        return r.out;
+    }
+
+    /** A command in a network namespace of the rig, as root. */
+    inNetns(
+        role: "client" | "kernel" | "pod",
+        argv: string[],
+        timeoutMs = 60_000,
+    ): { status: number | null; out: string } {
+        const r = spawnSync("ip", ["netns", "exec", this.ns(role), ...argv], { encoding: "utf8", timeout: timeoutMs });
+        return { status: r.status, out: (r.stdout ?? "") + (r.stderr ?? "") };
+    }
+
+    /** The memory limit of a container, in bytes. */
+    static memoryLimit(c: Container): number | undefined {
+        const m = c.resources.limits?.memory;
+        return m === undefined ? undefined : quantityToNumber(m);
+    }
+
+    /** Removes everything the rig made, processes first. Safe to call twice. */
+    cleanup(): void {
+        for (const child of this.children) {
+            if (child.pid) spawnSync("kill", ["-KILL", String(child.pid)]);
+        }
+        this.children.clear();
+        while (this.undo.length > 0) {
+            try {
+                this.undo.pop()!();
+            } catch {
+                // keep going: the rest must still be removed
+            }
+        }
+        process.removeListener("exit", this.onExit);
+        process.removeListener("SIGINT", this.onSignal);
+        process.removeListener("SIGTERM", this.onSignal);
+    }
+}
+
+/** CPU time of a cgroup so far, in nanoseconds (cpuacct.usage). */
+export function cpuNanos(cg: PodCgroup): number {
+    return Number(fs.readFileSync(path.join(cg.dirs.cpuacct, "cpuacct.usage"), "utf8"));
+}
+
+/** The most memory the cgroup has held, in bytes. */
+export function maxMemory(cg: PodCgroup): number {
+    return Number(fs.readFileSync(path.join(cg.dirs.memory, "memory.max_usage_in_bytes"), "utf8"));
+}
