@@ -6,76 +6,23 @@
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
-import * as fs from "fs";
-import * as https from "https";
-import type { AddressInfo } from "net";
-import * as os from "os";
-import * as path from "path";
 import { preflight } from "../../live/guard";
 import { directCluster, ReadError } from "../../live/reader";
 import type { ClusterAccess } from "../../live/kubeconfig";
+import { FakeApiServer } from "./apiserver";
 
-const TOKEN = "sha256~test-token";
 const NS_REF = { apiVersion: "v1", kind: "ConfigMap", namespace: "lab", name: "vpp-server-config" };
 
 describe("live: the reader over HTTPS", function () {
-    let server: https.Server;
+    const api = new FakeApiServer();
+    const { routes, seen } = api;
     let access: ClusterAccess;
-    /** What the server answers per path: [status, body]; "hang" never answers. */
-    const routes = new Map<string, [number, string] | "hang">();
-    const seen: string[] = [];
 
-    before(function () {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vpp-reader-"));
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "1",
-                "-subj",
-                "/CN=127.0.0.1",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1",
-                "-keyout",
-                path.join(dir, "key.pem"),
-                "-out",
-                path.join(dir, "cert.pem"),
-            ],
-            { stdio: "ignore" },
-        );
-        const cert = fs.readFileSync(path.join(dir, "cert.pem"));
-        server = https.createServer({ key: fs.readFileSync(path.join(dir, "key.pem")), cert }, (req, res) => {
-            seen.push(`${req.method} ${req.url}`);
-            if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-                res.writeHead(401).end('{"kind":"Status","message":"Unauthorized"}');
-                return;
-            }
-            const route = routes.get(`${req.method} ${req.url}`);
-            if (route === "hang") return;
-            const [status, body] = route ?? [404, '{"kind":"Status","message":"not found"}'];
-            res.writeHead(status, { "Content-Type": "application/json" }).end(body);
-        });
-        return new Promise<void>((resolve) =>
-            server.listen(0, "127.0.0.1", () => {
-                access = {
-                    server: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-                    ca: cert,
-                    token: TOKEN,
-                    insecure: false,
-                };
-                resolve();
-            }),
-        );
+    before(async () => {
+        await api.start();
+        access = api.access;
     });
-    after(() => {
-        server.closeAllConnections();
-        server.close();
-    });
+    after(() => api.stop());
     beforeEach(() => {
         routes.clear();
         seen.length = 0;

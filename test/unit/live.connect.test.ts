@@ -1,0 +1,149 @@
+/**
+ * connectLab, the program's one step before anything is registered, against a real HTTPS server
+ * answering as an API server: the version asked first; every object the lab declares read once;
+ * another stack's object an OwnershipError; an unreadable object one warning, not an error; the
+ * namespace's plan in the lab's arguments; the target named in the notes.
+ */
+import * as assert from "assert";
+import * as path from "path";
+import { labArgs } from "../../stacks/compose";
+import { parseStackConfig } from "../../stacks/config";
+import { connectLab, ConnectionError, OwnershipError } from "../../live";
+import { LAB_CONFIG } from "../fixtures/lab";
+import { FakeApiServer } from "./apiserver";
+
+const DISCOVERY: Record<string, { name: string; kind: string; namespaced: boolean }[]> = {
+    "/api/v1": [
+        { name: "namespaces", kind: "Namespace", namespaced: false },
+        { name: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
+        { name: "configmaps", kind: "ConfigMap", namespaced: true },
+    ],
+    "/apis/apps/v1": [{ name: "deployments", kind: "Deployment", namespaced: true }],
+    "/apis/rbac.authorization.k8s.io/v1": [
+        { name: "clusterroles", kind: "ClusterRole", namespaced: false },
+        { name: "rolebindings", kind: "RoleBinding", namespaced: true },
+    ],
+    "/apis/networking.k8s.io/v1": [{ name: "networkpolicies", kind: "NetworkPolicy", namespaced: true }],
+    "/apis/k8s.cni.cncf.io/v1": [
+        { name: "network-attachment-definitions", kind: "NetworkAttachmentDefinition", namespaced: true },
+    ],
+    "/apis/security.openshift.io/v1": [
+        { name: "securitycontextconstraints", kind: "SecurityContextConstraints", namespaced: false },
+    ],
+};
+
+describe("live: connectLab against an API server", function () {
+    const api = new FakeApiServer();
+    let kubeconfig: string;
+    const args = () => labArgs(parseStackConfig({ ...LAB_CONFIG, namespace: "lab-b" }), "lab-b");
+    const connect = () => connectLab(args(), { kubeconfig }, "/unused", false);
+
+    before(async () => {
+        await api.start();
+        kubeconfig = api.kubeconfig("lab-b-cluster");
+    });
+    after(() => api.stop());
+    beforeEach(() => {
+        api.routes.clear();
+        api.seen.length = 0;
+        api.routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+        for (const [p, resources] of Object.entries(DISCOVERY)) {
+            api.routes.set(`GET ${p}`, [200, JSON.stringify({ resources })]);
+        }
+    });
+
+    it("a new lab: the version, then each declared object once; the namespace is created and owned", async () => {
+        const live = await connect();
+        assert.strictEqual(api.seen[0], "GET /version");
+        const reads = api.seen.filter((s) => !Object.keys(DISCOVERY).includes(s.slice(4)) && s !== "GET /version");
+        assert.deepStrictEqual(reads.sort(), [
+            "GET /api/v1/namespaces/lab-b",
+            "GET /api/v1/namespaces/lab-b/configmaps/vpp-server-config",
+            "GET /api/v1/namespaces/lab-b/serviceaccounts/vpp-server",
+            "GET /apis/apps/v1/namespaces/lab-b/deployments/vpp-server",
+            "GET /apis/k8s.cni.cncf.io/v1/namespaces/lab-b/network-attachment-definitions/macvlan0",
+            "GET /apis/networking.k8s.io/v1/namespaces/lab-b/networkpolicies/vpp-server-deny-cluster-network",
+            "GET /apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Aopenshift%3Ascc%3Avpp-server-lab-b",
+            "GET /apis/rbac.authorization.k8s.io/v1/namespaces/lab-b/rolebindings/vpp-server-scc",
+            "GET /apis/security.openshift.io/v1/securitycontextconstraints/vpp-server-lab-b",
+        ]);
+        assert.strictEqual(live.args.createNamespace, true);
+        assert.strictEqual(live.args.namespaceOptions?.retainOnDelete, true);
+        assert.strictEqual(
+            live.args.namespaceOptions?.hooks?.afterDelete?.[0].name,
+            "vpp-server-lab-b-namespace-if-empty",
+        );
+        assert.deepStrictEqual(live.notes, [
+            `target cluster: context lab-b-cluster, server ${api.access.server} (kubeconfig: kubernetes:kubeconfig ${kubeconfig})`,
+            "namespace lab-b does not exist: this stack creates and owns it",
+        ]);
+        assert.deepStrictEqual(live.warnings, []);
+        assert.deepStrictEqual([live.connection.context, live.connection.server], ["lab-b-cluster", api.access.server]);
+    });
+
+    it("another stack's objects: an OwnershipError naming each, before anything is registered", async () => {
+        const a = (kind: string, name: string) =>
+            JSON.stringify({ kind, metadata: { name, labels: { "app.kubernetes.io/instance": "vpp-server-lab-a" } } });
+        api.routes.set("GET /api/v1/namespaces/lab-b", [200, a("Namespace", "lab-b")]);
+        api.routes.set("GET /api/v1/namespaces/lab-b/configmaps/vpp-server-config", [
+            200,
+            a("ConfigMap", "vpp-server-config"),
+        ]);
+        await assert.rejects(connect(), (e: Error) => {
+            assert.ok(e instanceof OwnershipError, String(e));
+            assert.deepStrictEqual(e.problems, [
+                'Namespace lab-b belongs to stack "lab-a" (label app.kubernetes.io/instance=vpp-server-lab-a): choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab-b)',
+                'ConfigMap lab-b/vpp-server-config belongs to stack "lab-a" (label app.kubernetes.io/instance=vpp-server-lab-a): choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab-b)',
+            ]);
+            return true;
+        });
+    });
+
+    it("a namespace made by hand is used: not declared, no hook", async () => {
+        api.routes.set("GET /api/v1/namespaces/lab-b", [
+            200,
+            JSON.stringify({ kind: "Namespace", metadata: { name: "lab-b" } }),
+        ]);
+        const live = await connect();
+        assert.strictEqual(live.args.createNamespace, false);
+        assert.strictEqual(live.args.namespaceOptions, undefined);
+        assert.strictEqual(
+            live.notes[1],
+            "namespace lab-b exists and no stack made it: this stack uses it and never deletes it",
+        );
+    });
+
+    it("an object that cannot be read: one warning naming it and the reason; the run goes on", async () => {
+        api.routes.set("GET /apis/apps/v1/namespaces/lab-b/deployments/vpp-server", [
+            503,
+            '{"message":"etcd timeout"}',
+        ]);
+        const live = await connect();
+        assert.deepStrictEqual(live.warnings, [
+            `cannot read Deployment lab-b/vpp-server: GET ${api.access.server}/apis/apps/v1/namespaces/lab-b/deployments/vpp-server: HTTP 503: etcd timeout; its hand edits are not checked this run`,
+        ]);
+    });
+
+    it("an API server that refuses the credentials: a ConnectionError naming the context, server and kubeconfig", async () => {
+        api.routes.set("GET /version", [403, '{"message":"forbidden: User \\"system:anonymous\\""}']);
+        await assert.rejects(connect(), (e: Error) => {
+            assert.ok(e instanceof ConnectionError, String(e));
+            assert.strictEqual(
+                e.message,
+                `context lab-b-cluster (server ${api.access.server}, kubeconfig kubernetes:kubeconfig ${kubeconfig}) does not answer: GET ${api.access.server}/version: HTTP 403: forbidden: User "system:anonymous"; nothing was deployed`,
+            );
+            return true;
+        });
+        assert.deepStrictEqual(api.seen, ["GET /version"], "nothing else is read");
+    });
+
+    it("a relative kubernetes:kubeconfig is the project's", async () => {
+        const live = await connectLab(
+            args(),
+            { kubeconfig: path.basename(kubeconfig) },
+            path.dirname(kubeconfig),
+            false,
+        );
+        assert.strictEqual(live.connection.providerKubeconfig, kubeconfig);
+    });
+});
