@@ -86,7 +86,9 @@ function main(): void {
             p.create.push(seconds(() => pulumi(["up", "--stack", "bench", "--yes", "--skip-preview"])));
             pulumi(["config", "set", "--stack", "bench", "vlanId", "124"]);
             p.update.push(seconds(() => pulumi(["up", "--stack", "bench", "--yes", "--skip-preview"])));
-            p.destroy.push(seconds(() => pulumi(["destroy", "--stack", "bench", "--yes", "--skip-preview"])));
+            p.destroy.push(
+                seconds(() => pulumi(["destroy", "--stack", "bench", "--yes", "--skip-preview", "--run-program"])),
+            );
             // kubectl waits for what pulumi waits for: the Deployment Available, the objects gone.
             k.create.push(
                 seconds(() => {
@@ -149,7 +151,7 @@ function main(): void {
             // As shipped: Pulumi.yaml runs bin/index.js, compiled by `npm ci` (prepare) or ./scripts/pulumi.sh.
             precompiled: program,
         };
-        pulumi(["destroy", "--stack", "bench", "--yes", "--skip-preview"]);
+        pulumi(["destroy", "--stack", "bench", "--yes", "--skip-preview", "--run-program"]);
         pulumi(["destroy", "--stack", "floor", "--yes", "--skip-preview"], floorDir);
     } finally {
         cp.stop();
