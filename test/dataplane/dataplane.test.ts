@@ -13,6 +13,11 @@ import { findVpp, PodCgroup, Rig, RunningVpp } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
 
+/** VPP's threads and the CPU (lcore) each is pinned to, from `show threads`. */
+function threadCores(showThreads: string): [string, string][] {
+    return [...showThreads.matchAll(/^\d+\s+(vpp_\w+)\b.*?other \(\d+\)\s+(\d+)/gm)].map((m) => [m[1], m[2]]);
+}
+
 /** The pod's probe, run every periodSeconds until it succeeds, at most failureThreshold times (the kubelet's budget). */
 async function untilProbe(rig: Rig, pod: LabPod, which: "startupProbe", vpp: RunningVpp): Promise<number> {
     const p = pod.vpp[which]!;
@@ -100,21 +105,31 @@ describe("data plane: the lab's pod on a real VPP", function () {
         }
     });
 
-    it("the first ping and the first curl of /index.html from the VLAN succeed", () => {
-        const ping = rig.inNetns("client", ["ping", "-c", "1", "-W", "2", address()]);
-        assert.strictEqual(ping.status, 0, ping.out);
+    it("the first curl of /index.html from a new client on the VLAN succeeds", () => {
         const r = curl();
         assert.strictEqual(r.status, 0, r.out);
         assert.strictEqual(r.out, "Welcome\n");
     });
 
+    it("ping from a new client: answered once VPP has learned the client (with a worker, the first echo goes to that)", () => {
+        // VPP 24.10 learns a client's MAC from its ARP request through an RPC to the main thread; with
+        // a worker the echo that follows the ARP by microseconds can reach the worker first, and VPP
+        // drops it while it asks for the client's MAC itself (ip4-glean). The kernel would queue it.
+        rig.inNetns("client", ["ip", "neigh", "flush", "dev", "eth0"]);
+        rig.vppctl(pod, vpp.pid, "clear ip neighbors");
+        const ping = rig.inNetns("client", ["ping", "-c", "3", "-i", "0.3", "-W", "1", address()]);
+        const received = Number(/(\d+) received/.exec(ping.out)?.[1]);
+        assert.ok(received >= 2, `at most the first echo may be lost:\n${ping.out}`);
+    });
+
     it("with two CPUs, the main thread and the worker are pinned to the pod's CPUs, one each", () => {
         const threads = rig.vppctl(pod, vpp.pid, "show threads");
-        const cores = [...threads.matchAll(/^\d+\s+(vpp_main|vpp_wk_0)\s+\S*\s+\d+\s+(\d+)/gm)].map((m) => [
-            m[1],
-            m[2],
-        ]);
-        assert.strictEqual(cores.length, 2, threads);
+        const cores = threadCores(threads);
+        assert.deepStrictEqual(
+            cores.map(([t]) => t),
+            ["vpp_main", "vpp_wk_0"],
+            threads,
+        );
         assert.deepStrictEqual(cores.map(([, c]) => c).sort(), ["0", "1"], threads);
         assert.match(
             vpp.log(),
@@ -158,11 +173,14 @@ describe("data plane: the lab's pod on a real VPP", function () {
             vpp.log(),
             /start-vpp: warning: 1 worker configured, but this container may use 1 CPU \(1\): VPP starts with 0 workers/,
         );
-        const threads = rig.vppctl(pod, vpp.pid, "show threads");
-        assert.doesNotMatch(threads, /vpp_wk_0/);
-        assert.match(threads, /^0\s+vpp_main\s+\S*\s+\d+\s+1\b/m);
+        assert.deepStrictEqual(threadCores(rig.vppctl(pod, vpp.pid, "show threads")), [["vpp_main", "1"]]);
         const r = curl();
         assert.strictEqual(r.out, "Welcome\n", r.out);
+        // No worker: VPP learns a new client on the thread that answers it, so its first ping is answered.
+        rig.inNetns("client", ["ip", "neigh", "flush", "dev", "eth0"]);
+        rig.vppctl(pod, vpp.pid, "clear ip neighbors");
+        const ping = rig.inNetns("client", ["ping", "-c", "1", "-W", "2", address()]);
+        assert.strictEqual(ping.status, 0, ping.out);
     });
 
     it("rxMode auto with dedicated cores polls host-macvlan0, and serves", async () => {

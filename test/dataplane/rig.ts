@@ -27,6 +27,8 @@ import type { Container, LabPod, Probe } from "./pod";
 
 /** VPP's install, and where the rig looks for one. */
 export const VPP_VERSION = "24.10";
+/** Where a container finds the install, read-only, as an image carries VPP in its own filesystem. */
+export const VPP_IN_CONTAINER = "/opt/vpp";
 export function defaultVppPrefix(env: NodeJS.ProcessEnv = process.env): string {
     const cache =
         env.VPP_TOOLS_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "vpp-server-tools");
@@ -322,7 +324,7 @@ export class Rig {
 
     /** The environment a container's command sees: its own, plus PATH with VPP's binaries first. */
     private environment(c: Container): string[] {
-        const pathVar = `PATH=${path.join(this.vppPrefix, "bin")}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+        const pathVar = `PATH=${VPP_IN_CONTAINER}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
         return [pathVar, "HOME=/", ...(c.env ?? []).map((e) => `${e.name}=${e.value}`)];
     }
 
@@ -352,9 +354,12 @@ export class Rig {
             if (!src) throw new Error(`container ${c.name} mounts volume ${m.name}, which the pod does not have`);
             return `mount --bind ${q(src)} ${q(m.mountPath)}${m.readOnly ? ` && mount -o remount,bind,ro ${q(m.mountPath)}` : ""}`;
         });
+        this.mountPoint(VPP_IN_CONTAINER);
         const inner = [
             "set -e",
             "mount -t tmpfs -o mode=1777,size=64m shm /dev/shm",
+            // The image's VPP: its RUNPATHs are relative ($ORIGIN), so it runs from here.
+            `mount --bind ${q(this.vppPrefix)} ${VPP_IN_CONTAINER} && mount -o remount,bind,ro ${VPP_IN_CONTAINER}`,
             ...mounts,
             ...(c.securityContext.readOnlyRootFilesystem ? ["mount -o remount,bind,ro /"] : []),
             `exec ${[...this.privileges(c), "env", "-i", ...this.environment(c), ...argv].map(q).join(" ")}`,
