@@ -73,9 +73,22 @@ export function foreignObjects(objects: readonly ObjectSummary[], stack: string)
     });
 }
 
-/** The after-delete hook of the namespace a stack owns: deletes it only when nothing foreign is left. */
-export function namespaceDeletionHook(cluster: LiveCluster, stack: string, namespace: string): pulumi.ResourceHook {
-    return new pulumi.ResourceHook(`${stackScopedName(stack)}-namespace-if-empty`, async () => {
+/** How long the hook waits for a deleted namespace to be finalized (its objects deleted by Kubernetes). */
+export const NAMESPACE_FINALIZE_TIMEOUT_MS = 5 * 60 * 1000;
+
+/**
+ * The after-delete hook of the namespace a stack owns: deletes it only when nothing foreign is
+ * left, and waits until Kubernetes has finalized it, as the provider's own delete waited. When it
+ * keeps the namespace, its error is the reason, shown as a warning (`ignoreErrors`): the stack's
+ * objects are deleted and `destroy` succeeds.
+ */
+export function namespaceDeletionHook(
+    cluster: LiveCluster,
+    stack: string,
+    namespace: string,
+    finalizeTimeoutMs = NAMESPACE_FINALIZE_TIMEOUT_MS,
+): pulumi.ResourceHook {
+    const hook = async () => {
         let objects: ObjectSummary[];
         try {
             objects = await cluster.listNamespace(namespace);
@@ -92,6 +105,16 @@ export function namespaceDeletionHook(cluster: LiveCluster, stack: string, names
             );
         }
         await cluster.deleteNamespace(namespace);
+        const ref = { apiVersion: "v1", kind: "Namespace", name: namespace };
+        for (const t0 = Date.now(); (await cluster.read(ref)) !== undefined;) {
+            if (Date.now() - t0 > finalizeTimeoutMs) {
+                throw new Error(
+                    `namespace ${namespace} was deleted but is still terminating after ${finalizeTimeoutMs / 1000} s: check its finalizers (kubectl get namespace ${namespace} -o yaml)`,
+                );
+            }
+            await new Promise((r) => setTimeout(r, 500));
+        }
         void pulumi.log.info(`namespace ${namespace} deleted: nothing but this stack's objects was in it`);
-    });
+    };
+    return new pulumi.ResourceHook(`${stackScopedName(stack)}-namespace-if-empty`, hook, { ignoreErrors: true });
 }

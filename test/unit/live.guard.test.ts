@@ -5,9 +5,9 @@
  */
 import * as assert from "assert";
 import { LiveState, OwnershipError, ownershipOf, ownershipProblems, stackOfMark } from "../../live/guard";
-import { foreignObjects, planNamespace } from "../../live/namespace";
+import { foreignObjects, namespaceDeletionHook, planNamespace } from "../../live/namespace";
 import { ObjectRef, stackScopedName } from "../../components/names";
-import type { LiveObject, ObjectSummary } from "../../live/reader";
+import type { LiveCluster, LiveObject, ObjectSummary } from "../../live/reader";
 
 const NS: ObjectRef = { apiVersion: "v1", kind: "Namespace", name: "precious" };
 const CM: ObjectRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "precious", name: "vpp-server-config" };
@@ -140,6 +140,74 @@ describe("live: what keeps a namespace from being deleted", () => {
         assert.deepStrictEqual(
             foreignObjects(objects, "lab").map((x) => `${x.kind} ${x.name}`),
             ["ConfigMap team-data", "Secret db-password", "ConfigMap other-lab"],
+        );
+    });
+});
+
+describe("live: the namespace's after-delete hook", () => {
+    /** A cluster whose namespace holds `objects`, and that finalizes a deleted namespace after `reads` reads. */
+    const cluster = (objects: ObjectSummary[] | Error, reads = 2) => {
+        const calls: string[] = [];
+        let left = reads;
+        const c: LiveCluster = {
+            read: async () => {
+                calls.push("read");
+                return left-- > 0 ? { kind: "Namespace" } : undefined;
+            },
+            version: async () => "v1.35.4",
+            listNamespace: async (ns) => {
+                calls.push(`list ${ns}`);
+                if (objects instanceof Error) throw objects;
+                return objects;
+            },
+            deleteNamespace: async (ns) => {
+                calls.push(`delete ${ns}`);
+            },
+        };
+        return { c, calls };
+    };
+    const run = (h: ReturnType<typeof namespaceDeletionHook>) =>
+        h.callback({ urn: "urn", id: "lab", name: "ns", type: "kubernetes:core/v1:Namespace" });
+    const ours = {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        name: "vpp-server-config",
+        owned: false,
+        labels: { "app.kubernetes.io/instance": "vpp-server-lab" },
+    };
+
+    it("nothing foreign: deletes the namespace and waits until it is gone; its errors are warnings", async () => {
+        const { c, calls } = cluster([ours]);
+        const hook = namespaceDeletionHook(c, "lab", "lab");
+        assert.strictEqual(hook.name, "vpp-server-lab-namespace-if-empty");
+        assert.deepStrictEqual(hook.opts, { ignoreErrors: true });
+        await run(hook);
+        assert.deepStrictEqual(calls, ["list lab", "delete lab", "read", "read", "read"]);
+    });
+    it("something foreign: keeps the namespace and says what is in it", async () => {
+        const { c, calls } = cluster([
+            ours,
+            { apiVersion: "v1", kind: "ConfigMap", name: "notes", owned: false, labels: {} },
+        ]);
+        await assert.rejects(
+            Promise.resolve(run(namespaceDeletionHook(c, "lab", "lab"))),
+            /^Error: namespace lab is kept: it holds objects this stack did not make \(ConfigMap notes\); this stack's own objects were deleted$/,
+        );
+        assert.deepStrictEqual(calls, ["list lab"]);
+    });
+    it("its objects cannot be listed: kept, with the reason", async () => {
+        const { c, calls } = cluster(new Error("HTTP 403: forbidden"));
+        await assert.rejects(
+            Promise.resolve(run(namespaceDeletionHook(c, "lab", "lab"))),
+            /^Error: namespace lab is kept: its objects could not be listed \(HTTP 403: forbidden\); delete it by hand once it holds nothing you need$/,
+        );
+        assert.deepStrictEqual(calls, ["list lab"]);
+    });
+    it("a namespace that never finalizes: named, with where to look", async () => {
+        const { c } = cluster([], 1_000_000);
+        await assert.rejects(
+            Promise.resolve(run(namespaceDeletionHook(c, "lab", "lab", 100))),
+            /namespace lab was deleted but is still terminating after 0.1 s: check its finalizers \(kubectl get namespace lab -o yaml\)/,
         );
     });
 });
