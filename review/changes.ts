@@ -112,14 +112,6 @@ async function reviewFile(file: string, set: ChangeSet, render: Render): Promise
             entries.push(removal(stack, set.allowRemoved));
             return review({ removedStack });
         }
-        let after: readonly RenderedObject[];
-        try {
-            after = await render(file, b!);
-        } catch (e) {
-            if (!isInvalid(e)) throw e;
-            entries.push({ note: ["no object changes shown: this file is invalid (see Validation)"] });
-            return review({ removedStack });
-        }
         if (status === "renamed") {
             entries.push({
                 note: [
@@ -133,6 +125,15 @@ async function reviewFile(file: string, set: ChangeSet, render: Render): Promise
                     destroyCommand(oldStack),
                 ],
             });
+        }
+        let after: readonly RenderedObject[];
+        try {
+            after = await render(file, b!);
+        } catch (e) {
+            if (!isInvalid(e)) throw e;
+            entries.push({ note: ["no object changes shown: this file is invalid (see Validation)"] });
+            if (status === "renamed") entries.push(removal(oldStack, set.allowRemoved));
+            return review({ removedStack });
         }
         if (status === "added" || status === "renamed") {
             entries.push(...diffObjects([], after).map((change) => ({ change })));

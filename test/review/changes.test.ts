@@ -164,6 +164,29 @@ describe("review of changes: an unexpected error fails the review, an invalid fi
         assert.match(lines[at + 3], /^ {2}\| +at .*changes\.test\.ts/, lines.slice(at).join("\n"));
     });
 
+    it("a renamed file that is invalid: still a rename, its old stack still to acknowledge", async () => {
+        const [r] = await reviewChanges(
+            {
+                ...set({ "Pulumi.lab.yaml": LAB }, { "Pulumi.lab3.yaml": LAB.replace("vlanId: 123", "vlanId: 5000") }),
+                renames: new Map([["Pulumi.lab3.yaml", "Pulumi.lab.yaml"]]),
+            },
+            render,
+        );
+        assert.deepStrictEqual(
+            format({ stacks: 1, problems: [], collisions: [], reviews: [r], unusedAcknowledgements: [] }, false)
+                .split("\n")
+                .slice(3),
+            [
+                "== Pulumi.lab3.yaml (renamed)",
+                "- renamed from Pulumi.lab.yaml: a new stack, lab3, whose first deployment creates new objects (SCC vpp-server-lab3, ClusterRole system:openshift:scc:vpp-server-lab3); the stack lab and its objects stay until pulumi destroy --run-program --stack lab",
+                "- no object changes shown: this file is invalid (see Validation)",
+                "- not acknowledged: this fails the review; once the stack is destroyed, or kept on purpose, run it with --allow-removed lab",
+                "",
+            ],
+        );
+        assert.deepStrictEqual(r.removedStack, { stack: "lab", acknowledged: false });
+    });
+
     it("an invalid file is not an error: its section says so and the review does not fail for it", async () => {
         const reviews = await reviewChanges(
             set({ "Pulumi.a.yaml": LAB }, { "Pulumi.a.yaml": LAB.replace("vlanId: 123", "vlanId: [") }),
