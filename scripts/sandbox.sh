@@ -14,7 +14,8 @@
 # It proves that the program deploys, converges and cleans up against a real API server with
 # OpenShift's SCC and Multus' NAD types; it runs no pod: kwok marks pods Running without
 # containers, so VPP itself never starts. The tools (the Pulumi CLI and the control plane) are
-# built from Go modules on first use (scripts/tools/build.sh).
+# built from Go modules on first use (scripts/tools/build.sh), its progress shown by
+# scripts/build-progress.sh: a redrawn status line on a terminal, a line per tool otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state="$root/.sandbox"
@@ -30,8 +31,17 @@ tools=$("$root/scripts/tools/path.sh" 2>/dev/null) || die "cannot locate the too
 if [ ! -f "$tools/.complete" ]; then
     [ "$cmd" = up ] || die "the tools are not built, so nothing can be running: run 'npm run sandbox' first"
     say "building the Pulumi CLI and the Kubernetes control plane from Go modules into $tools"
-    say "(once; about 15 minutes on 2 cores with empty Go caches, seconds once cached)"
-    bash "$root/scripts/tools/build.sh" >/dev/null
+    say "(once; measured on 2 cores from empty caches: 15 to 39 minutes, see the README's end-to-end tools)"
+    mkdir -p "$state"
+    build_log="$state/tools-build.log"
+    progress=()
+    if [ -t 1 ]; then progress=(--terminal); fi
+    # build.sh's stdout is its environment (not wanted here); its stderr is its progress.
+    if ! bash "$root/scripts/tools/build.sh" 2>&1 >/dev/null | bash "$root/scripts/build-progress.sh" "${progress[@]}" "$build_log"; then
+        tail -n 40 "$build_log" >&2
+        die "the tool build failed (the lines above end its log, $build_log); nothing was started"
+    fi
+    say "tools built in $tools"
 fi
 # shellcheck disable=SC1091
 . "$tools/env.sh"
