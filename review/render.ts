@@ -5,6 +5,8 @@
  * rendered as GENERATED_MAC and shown as such.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { labObjects } from "../components/lab";
+import { describeRef, ObjectRef } from "../components/names";
 import { buildLab, labArgs } from "../stacks/compose";
 import { parseStackConfig, RawConfig } from "../stacks/config";
 
@@ -16,12 +18,25 @@ const MOCK_MAC = "02:00:00:00:00:00";
 
 /** One object as the program declares it. */
 export interface RenderedObject {
-    /** The program's name for it (stable across configurations): its identity in a diff. */
+    /**
+     * What identifies it on a cluster: `apiVersion/kind/namespace/name` (no namespace when it is
+     * cluster-scoped). Two objects of one render never share it.
+     */
+    readonly id: string;
+    /**
+     * What identifies it to Pulumi: its type and the program's name for it (stable across
+     * configurations). An object whose `id` changes while this stays is one Pulumi replaces.
+     */
     readonly resource: string;
-    /** Kind namespace/name, as the cluster names it. */
+    /** `Kind namespace/name`, as the cluster names it. */
     readonly name: string;
     readonly kind: string;
     readonly spec: Record<string, unknown>;
+}
+
+/** `apiVersion/kind/namespace/name`, or `apiVersion/kind/name` for a cluster-scoped object. */
+export function objectId(ref: ObjectRef): string {
+    return [ref.apiVersion, ref.kind, ref.namespace, ref.name].filter((p) => p !== undefined).join("/");
 }
 
 interface Registration {
@@ -51,31 +66,50 @@ function mocks(): Promise<void> {
 
 let renders = 0;
 
-/** The objects of `stack` with `raw` configuration; throws StackConfigError when it is invalid. */
+/**
+ * The objects of `stack` with `raw` configuration, in the order the lab declares them
+ * (labObjects); throws StackConfigError when the configuration is invalid.
+ */
 export async function renderStack(raw: RawConfig, stack: string): Promise<RenderedObject[]> {
     const config = parseStackConfig(raw);
     await mocks();
     const prefix = `r${++renders}`;
     const before = registered.length;
-    const lab = buildLab(prefix, labArgs(config, stack));
+    const args = labArgs(config, stack);
+    const lab = buildLab(prefix, args);
     await new Promise<void>((resolve) =>
         pulumi.all([lab.vppctl, lab.macAddress, lab.sccName, lab.nadName]).apply(() => resolve()),
     );
     await new Promise((r) => setTimeout(r, 20));
     const generated = config.macAddress.kind === "random";
-    return registered
+    const objects = registered
         .slice(before)
         .filter((r) => r.type.startsWith("kubernetes:") && r.name.startsWith(`${prefix}-`))
-        .map((r) => {
+        .map((r): RenderedObject => {
             const text = JSON.stringify(r.inputs);
             const spec = JSON.parse(generated ? text.split(MOCK_MAC).join(GENERATED_MAC) : text);
             const meta = (spec.metadata ?? {}) as { name?: string; namespace?: string };
-            return {
-                resource: r.name.slice(prefix.length + 1),
+            const ref: ObjectRef = {
+                apiVersion: String(spec.apiVersion),
                 kind: String(spec.kind),
-                name: `${spec.kind} ${meta.namespace ? `${meta.namespace}/` : ""}${meta.name}`,
+                namespace: meta.namespace,
+                name: String(meta.name),
+            };
+            return {
+                id: objectId(ref),
+                resource: `${r.type}::${r.name.slice(prefix.length + 1)}`,
+                kind: ref.kind,
+                name: describeRef(ref),
                 spec,
             };
-        })
-        .sort((a, b) => a.resource.localeCompare(b.resource));
+        });
+    const seen = new Map<string, RenderedObject>();
+    for (const o of objects) {
+        const twin = seen.get(o.id);
+        if (twin) throw new Error(`the program declares ${o.name} twice (${twin.resource} and ${o.resource})`);
+        seen.set(o.id, o);
+    }
+    const order = labObjects(args).map(objectId);
+    const rank = (o: RenderedObject) => (order.includes(o.id) ? order.indexOf(o.id) : order.length);
+    return objects.sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id));
 }

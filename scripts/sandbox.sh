@@ -9,12 +9,18 @@
 #                 reuses what runs and converges.
 #   status        says what runs and what the stack holds.
 #   down          destroys the stack, stops every process it started (by process id) and removes
-#                 .sandbox/.
+#                 .sandbox/ and Pulumi.sandbox.yaml.
+#
+# Both survive a reboot (the control plane's processes gone, .sandbox/ left): `up` restarts the
+# control plane on its own data and converges; `down` has no running cluster to destroy in, so it
+# removes the cluster's data, the stack's state and the stack's settings file together, leaving
+# nothing for the next `up` to trip on.
 #
 # It proves that the program deploys, converges and cleans up against a real API server with
 # OpenShift's SCC and Multus' NAD types; it runs no pod: kwok marks pods Running without
 # containers, so VPP itself never starts. The tools (the Pulumi CLI and the control plane) are
-# built from Go modules on first use (scripts/tools/build.sh).
+# built from Go modules on first use (scripts/tools/build.sh), its progress shown by
+# scripts/build-progress.sh: a redrawn status line on a terminal, a line per tool otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state="$root/.sandbox"
@@ -30,8 +36,17 @@ tools=$("$root/scripts/tools/path.sh" 2>/dev/null) || die "cannot locate the too
 if [ ! -f "$tools/.complete" ]; then
     [ "$cmd" = up ] || die "the tools are not built, so nothing can be running: run 'npm run sandbox' first"
     say "building the Pulumi CLI and the Kubernetes control plane from Go modules into $tools"
-    say "(once; about 15 minutes on 2 cores with empty Go caches, seconds once cached)"
-    bash "$root/scripts/tools/build.sh" >/dev/null
+    say "(once; measured on 2 cores from empty caches: 15 to 39 minutes, see the README's end-to-end tools)"
+    mkdir -p "$state"
+    build_log="$state/tools-build.log"
+    progress=()
+    if [ -t 1 ]; then progress=(--terminal); fi
+    # build.sh's stdout is its environment (not wanted here); its stderr is its progress.
+    if ! bash "$root/scripts/tools/build.sh" 2>&1 >/dev/null | bash "$root/scripts/build-progress.sh" "${progress[@]}" "$build_log"; then
+        tail -n 40 "$build_log" >&2
+        die "the tool build failed (the lines above end its log, $build_log); nothing was started"
+    fi
+    say "tools built in $tools"
 fi
 # shellcheck disable=SC1091
 . "$tools/env.sh"
@@ -62,11 +77,20 @@ up)
     mkdir -p "$state/backend"
     if cluster_running; then
         say "the control plane in $state/cluster is running: reusing it"
+    elif [ -d "$state/cluster/etcd" ]; then
+        say "restarting the local control plane in $state/cluster on its own data (its processes are gone: a reboot?)"
+        bash "$root/scripts/tools/cluster.sh" start "$state/cluster" >/dev/null
     else
         say "starting a local control plane in $state/cluster"
         bash "$root/scripts/tools/cluster.sh" start "$state/cluster" >/dev/null
     fi
     if ! stack_exists; then
+        if [ -f "$config_file" ]; then
+            # Left by a stack whose state is gone: its encryption salt belongs to no stack, and
+            # appending the lab's values to it would make a second config: block.
+            say "removing $config_file: its stack no longer exists"
+            rm -f "$config_file"
+        fi
         say "creating the stack '$stack' with the reference lab's values (Pulumi.lab.yaml)"
         pulumi_ stack init >/dev/null
         cat "$root/Pulumi.lab.yaml" >>"$config_file"
@@ -93,13 +117,21 @@ status)
     fi
     ;;
 down)
-    if cluster_running && stack_exists; then
-        pulumi_ destroy --yes --remove --run-program
-    fi
-    if [ -f "$state/cluster/pids" ]; then
+    if cluster_running; then
+        if stack_exists; then pulumi_ destroy --yes --remove --run-program; fi
         bash "$root/scripts/tools/cluster.sh" stop "$state/cluster" >/dev/null
+        rm -rf "$state"
+        rm -f "$config_file"
+        say "destroyed the stack, stopped the control plane, removed $state"
+    else
+        # No API server to destroy in: the objects live in the control plane's data, the stack's
+        # state in the backend, both under $state, and go with it.
+        if [ -f "$state/cluster/pids" ]; then
+            bash "$root/scripts/tools/cluster.sh" stop "$state/cluster" >/dev/null 2>&1
+        fi
+        rm -rf "$state"
+        rm -f "$config_file"
+        say "the control plane was not running: removed $state (its data, the stack's objects and state) and $config_file"
     fi
-    rm -rf "$state"
-    say "destroyed the stack, stopped the control plane, removed $state"
     ;;
 esac

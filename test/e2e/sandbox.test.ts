@@ -1,18 +1,42 @@
 /**
  * End to end: `npm run sandbox` as a newcomer runs it, in a copy of the project: up (a control
- * plane of its own, the reference lab deployed), status, up again (nothing changes), down (no
- * object, no process and no state left).
+ * plane of its own, the reference lab deployed), status, up again (nothing changes), a reboot
+ * (every control-plane process killed) then up (restarted on its data, nothing changes), another
+ * reboot then down (nothing left, not even Pulumi.sandbox.yaml), up over a settings file an
+ * older down left behind (one config: block), and down (no object, no process and no state left).
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { copyProject, tempDir, toolsDir, toolsEnv } from "./harness";
+import * as YAML from "yaml";
+import { labObjects } from "../../components/lab";
+import { labArgs } from "../../stacks/compose";
+import { parseStackConfig } from "../../stacks/config";
+import { copyProject, ROOT, tempDir, toolsDir, toolsEnv } from "./harness";
+
+/**
+ * What the stack holds: the lab's Kubernetes objects, the VppLab component and its three
+ * (MacvlanNetwork, SecurityPolicy, VppServer), the RandomId of its MAC, the kubernetes provider of
+ * the stack's connection, the default random provider, and the stack itself.
+ */
+function expectedResources(): number {
+    const lab = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.lab.yaml"), "utf8")).config as Record<
+        string,
+        unknown
+    >;
+    const raw = Object.fromEntries(Object.entries(lab).map(([k, v]) => [k.replace(/^vpp-server:/, ""), String(v)]));
+    return labObjects(labArgs(parseStackConfig(raw), "sandbox")).length + 4 + 1 + 2 + 1;
+}
 
 describe("end to end: npm run sandbox", function () {
     this.timeout(20 * 60 * 1000);
+    const RESOURCES = expectedResources();
+    /** Pulumi's summary (created, unchanged, deleted) leaves out default providers: the random one. */
+    const SUMMARY = RESOURCES - 1;
     let project: string;
     let pids: { name: string; pid: number }[] = [];
+    const started: number[] = [];
 
     /** The environment of a fresh shell: nothing of the suite's Pulumi or cluster settings. */
     const env: NodeJS.ProcessEnv = Object.fromEntries(
@@ -47,6 +71,28 @@ describe("end to end: npm run sandbox", function () {
             return false;
         }
     };
+    const readPids = () => {
+        pids = fs
+            .readFileSync(path.join(project, ".sandbox", "cluster", "pids"), "utf8")
+            .trim()
+            .split("\n")
+            .map((l) => l.split(/\s+/))
+            .map(([name, pid]) => ({ name, pid: Number(pid) }));
+        started.push(...pids.map((p) => p.pid));
+        return pids;
+    };
+    /** A reboot, as far as the sandbox can tell: every control-plane process gone at once. */
+    const reboot = async () => {
+        for (const { pid } of readPids()) if (alive(pid)) process.kill(pid, "SIGKILL");
+        for (let i = 0; i < 100 && pids.some((p) => alive(p.pid)); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.deepStrictEqual(
+            pids.filter((p) => alive(p.pid)).map((p) => p.name),
+            [],
+        );
+    };
+    const settingsFile = () => path.join(project, "Pulumi.sandbox.yaml");
+    const configBlocks = () => fs.readFileSync(settingsFile(), "utf8").match(/^config:/gm)?.length ?? 0;
+    const summary = (out: string, what: string) => Number(new RegExp(`(\\d+) ${what}`).exec(out)?.[1]);
 
     before(() => {
         toolsEnv(toolsDir()); // fails early, naming the command, when the tools are not built
@@ -58,7 +104,7 @@ describe("end to end: npm run sandbox", function () {
 
     after(() => {
         // Whatever happened, no process of the sandbox outlives the suite.
-        for (const { pid } of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+        for (const pid of started) if (alive(pid)) process.kill(pid, "SIGKILL");
     });
 
     it("up: starts a control plane, deploys the reference lab, prints the outputs and the kubectl command", () => {
@@ -68,14 +114,9 @@ describe("end to end: npm run sandbox", function () {
         assert.match(out, /url\s+http:\/\/192\.168\.123\.150\/index\.html/);
         assert.match(out, /\/bin\/kubectl --kubeconfig .*\.sandbox\/cluster\/kubeconfig get namespaces,/);
         assert.match(out, /no pod really runs here: kwok fakes the node/);
-        pids = fs
-            .readFileSync(path.join(project, ".sandbox", "cluster", "pids"), "utf8")
-            .trim()
-            .split("\n")
-            .map((l) => l.split(/\s+/))
-            .map(([name, pid]) => ({ name, pid: Number(pid) }));
+        assert.strictEqual(summary(out, "created"), SUMMARY, out);
         assert.deepStrictEqual(
-            pids.map((p) => p.name),
+            readPids().map((p) => p.name),
             ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"],
         );
         const dep = JSON.parse(kubectl("get", "deployment", "vpp-server", "-n", "vpp-server", "-o", "json"));
@@ -84,26 +125,66 @@ describe("end to end: npm run sandbox", function () {
             JSON.parse(kubectl("get", "securitycontextconstraints", "vpp-server-sandbox", "-o", "json")).metadata.name,
             "vpp-server-sandbox",
         );
-        assert.ok(fs.existsSync(path.join(project, "Pulumi.sandbox.yaml")), "the stack's settings file");
+        assert.strictEqual(configBlocks(), 1, "the stack's settings file, with one config: block");
     });
 
-    it("status: the control plane's processes and the stack's resources", () => {
+    it(`status: the control plane's processes and the stack's ${RESOURCES} resources`, () => {
         const out = sandbox("status");
         assert.match(out, /sandbox: control plane: running \(etcd \d+, kube-apiserver \d+, /);
-        assert.match(out, /sandbox: stack 'sandbox': \d+ resources/);
+        assert.match(out, new RegExp(`^sandbox: stack 'sandbox': ${RESOURCES} resources$`, "m"));
     });
 
     it("up again: reuses what runs and changes nothing", () => {
         const out = sandbox("up");
         assert.match(out, /the control plane in .* is running: reusing it/);
         assert.doesNotMatch(out, /creating the stack/);
-        assert.match(out, /Resources:\s*\n\s*\d+ unchanged/);
+        assert.strictEqual(summary(out, "unchanged"), SUMMARY, out);
         assert.doesNotMatch(out, /\d+ (created|updated|deleted|replaced)/);
+    });
+
+    it("after a reboot, up restarts the control plane on its data and changes nothing", async () => {
+        await reboot();
+        assert.match(sandbox("status"), /sandbox: control plane: not running/);
+        const out = sandbox("up");
+        assert.match(out, /sandbox: restarting the local control plane in .*\.sandbox\/cluster on its own data/);
+        assert.doesNotMatch(out, /creating the stack|removing /);
+        assert.strictEqual(summary(out, "unchanged"), SUMMARY, out);
+        assert.doesNotMatch(out, /\d+ (created|updated|deleted|replaced)/);
+        assert.strictEqual(configBlocks(), 1);
+        assert.ok(
+            readPids().every((p) => alive(p.pid)),
+            "a new control plane runs",
+        );
+    });
+
+    it("after a reboot, down leaves nothing: no .sandbox/, no Pulumi.sandbox.yaml, no process", async () => {
+        await reboot();
+        const out = sandbox("down");
+        assert.match(
+            out,
+            /^sandbox: the control plane was not running: removed .*\.sandbox \(its data, the stack's objects and state\) and .*Pulumi\.sandbox\.yaml$/m,
+        );
+        assert.ok(!fs.existsSync(path.join(project, ".sandbox")), ".sandbox/ is removed");
+        assert.ok(!fs.existsSync(settingsFile()), "the stack's settings file is removed");
+        assert.deepStrictEqual(started.filter(alive), [], "no process left");
+        assert.match(sandbox("status"), /control plane: not running[\s\S]*stack 'sandbox': none/);
+    });
+
+    it("up over a Pulumi.sandbox.yaml an older down left behind: removed, one config: block", () => {
+        fs.writeFileSync(settingsFile(), "encryptionsalt: v1:old:salt\nconfig:\n  vpp-server:vlanId: 999\n");
+        const out = sandbox("up");
+        assert.match(out, /sandbox: removing .*Pulumi\.sandbox\.yaml: its stack no longer exists/);
+        assert.match(out, /sandbox: starting a local control plane/);
+        assert.strictEqual(summary(out, "created"), SUMMARY, out);
+        assert.strictEqual(configBlocks(), 1);
+        assert.doesNotMatch(fs.readFileSync(settingsFile(), "utf8"), /old:salt|999/);
+        readPids();
     });
 
     it("down: destroys the stack, stops every process, removes the state", () => {
         const out = sandbox("down");
         assert.match(out, /Resources:\s*\n\s*- \d+ deleted/, "pulumi destroy deleted the objects");
+        assert.strictEqual(summary(out, "deleted"), SUMMARY, out);
         assert.match(out, /sandbox: destroyed the stack, stopped the control plane, removed /);
         assert.deepStrictEqual(
             pids.filter((p) => alive(p.pid)).map((p) => `${p.name} ${p.pid}`),
@@ -111,7 +192,7 @@ describe("end to end: npm run sandbox", function () {
             "no process left",
         );
         assert.ok(!fs.existsSync(path.join(project, ".sandbox")), ".sandbox/ is removed");
-        assert.ok(!fs.existsSync(path.join(project, "Pulumi.sandbox.yaml")), "the stack's settings file is removed");
+        assert.ok(!fs.existsSync(settingsFile()), "the stack's settings file is removed");
         assert.match(sandbox("status"), /control plane: not running[\s\S]*stack 'sandbox': none/);
     });
 });

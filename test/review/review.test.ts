@@ -1,51 +1,17 @@
 /**
  * npm run review on fixture repositories in temporary git repositories, run as a reviewer runs
  * it (a child process, offline): a valid change with its objects and the pod's restart, a bad
- * stack, a collision, a namespace change (replacement), and the markdown format.
+ * stack, a collision, a namespace change (replacement), an added stack with every object, and the
+ * markdown format. Removed, renamed and subfolder cases are in changes.test.ts.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-
-const ROOT = path.join(__dirname, "..", "..");
-const LAB =
-    "config:\n  vpp-server:macvlanMaster: eno8403np1\n  vpp-server:vlanId: 123\n  vpp-server:ipAddress: 192.168.123.150/24\n";
-const stackFile = (lines: Record<string, string | number>) =>
-    "config:\n" +
-    Object.entries(lines)
-        .map(([k, v]) => `  ${k.includes(":") ? k : `vpp-server:${k}`}: ${v}\n`)
-        .join("");
-
-/** A git repository whose base commit holds `base` and whose working tree holds `head`. */
-function repo(base: Record<string, string>, head: Record<string, string | undefined>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vpp-review-"));
-    const g = (...args: string[]) =>
-        execFileSync("git", ["-c", "user.email=review@test", "-c", "user.name=review", ...args], { cwd: dir });
-    g("init", "-q");
-    for (const [f, t] of Object.entries(base)) fs.writeFileSync(path.join(dir, f), t);
-    g("add", ".");
-    g("commit", "-q", "-m", "base");
-    for (const [f, t] of Object.entries(head)) {
-        if (t === undefined) fs.rmSync(path.join(dir, f));
-        else fs.writeFileSync(path.join(dir, f), t);
-    }
-    return dir;
-}
-
-/** Runs the review of `dir`; no kubeconfig unless `kubeconfig` names one (this machine's is not read). */
-function review(dir: string, ...args: string[]): { status: number | null; out: string } {
-    return reviewWith({ KUBECONFIG: path.join(dir, ".no-kubeconfig") }, dir, ...args);
-}
-function reviewWith(env: NodeJS.ProcessEnv, dir: string, ...args: string[]): { status: number | null; out: string } {
-    const r = spawnSync(
-        path.join(ROOT, "node_modules", ".bin", "node"),
-        ["-r", "ts-node/register/transpile-only", path.join(ROOT, "review", "cli.ts"), "--dir", dir, ...args],
-        { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } },
-    );
-    return { status: r.status, out: r.stdout + r.stderr };
-}
+import { labObjects } from "../../components/lab";
+import { describeRef } from "../../components/names";
+import { readStackFile } from "../../review/review";
+import { labArgs } from "../../stacks/compose";
+import { parseStackConfig } from "../../stacks/config";
+import { LAB, LAB2, repo, review, reviewWith, section, stackFile } from "./fixtures";
 
 describe("npm run review, offline", function () {
     this.timeout(60_000);
@@ -90,12 +56,7 @@ describe("npm run review, offline", function () {
             const dir = repo(
                 {
                     "Pulumi.lab.yaml": LAB,
-                    "Pulumi.lab2.yaml": stackFile({
-                        macvlanMaster: "ens1f0",
-                        vlanId: 200,
-                        ipAddress: "10.20.0.5/24",
-                        namespace: "lab2",
-                    }),
+                    "Pulumi.lab2.yaml": LAB2,
                     "Pulumi.yaml": "name: vpp-server\n",
                 },
                 {
@@ -165,9 +126,14 @@ describe("npm run review, offline", function () {
             assert.match(section, /^- replaced: Deployment lab3\/vpp-server$/m);
             assert.match(section, /^ {2}- metadata\.namespace: "lab2" → "lab3"$/m);
         });
-        it("new stack files are reviewed as added", () => {
-            assert.match(r.out, /^== Pulumi\.twin\.yaml \(added\)$/m);
-            assert.match(r.out, /^- added: Deployment vpp-server\/vpp-server$/m);
+        it("an added stack lists every object the program makes (labObjects), then what its first deployment does", () => {
+            const text = LAB.replace("vlanId: 123", "vlanId: 124");
+            const objects = labObjects(labArgs(parseStackConfig(readStackFile("Pulumi.twin.yaml", text).raw), "twin"));
+            assert.strictEqual(objects.length, 9, "the reference lab's objects, the ClusterRole among them");
+            assert.deepStrictEqual(section(r.out, "Pulumi.twin.yaml (added)"), [
+                ...objects.map((o) => `- added: ${describeRef(o)}`),
+                "- first deployment: creates these 9 objects (a namespace that exists and no stack made is used, never owned or deleted), then the pod starts: VPP holds 192.168.123.150/24 on VLAN 124 over macvlan0 on eno8403np1, with a MAC generated then and kept in the stack's state",
+            ]);
         });
     });
 
