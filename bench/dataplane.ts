@@ -20,6 +20,8 @@ import type { RawConfig } from "../stacks/config";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = [1, 4, 32];
 const KERNEL = "192.168.123.151";
+/** The VPP version, as the first profile's VPP reports it. */
+let version: string | undefined;
 
 interface Profile {
     readonly name: string;
@@ -110,6 +112,7 @@ async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
             if (!ready) await new Promise((r) => setTimeout(r, startup.periodSeconds * 1000));
         }
         if (!ready) throw new Error(`${p.name}: VPP never became ready:\n${vpp.log()}`);
+        version ??= /vpp (v\S+)/.exec(rig.vppctl(pod, vpp.pid, "show version"))?.[1];
         return await measure(rig, p.name, cg, pod.ipCidr.split("/")[0]);
     } finally {
         process.kill(vpp.pid, "SIGKILL");
@@ -184,7 +187,6 @@ async function main(): Promise<void> {
                 `bench:dataplane needs ${tool} (apt-get install wrk nginx-light clang libbpf-dev curl iputils-ping)`,
             );
     }
-    const version = spawnSync(path.join(found.prefix, "bin", "vpp"), ["-v"], { encoding: "utf8" }).stdout.trim();
     const rig = new Rig(found.prefix);
     const rows: Row[] = [];
     try {
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
     } finally {
         rig.cleanup();
     }
-    const out = table(rows, version.split("\n")[0] || "VPP");
+    const out = table(rows, `VPP ${version ?? "(version unknown)"}`);
     console.log(out);
     if (process.argv.includes("--write-readme")) {
         const readme = path.join(__dirname, "..", "README.md");
