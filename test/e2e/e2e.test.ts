@@ -468,12 +468,15 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         ]);
     });
 
-    it("cross-check: Pulumi's own Node.js host (sdk/v3 v3.68.0) evaluates the program to what the stand-in deployed", () => {
+    it("cross-check: Pulumi's own Node.js host (sdk/v3 v3.68.0) evaluates the render stack to what the stand-in rendered", () => {
         // The newest Pulumi host a served module holds; the CLI takes the host next to itself.
         const dir = ws.env.VPP_PULUMI_OWN_HOST_DIR;
         assert.ok(dir, "VPP_PULUMI_OWN_HOST_DIR is not set: run npm run tools");
         const own = path.join(dir, "pulumi");
-        for (const stack of [STACK, "e2e-render"]) {
+        // The render stack only: a deployed stack registers its namespace's delete hook, and host
+        // 3.68 serves the program a monitor proxy older than resource hooks (RegisterResourceHook is
+        // UNIMPLEMENTED there), so Pulumi's own host of that age cannot run it.
+        for (const stack of ["e2e-render"]) {
             const args = ["preview", "--stack", stack, "--json", "--show-sames", "--expect-no-changes"];
             const mine = ws.ok(`preview (stand-in host) ${stack}`, kc, args);
             const theirs = ws.ok(
