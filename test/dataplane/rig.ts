@@ -168,41 +168,14 @@ export class Rig {
 
     private attachTagger(netns: string, dev: string, vlanId: number): void {
         const obj = this.taggerObject(vlanId);
-        run("ip", ["netns", "exec", netns, "tc", "qdisc", "add", "dev", dev, "clsact"]);
-        run("ip", [
-            "netns",
-            "exec",
-            netns,
-            "tc",
-            "filter",
-            "add",
-            "dev",
-            dev,
-            "egress",
-            "bpf",
-            "da",
-            "obj",
-            obj,
-            "sec",
-            "tc/tag",
-        ]);
-        run("ip", [
-            "netns",
-            "exec",
-            netns,
-            "tc",
-            "filter",
-            "add",
-            "dev",
-            dev,
-            "ingress",
-            "bpf",
-            "da",
-            "obj",
-            obj,
-            "sec",
-            "tc/untag",
-        ]);
+        const tc = (...args: string[]) => run("ip", ["netns", "exec", netns, "tc", ...args]);
+        tc("qdisc", "add", "dev", dev, "clsact");
+        for (const [hook, section] of [
+            ["egress", "tc/tag"],
+            ["ingress", "tc/untag"],
+        ]) {
+            tc("filter", "add", "dev", dev, hook, "bpf", "da", "obj", obj, "sec", section);
+        }
     }
 
     /** The node, the pod's macvlan0 with the pinned MAC, the tagged client, and the kernel's anchor. */
