@@ -9,6 +9,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { labPod, LabPod } from "./pod";
+import { Expected, judge, probeScript, splitSections } from "../../check/checks";
+import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { findVpp, PodCgroup, Rig, RunningVpp } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
@@ -224,6 +226,53 @@ describe("data plane: the lab's pod on a real VPP", function () {
         await start(dedicated);
         assert.match(rig.vppctl(pod, vpp.pid, "show interface rx-placement"), /host-macvlan0 queue 0 \(polling\)/);
         assert.strictEqual(curl().out, "Welcome\n");
+    });
+
+    it("npm run check's probe, run in the VPP container, gives real answers that judge every item ok", () => {
+        // The rig's containers share the host's PID namespace: VPP is not process 1 here.
+        const script = probeScript().replace("/proc/1/status", `/proc/${vpp.pid}/status`);
+        const r = rig.exec(pod.vpp, vpp.pid, ["/bin/sh", "-c", script], 20_000);
+        if (process.env.CHECK_CAPTURE) fs.writeFileSync(process.env.CHECK_CAPTURE, r.out);
+        const e: Expected = {
+            stack: "lab",
+            namespace: "vpp-server",
+            deployment: "vpp-server",
+            nadName: "macvlan0",
+            master: LAB_CONFIG.macvlanMaster,
+            mode: "bridge",
+            mac: pod.mac,
+            vlanId: pod.vlanId,
+            ipCidr: pod.ipCidr,
+            afPacketVersion: 2,
+            rxMode: "polling",
+            capabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
+            url: `http://${address()}/index.html`,
+            metrics: "none",
+            metricsUrl: "",
+        };
+        const lines = judge(
+            e,
+            { name: "vpp-server-0", phase: "Running", ready: true, restarts: 0 },
+            JSON.stringify(LAB_NAD_CONFIG),
+            splitSections(r.out),
+        );
+        assert.deepStrictEqual(
+            lines.filter((l) => !l.ok),
+            [],
+            r.out,
+        );
+        const evidence = Object.fromEntries(lines.map((l) => [l.item, l.evidence]));
+        assert.strictEqual(evidence.macvlan0, `MAC ${pod.mac} (pinned), promiscuity 0`);
+        assert.strictEqual(evidence["host-macvlan0"], `up, MAC ${pod.mac}`);
+        assert.strictEqual(evidence["AF_PACKET ring"], "TPACKET_V2");
+        assert.strictEqual(evidence["rx mode"], "host-macvlan0 queue 0 polling");
+        assert.strictEqual(evidence.address, "host-macvlan0.123 (up): 192.168.123.150/24");
+        assert.strictEqual(evidence["AF_PACKET socket"], "p_raw on macvlan0");
+        assert.match(
+            evidence.capabilities,
+            /^vpp_main CapEff 0000000000007800: NET_BROADCAST, NET_ADMIN, NET_RAW, IPC_LOCK$/,
+        );
+        assert.match(evidence.counters, /^host-macvlan0\.123: rx [1-9]\d* packets, tx [1-9]\d* packets, \d+ drops; /);
     });
 
     it("metrics vlan: a client on the VLAN scrapes /stats.prom; after 5 curls the VLAN interface's packet counters and the listener's SYN counter rise", async () => {
