@@ -13,31 +13,45 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LAB_CONFIG } from "../fixtures/lab";
+import { labPod } from "../dataplane/pod";
+import { findVpp, Rig } from "../dataplane/rig";
 import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 
 const STACK = "e2e-check";
 const NS = "vpp-check";
+/** The answers were captured with host-macvlan0 polling (as dedicated cores make it). */
+const STACK_CONFIG = { ...LAB_CONFIG, namespace: NS, rxMode: "polling" };
 const ANSWERS = path.join(ROOT, "test", "fixtures", "check", "vpp-24.10-answers.txt");
 /** The MAC of the mocks' lab, which the data-plane tier pinned when the answers were captured. */
 const CAPTURED_MAC = "c6:b4:b5:74:11:88";
 /** One line of the report: status, the item padded to the longest ("AF_PACKET socket"), the evidence. */
 const row = (item: string, evidence: string, status = "ok  ") => `${status}  ${item.padEnd(16)}  ${evidence}`;
 
-/** One fake command per file: each prints its section of $CHECK_ANSWERS. */
-const FAKES: Record<string, string> = {
-    ip: "section link",
-    ss: "section ss",
-    vppctl: [
-        'case "$*" in',
-        '  *"show hardware-interfaces"*) section hw ;;',
-        '  *"show interface rx-placement"*) section rx ;;',
-        '  *"show interface address"*) section addr ;;',
-        '  *"show interface"*) section int ;;',
-        '  *"show errors"*) section errors ;;',
-        '  *) echo "vppctl: unknown command $*" >&2; exit 1 ;;',
-        "esac",
-    ].join("\n"),
-    cat: 'if [ "$1" = /proc/1/status ]; then section status; else exec /bin/cat "$@"; fi',
+/**
+ * One fake command per file: each prints its section of $CHECK_ANSWERS; or, while $CHECK_REAL
+ * holds a command line (the data-plane tier's VPP container, entered with nsenter), runs the real
+ * command there, and reads VPP's own status for process 1.
+ */
+const FAKES: Record<string, { real: string; canned: string }> = {
+    ip: { real: 'exec $(cat "$CHECK_REAL") ip "$@"', canned: "section link" },
+    ss: { real: 'exec $(cat "$CHECK_REAL") ss "$@"', canned: "section ss" },
+    vppctl: {
+        real: 'exec $(cat "$CHECK_REAL") vppctl "$@"',
+        canned: [
+            'case "$*" in',
+            '  *"show hardware-interfaces"*) section hw ;;',
+            '  *"show interface rx-placement"*) section rx ;;',
+            '  *"show interface address"*) section addr ;;',
+            '  *"show interface"*) section int ;;',
+            '  *"show errors"*) section errors ;;',
+            '  *) echo "vppctl: unknown command $*" >&2; exit 1 ;;',
+            "esac",
+        ].join("\n"),
+    },
+    cat: {
+        real: 'if [ "$1" = /proc/1/status ]; then exec /bin/cat "/proc/$(cat "$CHECK_REAL.pid")/status"; fi; exec /bin/cat "$@"',
+        canned: 'if [ "$1" = /proc/1/status ]; then section status; else exec /bin/cat "$@"; fi',
+    },
 };
 
 function fakeBin(dir: string): string {
@@ -49,7 +63,8 @@ function fakeBin(dir: string): string {
             [
                 "#!/bin/sh",
                 `section() { awk -v s="@@$1" '$0 == s { on = 1; next } /^@@/ { on = 0 } on' "$CHECK_ANSWERS"; }`,
-                body,
+                `if [ -s "$CHECK_REAL" ]; then ${body.real}; fi`,
+                body.canned,
                 "",
             ].join("\n"),
             { mode: 0o755 },
@@ -58,7 +73,7 @@ function fakeBin(dir: string): string {
     return bin;
 }
 
-function kwokConfig(bin: string, answers: string): string {
+function kwokConfig(bin: string, answers: string, real: string): string {
     return [
         "apiVersion: kwok.x-k8s.io/v1alpha1",
         "kind: ClusterExec",
@@ -74,6 +89,8 @@ function kwokConfig(bin: string, answers: string): string {
         `            value: ${bin}:/usr/bin:/bin`,
         "          - name: CHECK_ANSWERS",
         `            value: ${answers}`,
+        "          - name: CHECK_REAL",
+        `            value: ${real}`,
         "",
     ].join("\n");
 }
@@ -84,6 +101,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
     let cp: ControlPlane;
     let kc: string;
     let answers: string;
+    let real: string;
     let mac: string;
 
     const check = (...args: string[]) => {
@@ -102,9 +120,10 @@ describe("npm run check against the API server's exec path (kwok)", function () 
         const env = toolsEnv(tools);
         const dir = tempDir("vpp-e2e-check-");
         answers = path.join(dir, "answers.txt");
+        real = path.join(dir, "real");
         const home = path.join(dir, "home");
         fs.mkdirSync(path.join(home, ".kwok"), { recursive: true });
-        fs.writeFileSync(path.join(home, ".kwok", "kwok.yaml"), kwokConfig(fakeBin(dir), answers));
+        fs.writeFileSync(path.join(home, ".kwok", "kwok.yaml"), kwokConfig(fakeBin(dir), answers, real));
         ws = new Workspace(dir, env);
         cp = new ControlPlane(path.join(dir, "cluster"), {
             ...env,
@@ -134,8 +153,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
             }),
         );
         ws.ok("stack init", kc, ["stack", "init", STACK]);
-        // The answers were captured with host-macvlan0 polling (as dedicated cores make it).
-        ws.configure(STACK, kc, { ...LAB_CONFIG, namespace: NS, rxMode: "polling" });
+        ws.configure(STACK, kc, STACK_CONFIG);
         ws.ok("up", kc, ["up", "--stack", STACK, "--yes", "--skip-preview"]);
         cp.kubectl("wait", "-n", NS, "--for=condition=Available", "deployment/vpp-server", "--timeout=180s");
         mac = JSON.parse(ws.ok("outputs", kc, ["stack", "output", "--stack", STACK, "--json"]).stdout).macAddress;
@@ -234,5 +252,63 @@ describe("npm run check against the API server's exec path (kwok)", function () 
             r.stderr,
             "check: stack e2e-none has no output namespace: deploy it first (./scripts/pulumi.sh up --stack e2e-none)\n",
         );
+    });
+
+    it("where the data-plane tier's VPP is present: the stack's pod runs on it, answers through exec, every item ok", async function () {
+        const found = findVpp();
+        if ("missing" in found || process.getuid?.() !== 0) {
+            console.log(
+                `    real VPP not used: ${"missing" in found ? found.missing : "the data-plane rig needs root"}`,
+            );
+            this.skip();
+        }
+        // The stack's own pod (its pinned MAC), as the data-plane tier runs it.
+        const pod = await labPod({ ...STACK_CONFIG, macAddress: mac });
+        const rig = new Rig((found as { prefix: string }).prefix);
+        try {
+            rig.network({ mac, vlanId: pod.vlanId, clientCidr: "192.168.123.10/24" });
+            const vols = rig.volumes(pod);
+            const cg = rig.cgroup("check", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+            const init = rig.runInit(pod, cg, vols);
+            assert.strictEqual(init.status, 0, init.out);
+            const vpp = rig.startVpp(pod, cg, vols);
+            const startup = pod.vpp.startupProbe!;
+            for (let i = 0; !rig.probe(pod, startup, vpp.pid).ok; i++) {
+                if (i >= startup.failureThreshold) throw new Error(`VPP never started:\n${vpp.log()}`);
+                await new Promise((r) => setTimeout(r, startup.periodSeconds * 1000));
+            }
+            const curl = rig.inNetns("client", ["curl", "-sS", "--max-time", "5", "http://192.168.123.150/index.html"]);
+            assert.strictEqual(curl.out, "Welcome\n");
+            const argv = rig.execArgv(pod.vpp, vpp.pid, []);
+            assert.deepStrictEqual(
+                argv.filter((a) => /\s/.test(a)),
+                [],
+                "the fake commands split the command line on spaces",
+            );
+            // No canned answer: every in-pod item can pass only on the real VPP's answers.
+            fs.writeFileSync(answers, "");
+            fs.writeFileSync(`${real}.pid`, String(vpp.pid));
+            fs.writeFileSync(real, argv.join(" "));
+
+            const r = check("--stack", STACK);
+            assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
+            const lines = r.stdout.split("\n");
+            assert.deepStrictEqual(lines.slice(3, 10), [
+                row("macvlan0", `MAC ${mac} (pinned), promiscuity 0`),
+                row("host-macvlan0", `up, MAC ${mac}`),
+                row("AF_PACKET ring", "TPACKET_V2"),
+                row("rx mode", "host-macvlan0 queue 0 polling"),
+                row("address", "host-macvlan0.123 (up): 192.168.123.150/24"),
+                row("AF_PACKET socket", "p_raw on macvlan0"),
+                row("capabilities", "vpp_main CapEff 0000000000007800: NET_BROADCAST, NET_ADMIN, NET_RAW, IPC_LOCK"),
+            ]);
+            assert.match(
+                lines[10],
+                /^ok {4}counters {10}host-macvlan0\.123: rx [1-9]\d* packets, tx [1-9]\d* packets, \d+ drops; /,
+            );
+        } finally {
+            fs.rmSync(real, { force: true });
+            rig.cleanup();
+        }
     });
 });
