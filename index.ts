@@ -69,6 +69,7 @@ function outputs(lab: ReturnType<typeof buildLab>) {
         deploymentName: lab.deploymentName,
         macAddress: lab.macAddress,
         url: lab.url,
+        metricsUrl: lab.metricsUrl,
         vppctl: lab.vppctl,
     };
 }

@@ -24,7 +24,7 @@ import { MacvlanNetwork } from "./network";
 import { SecurityPolicy } from "./security";
 import { PodResources } from "./pod";
 import { VppServer, VppSettings } from "./server";
-import { macFromRandomHex, vppctlCommand } from "./vppConfig";
+import { macFromRandomHex, metricsUrl, vppctlCommand } from "./vppConfig";
 
 /** Where the MAC of macvlan0 and VPP's host-macvlan0 comes from. */
 export type MacChoice =
@@ -73,6 +73,8 @@ export class VppLab extends pulumi.ComponentResource {
     /** The pinned MAC, or a note that the kernel picks one at every pod start. */
     public readonly macAddress: pulumi.Output<string>;
     public readonly url: string;
+    /** Where a Prometheus on the lab VLAN scrapes VPP's counters, or how to turn them on. */
+    public readonly metricsUrl: string;
     public readonly vppctl: pulumi.Output<string>;
 
     constructor(name: string, args: VppLabArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -157,6 +159,7 @@ export class VppLab extends pulumi.ComponentResource {
         this.deploymentName = server.deploymentName;
         this.macAddress = pinnedMac ?? pulumi.output("kernel (a new MAC at every pod start)");
         this.url = `http://${args.vpp.ipCidr.split("/")[0]}/index.html`;
+        this.metricsUrl = metricsUrl(args.vpp.metrics, args.vpp.ipCidr);
         this.vppctl = pulumi
             .all([this.namespace, this.deploymentName])
             .apply(([n, d]) => vppctlCommand(n, d, CONTAINER));
@@ -167,6 +170,7 @@ export class VppLab extends pulumi.ComponentResource {
             deploymentName: this.deploymentName,
             macAddress: this.macAddress,
             url: this.url,
+            metricsUrl: this.metricsUrl,
             vppctl: this.vppctl,
         });
     }

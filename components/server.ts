@@ -13,6 +13,7 @@ import { CPU_ISOLATION_ANNOTATIONS, PodSpecOptions, SKIP_MULTUS_CONNECTIVITY_LAB
 import {
     AfPacketVersion,
     KERNEL_MAC_TOKEN,
+    Metrics,
     RxMode,
     configHash,
     renderNetworkSelection,
@@ -56,6 +57,8 @@ export interface VppSettings {
     readonly adaptiveSessionQueue: boolean;
     /** host-macvlan0's receive mode. */
     readonly rxMode: RxMode;
+    /** vlan: VPP's prom plugin serves its counters at /stats.prom on the lab VLAN. */
+    readonly metrics: Metrics;
     readonly gratuitousArp: boolean;
     /** Served as /index.html. */
     readonly indexHtml: string;

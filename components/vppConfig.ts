@@ -46,6 +46,22 @@ export function renderVppConf(o: VppConfOptions): string {
  */
 export type RxMode = "interrupt" | "polling";
 
+/**
+ * Where VPP's counters go. none: nowhere; vlan: VPP's prom plugin serves them at
+ * `http://<address>/stats.prom` on the lab VLAN, through the static HTTP server.
+ */
+export type Metrics = "none" | "vlan";
+
+/** The path the prom plugin registers on the static HTTP server. */
+export const METRICS_PATH = "/stats.prom";
+
+/**
+ * The stat directories the prom plugin exports with `metrics: vlan` (POSIX basic regular
+ * expressions, matched against each stat's name): interface counters and names, the error
+ * counters of every node, the buffer pools and the session layer.
+ */
+export const METRICS_STAT_PATTERNS = ["^/if/", "^/err/", "^/buffer-pools/", "^/sys/session/"] as const;
+
 /** The AF_PACKET ring versions VPP's `create host-interface` opens: TPACKET_V2 and TPACKET_V3. */
 export type AfPacketVersion = 2 | 3;
 
@@ -67,6 +83,11 @@ export interface StartupConfOptions {
     readonly gratuitousArp: boolean;
     /** polling writes `set interface rx-mode host-macvlan0 polling`; interrupt, VPP's default, writes nothing. */
     readonly rxMode: RxMode;
+    /**
+     * vlan ends the HTTP server line with `url-handlers` and enables the prom plugin, used
+     * counters only, of METRICS_STAT_PATTERNS; none writes neither.
+     */
+    readonly metrics: Metrics;
 }
 
 /** `/conf/startup.conf`, the VPP CLI commands run at start (`unix { startup-config }`). */
@@ -81,7 +102,10 @@ export function renderStartupConf(o: StartupConfOptions): string {
         `create sub-interfaces ${VPP_HOST_INTERFACE} ${o.vlanId}`,
         `set interface state ${sub} up`,
         `set int ip address ${sub} ${o.ipCidr}`,
-        `http static server www-root ${WWW_DIR} uri tcp://0.0.0.0/80 cache-size ${o.httpCacheSize}`,
+        `http static server www-root ${WWW_DIR} uri tcp://0.0.0.0/80 cache-size ${o.httpCacheSize}` +
+            (o.metrics === "vlan" ? " url-handlers" : ""),
+        // stat-patterns takes the rest of the line, so it comes last.
+        o.metrics === "vlan" ? `prom enable used-only stat-patterns ${METRICS_STAT_PATTERNS.join(" ")}` : undefined,
         o.gratuitousArp ? `arping gratuitous ${address} ${sub}` : undefined,
     ]);
 }
@@ -155,6 +179,13 @@ export function readinessCommand(ipCidr: string): string[] {
  */
 export function livenessCommand(): string[] {
     return ["/bin/sh", "-c", `vppctl -s ${CLI_SOCKET} show version | grep -q '^vpp v'`];
+}
+
+/** The stack output `metricsUrl`: the prom plugin's URL with `metrics: vlan`, otherwise how to get one. */
+export function metricsUrl(metrics: Metrics, ipCidr: string): string {
+    return metrics === "vlan"
+        ? `http://${ipCidr.split("/")[0]}${METRICS_PATH}`
+        : "none (pulumi config set metrics vlan --stack <lab>, then pulumi up)";
 }
 
 /** The command that opens VPP's CLI in the running pod. */

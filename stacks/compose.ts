@@ -27,6 +27,7 @@ export function labArgs(c: StackConfig, stack: string): VppLabArgs {
             pollSleepUsec: c.pollSleepUsec,
             adaptiveSessionQueue: c.adaptiveSessionQueue,
             rxMode: c.rxMode,
+            metrics: c.metrics,
             gratuitousArp: c.gratuitousArp,
             indexHtml: c.indexHtml,
         },

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { KEY_NAMES, KEYS, Key, PROJECT } from "./schema";
 import * as r from "./rules";
-import type { AfPacketVersion, RxMode } from "../components/vppConfig";
+import type { AfPacketVersion, Metrics, RxMode } from "../components/vppConfig";
 import type { PodResources } from "../components/pod";
 import { canonicalQuantity } from "./quantity";
 import { autoMemoryBytes, formatMebibytes, minimumMemoryBytes } from "./sizing";
@@ -34,6 +34,8 @@ export interface StackConfig {
     readonly workers: number;
     /** host-macvlan0's receive mode, resolved: `auto` is polling with dedicated cores. */
     readonly rxMode: RxMode;
+    /** Where VPP's counters go: nowhere, or the prom plugin on the lab VLAN. */
+    readonly metrics: Metrics;
     readonly gratuitousArp: boolean;
     readonly indexHtml: string;
     /**
@@ -152,6 +154,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     const adaptiveSessionQueue = take("adaptiveSessionQueue", r.parseBoolean);
     const workers = take("workers", r.parseWorkers);
     const rxModeSetting = take("rxMode", (s) => r.parseOneOf(s, r.RX_MODES));
+    const metrics = take("metrics", (s) => r.parseOneOf(s, r.METRICS));
     const gratuitousArp = take("gratuitousArp", r.parseBoolean);
     const indexHtml = take("indexHtml", r.parseIndexHtml);
     const cpuRequest = take("cpuRequest", r.parseCpuQuantity);
@@ -229,6 +232,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         adaptiveSessionQueue: adaptiveSessionQueue!,
         workers: workers!,
         rxMode,
+        metrics: metrics!,
         gratuitousArp: gratuitousArp!,
         indexHtml: indexHtml!,
         resources: dedicatedCores

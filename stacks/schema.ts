@@ -110,6 +110,12 @@ export const KEYS = {
             "How host-macvlan0's receive queue wakes VPP: interrupt (VPP sleeps until a frame arrives), polling (a thread spins on the ring, one whole core), or auto: polling with dedicatedCores (the core is VPP's anyway), interrupt otherwise.",
         default: "auto",
     },
+    metrics: {
+        type: "string",
+        description:
+            "Where VPP's counters go: none, or vlan (VPP's prom plugin serves the interface, error, buffer and session counters it has used at http://<ipAddress>/stats.prom, for a Prometheus on the lab VLAN).",
+        default: "none",
+    },
     gratuitousArp: {
         type: "boolean",
         description:

@@ -9,9 +9,43 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { labPod, LabPod } from "./pod";
+import { Expected, judge, probeScript, splitSections } from "../../check/checks";
+import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { findVpp, PodCgroup, Rig, RunningVpp } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
+
+/** One sample of a Prometheus text exposition: its name, labels and value. */
+interface Sample {
+    readonly name: string;
+    readonly labels: Record<string, string>;
+    readonly value: number;
+}
+
+function samples(exposition: string): Sample[] {
+    const out: Sample[] = [];
+    for (const m of exposition.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/gm)) {
+        const labels: Record<string, string> = {};
+        for (const l of (m[2] ?? "").matchAll(/(\w+)="([^"]*)"/g)) labels[l[1]] = l[2];
+        out.push({ name: m[1], labels, value: Number(m[3]) });
+    }
+    return out;
+}
+
+/** A counter summed over every label (VPP's threads). */
+function total(exposition: string, counter: string): number {
+    return samples(exposition)
+        .filter((s) => s.name === counter)
+        .reduce((sum, s) => sum + s.value, 0);
+}
+
+/** A counter of one interface (by name, through vpp_if_names_info), summed over VPP's threads. */
+function interfaceCounter(exposition: string, counter: string, ifName: string): number {
+    const all = samples(exposition);
+    const index = all.find((s) => s.name === "vpp_if_names_info" && s.labels.name === ifName)?.labels.index;
+    if (index === undefined) throw new Error(`no vpp_if_names_info for ${ifName} in:\n${exposition}`);
+    return all.filter((s) => s.name === counter && s.labels.interface === index).reduce((sum, s) => sum + s.value, 0);
+}
 
 /** VPP's threads and the CPU (lcore) each is pinned to, from `show threads`. */
 function threadCores(showThreads: string): [string, string][] {
@@ -192,5 +226,97 @@ describe("data plane: the lab's pod on a real VPP", function () {
         await start(dedicated);
         assert.match(rig.vppctl(pod, vpp.pid, "show interface rx-placement"), /host-macvlan0 queue 0 \(polling\)/);
         assert.strictEqual(curl().out, "Welcome\n");
+    });
+
+    it("npm run check's probe, run in the VPP container, gives real answers that judge every item ok", () => {
+        // The rig's containers share the host's PID namespace: VPP is not process 1 here.
+        const script = probeScript().replace("/proc/1/status", `/proc/${vpp.pid}/status`);
+        const r = rig.exec(pod.vpp, vpp.pid, ["/bin/sh", "-c", script], 20_000);
+        if (process.env.CHECK_CAPTURE) fs.writeFileSync(process.env.CHECK_CAPTURE, r.out);
+        const e: Expected = {
+            stack: "lab",
+            namespace: "vpp-server",
+            deployment: "vpp-server",
+            nadName: "macvlan0",
+            master: LAB_CONFIG.macvlanMaster,
+            mode: "bridge",
+            mac: pod.mac,
+            vlanId: pod.vlanId,
+            ipCidr: pod.ipCidr,
+            afPacketVersion: 2,
+            rxMode: "polling",
+            capabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
+            url: `http://${address()}/index.html`,
+            metrics: "none",
+            metricsUrl: "",
+        };
+        const lines = judge(
+            e,
+            { name: "vpp-server-0", phase: "Running", ready: true, restarts: 0 },
+            JSON.stringify(LAB_NAD_CONFIG),
+            splitSections(r.out),
+        );
+        assert.deepStrictEqual(
+            lines.filter((l) => !l.ok),
+            [],
+            r.out,
+        );
+        const evidence = Object.fromEntries(lines.map((l) => [l.item, l.evidence]));
+        assert.strictEqual(evidence.macvlan0, `MAC ${pod.mac} (pinned), promiscuity 0`);
+        assert.strictEqual(evidence["host-macvlan0"], `up, MAC ${pod.mac}`);
+        assert.strictEqual(evidence["AF_PACKET ring"], "TPACKET_V2");
+        assert.strictEqual(evidence["rx mode"], "host-macvlan0 queue 0 polling");
+        assert.strictEqual(evidence.address, "host-macvlan0.123 (up): 192.168.123.150/24");
+        assert.strictEqual(evidence["AF_PACKET socket"], "p_raw on macvlan0");
+        assert.match(
+            evidence.capabilities,
+            /^vpp_main CapEff 0000000000007800: NET_BROADCAST, NET_ADMIN, NET_RAW, IPC_LOCK$/,
+        );
+        assert.match(evidence.counters, /^host-macvlan0\.123: rx [1-9]\d* packets, tx [1-9]\d* packets, \d+ drops; /);
+    });
+
+    it("metrics vlan: a client on the VLAN scrapes /stats.prom; after 5 curls the VLAN interface's packet counters and the listener's SYN counter rise", async () => {
+        await stop();
+        pod = await labPod({ metrics: "vlan" });
+        vols = rig.volumes(pod);
+        const m = rig.cgroup("metrics", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+        assert.strictEqual(rig.runInit(pod, m, vols).status, 0);
+        await start(m);
+        const scrape = () => {
+            const r = rig.inNetns("client", ["curl", "-sS", "--max-time", "5", `http://${address()}/stats.prom`]);
+            assert.strictEqual(r.status, 0, r.out);
+            return r.out;
+        };
+        const sub = `host-macvlan0.${pod.vlanId}`;
+        assert.strictEqual(curl().out, "Welcome\n");
+        const before = scrape();
+        assert.match(before, /^# TYPE vpp_if_rx_packets counter$/m);
+        assert.match(
+            before,
+            new RegExp(`^vpp_if_names_info\\{index="\\d+",name="${sub.replace(".", "\\.")}"\\} 1$`, "m"),
+        );
+        assert.match(before, /^vpp_buffer_pools_default_numa_0_available \d+\.00$/m);
+        // Only the patterns asked for: no node runtime (/sys/node) or memory (/mem) stats.
+        assert.deepStrictEqual(
+            samples(before).filter((x) => !/^vpp_(if|err|buffer_pools|sys_session)_/.test(x.name)),
+            [],
+        );
+        // used-only: no zero sample.
+        assert.deepStrictEqual(
+            samples(before).filter((x) => x.value === 0),
+            [],
+        );
+        const rx0 = interfaceCounter(before, "vpp_if_rx_packets", sub);
+        const tx0 = interfaceCounter(before, "vpp_if_tx_packets", sub);
+        const syns0 = total(before, "vpp_err_tcp4_listen_syns_rcvd");
+        for (let i = 0; i < 5; i++) assert.strictEqual(curl().out, "Welcome\n");
+        // The plugin answers from its last scrape for min-scrape-interval (1 s).
+        await new Promise((r) => setTimeout(r, 1100));
+        const after = scrape();
+        // Each curl is at least SYN, ACK, request and FIN from the client, and as many answers.
+        assert.ok(interfaceCounter(after, "vpp_if_rx_packets", sub) >= rx0 + 5 * 4, after);
+        assert.ok(interfaceCounter(after, "vpp_if_tx_packets", sub) >= tx0 + 5 * 4, after);
+        // One connection per curl, and one for the second scrape itself.
+        assert.strictEqual(total(after, "vpp_err_tcp4_listen_syns_rcvd"), syns0 + 6, after);
     });
 });

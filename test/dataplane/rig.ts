@@ -369,24 +369,27 @@ export class Rig {
         return { pid: child.pid!, process: child, log: () => log, exited };
     }
 
+    /** The command line that runs `argv` in a running container: nsenter, then setpriv and the container's environment. */
+    execArgv(c: Container, pid: number, argv: string[]): string[] {
+        return [
+            "nsenter",
+            `--target=${pid}`,
+            "--mount",
+            "--net",
+            "--",
+            ...this.privileges(c),
+            "env",
+            "-i",
+            ...this.environment(c),
+            ...argv,
+        ];
+    }
+
     /** Runs a command in a running container (its mount and network namespaces, its user and capabilities). */
     exec(c: Container, pid: number, argv: string[], timeoutMs: number): { ok: boolean; out: string; ms: number } {
         const t0 = Date.now();
-        const r = spawnSync(
-            "nsenter",
-            [
-                `--target=${pid}`,
-                "--mount",
-                "--net",
-                "--",
-                ...this.privileges(c),
-                "env",
-                "-i",
-                ...this.environment(c),
-                ...argv,
-            ],
-            { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" },
-        );
+        const [cmd, ...args] = this.execArgv(c, pid, argv);
+        const r = spawnSync(cmd, args, { encoding: "utf8", timeout: timeoutMs, killSignal: "SIGKILL" });
         return { ok: r.status === 0, out: (r.stdout ?? "") + (r.stderr ?? ""), ms: Date.now() - t0 };
     }
 

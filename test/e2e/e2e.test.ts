@@ -141,6 +141,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             pollSleepUsec: 0,
             adaptiveSessionQueue: true,
             rxMode: "interrupt" as const,
+            metrics: "none" as const,
             gratuitousArp: true,
             indexHtml: "Welcome\n",
         };

@@ -16,6 +16,7 @@ export const POC_SETTINGS = {
     pollSleepUsec: 0,
     adaptiveSessionQueue: false,
     rxMode: "interrupt" as const,
+    metrics: "none" as const,
     gratuitousArp: false,
     indexHtml: "Welcome\n",
 };

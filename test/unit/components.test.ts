@@ -419,6 +419,7 @@ describe("components under mocks: the reference lab with defaults", () => {
     it("outputs: the MAC, the URL and the vppctl command", async () => {
         assert.strictEqual(await valueOf(d.lab.macAddress), MOCK_RANDOM_MAC);
         assert.strictEqual(d.lab.url, "http://192.168.123.150/index.html");
+        assert.strictEqual(d.lab.metricsUrl, "none (pulumi config set metrics vlan --stack <lab>, then pulumi up)");
         assert.strictEqual(
             await valueOf(d.lab.vppctl),
             "oc exec -it -n vpp-server deploy/vpp-server -c vpp-server -- vppctl -s /run/vpp/cli-vpp1.sock",
@@ -558,6 +559,24 @@ describe("components under mocks: variants", () => {
     it("denyClusterNetwork false: no NetworkPolicy", async () => {
         const d = await deploy({ denyClusterNetwork: "false" });
         assert.ok(!d.resources.some((r) => r.type === T.networkPolicy), "no NetworkPolicy expected");
+    });
+
+    it("metrics vlan reaches startup.conf (url-handlers, prom enable), rolls the pod, and sets the metricsUrl output", async () => {
+        const none = await deploy({});
+        const d = await deploy({ metrics: "vlan" });
+        const startup: string = d.get(T.configMap).inputs.data["startup.conf"];
+        assert.match(
+            startup,
+            /^http static server www-root \/www uri tcp:\/\/0\.0\.0\.0\/80 cache-size 512m url-handlers$/m,
+        );
+        assert.match(
+            startup,
+            /^prom enable used-only stat-patterns \^\/if\/ \^\/err\/ \^\/buffer-pools\/ \^\/sys\/session\/$/m,
+        );
+        const hash = (x: typeof d) =>
+            x.get(T.deployment).inputs.spec.template.metadata.annotations["vpp-server/config-sha256"];
+        assert.notStrictEqual(hash(d), hash(none));
+        assert.strictEqual(d.lab.metricsUrl, "http://192.168.123.150/stats.prom");
     });
 
     it("afPacketVersion 3 and workers 0 reach startup.conf, the start script's environment and the memory", async () => {

@@ -26,6 +26,10 @@ describe("stack configuration: defaults", () => {
         assert.deepStrictEqual(defaults().macAddress, { kind: "random" }));
     it("disableIpv6 defaults to on: the kernel gets no IPv6 on macvlan0", () =>
         assert.strictEqual(defaults().disableIpv6, true));
+    it("metrics defaults to none: no url-handlers, no prom plugin", () =>
+        assert.strictEqual(defaults().metrics, "none"));
+    it("metrics vlan is read as vlan", () =>
+        assert.strictEqual(parseStackConfig({ ...LAB, metrics: "vlan" }).metrics, "vlan"));
     it("httpCacheSize defaults to the POC's 512m", () => assert.strictEqual(defaults().httpCacheSize, "512m"));
     it("afPacketVersion defaults to 2: TPACKET_V2 hands VPP each frame at once (V3 waits up to 1 ms)", () =>
         assert.strictEqual(defaults().afPacketVersion, 2));

@@ -166,6 +166,14 @@ describe("stack configuration: bad input", () => {
                 `vpp-server:rxMode is "adaptive"; expected one of auto, interrupt, polling`,
             );
         });
+        it("metrics must be none or vlan: the values this project implements", () => {
+            for (const value of ["cluster", "VLAN", ""]) {
+                rejects(
+                    { metrics: value },
+                    `vpp-server:metrics is ${JSON.stringify(value)}; expected one of none, vlan`,
+                );
+            }
+        });
         it("adopt must be a boolean", () => {
             rejects({ adopt: "yes" }, `vpp-server:adopt is "yes"; expected true or false`);
         });

@@ -10,6 +10,7 @@ import {
     configHash,
     DISABLE_IPV6_SYSCTL,
     macFromRandomHex,
+    metricsUrl,
     readinessCommand,
     renderNadConfig,
     renderNetworkSelection,
@@ -28,6 +29,7 @@ const POC_STARTUP = {
     httpCacheSize: "512m",
     gratuitousArp: false,
     rxMode: "interrupt" as const,
+    metrics: "none" as const,
 };
 
 describe("VPP configuration renderers", () => {
@@ -121,6 +123,37 @@ describe("VPP configuration renderers", () => {
                 "the address must be set before the announcement",
             );
         });
+        it("metrics vlan ends the HTTP server line with url-handlers, then enables prom on used counters of the lab's stats", () => {
+            const vlan = renderStartupConf({ ...POC_STARTUP, metrics: "vlan" })
+                .trimEnd()
+                .split("\n");
+            const none = renderStartupConf(POC_STARTUP).trimEnd().split("\n");
+            assert.deepStrictEqual(vlan.slice(-2), [
+                "http static server www-root /www uri tcp://0.0.0.0/80 cache-size 512m url-handlers",
+                "prom enable used-only stat-patterns ^/if/ ^/err/ ^/buffer-pools/ ^/sys/session/",
+            ]);
+            assert.deepStrictEqual(vlan.slice(0, -2), none.slice(0, -1));
+        });
+        it("metrics vlan keeps the gratuitous ARP last, once the server and its handlers are up", () => {
+            const lines = renderStartupConf({ ...POC_STARTUP, metrics: "vlan", gratuitousArp: true })
+                .trimEnd()
+                .split("\n");
+            assert.deepStrictEqual(lines.slice(-3), [
+                "http static server www-root /www uri tcp://0.0.0.0/80 cache-size 512m url-handlers",
+                "prom enable used-only stat-patterns ^/if/ ^/err/ ^/buffer-pools/ ^/sys/session/",
+                "arping gratuitous 192.168.123.150 host-macvlan0.123",
+            ]);
+        });
+        it("metrics none writes no url-handlers and no prom line (the POC's server line)", () => {
+            assert.doesNotMatch(renderStartupConf(POC_STARTUP), /url-handlers|prom/);
+        });
+        it("metricsUrl: the address's /stats.prom with vlan; with none, how to turn it on", () => {
+            assert.strictEqual(metricsUrl("vlan", "10.1.2.3/16"), "http://10.1.2.3/stats.prom");
+            assert.strictEqual(
+                metricsUrl("none", "10.1.2.3/16"),
+                "none (pulumi config set metrics vlan --stack <lab>, then pulumi up)",
+            );
+        });
         it("renders the VLAN, address, MAC and cache size it is given", () => {
             assert.strictEqual(
                 renderStartupConf({
@@ -131,6 +164,7 @@ describe("VPP configuration renderers", () => {
                     httpCacheSize: "64m",
                     gratuitousArp: false,
                     rxMode: "interrupt",
+                    metrics: "none",
                 }),
                 [
                     "create host-interface v2 name macvlan0",
