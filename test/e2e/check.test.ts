@@ -26,6 +26,16 @@ const ANSWERS = path.join(ROOT, "test", "fixtures", "check", "vpp-24.10-answers.
 const CAPTURED_MAC = "c6:b4:b5:74:11:88";
 /** One line of the report: status, the item padded to the longest ("AF_PACKET socket"), the evidence. */
 const row = (item: string, evidence: string, status = "ok  ") => `${status}  ${item.padEnd(16)}  ${evidence}`;
+/** The items read inside the pod, all ok, for the lab's defaults with dedicated cores and `mac` pinned. */
+const inPodRows = (mac: string) => [
+    row("macvlan0", `MAC ${mac} (pinned), promiscuity 0`),
+    row("host-macvlan0", `up, MAC ${mac}`),
+    row("AF_PACKET ring", "TPACKET_V2"),
+    row("rx mode", "host-macvlan0 queue 0 polling"),
+    row("address", "host-macvlan0.123 (up): 192.168.123.150/24"),
+    row("AF_PACKET socket", "p_raw on macvlan0"),
+    row("capabilities", "vpp_main CapEff 0000000000007800: NET_BROADCAST, NET_ADMIN, NET_RAW, IPC_LOCK"),
+];
 
 /**
  * One fake command per file: each prints its section of $CHECK_ANSWERS; or, while $CHECK_REAL
@@ -175,13 +185,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
                 `vpp-server check: stack ${STACK}, namespace ${NS}`,
                 row("pod", `${pod} Ready, 0 restarts`),
                 row("NAD macvlan0", "master eno8403np1, mode bridge"),
-                row("macvlan0", `MAC ${mac} (pinned), promiscuity 0`),
-                row("host-macvlan0", `up, MAC ${mac}`),
-                row("AF_PACKET ring", "TPACKET_V2"),
-                row("rx mode", "host-macvlan0 queue 0 polling"),
-                row("address", "host-macvlan0.123 (up): 192.168.123.150/24"),
-                row("AF_PACKET socket", "p_raw on macvlan0"),
-                row("capabilities", "vpp_main CapEff 0000000000007800: NET_BROADCAST, NET_ADMIN, NET_RAW, IPC_LOCK"),
+                ...inPodRows(mac),
                 row("counters", "host-macvlan0.123: rx 7 packets, tx 7 packets, 2 drops; no error counters"),
                 "",
                 "from a host on VLAN 123 in the subnet of 192.168.123.150/24:",
@@ -293,15 +297,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
             const r = check("--stack", STACK);
             assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
             const lines = r.stdout.split("\n");
-            assert.deepStrictEqual(lines.slice(3, 10), [
-                row("macvlan0", `MAC ${mac} (pinned), promiscuity 0`),
-                row("host-macvlan0", `up, MAC ${mac}`),
-                row("AF_PACKET ring", "TPACKET_V2"),
-                row("rx mode", "host-macvlan0 queue 0 polling"),
-                row("address", "host-macvlan0.123 (up): 192.168.123.150/24"),
-                row("AF_PACKET socket", "p_raw on macvlan0"),
-                row("capabilities", "vpp_main CapEff 0000000000007800: NET_BROADCAST, NET_ADMIN, NET_RAW, IPC_LOCK"),
-            ]);
+            assert.deepStrictEqual(lines.slice(3, 10), inPodRows(mac));
             assert.match(
                 lines[10],
                 /^ok {4}counters {10}host-macvlan0\.123: rx [1-9]\d* packets, tx [1-9]\d* packets, \d+ drops; /,
