@@ -189,7 +189,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
                 row("counters", "host-macvlan0.123: rx 7 packets, tx 7 packets, 2 drops; no error counters"),
                 "",
                 "from a host on VLAN 123 in the subnet of 192.168.123.150/24:",
-                "  ping -c1 -W1 192.168.123.150",
+                "  ping -c3 -W1 192.168.123.150",
                 "  curl http://192.168.123.150/index.html",
                 "",
             ].join("\n"),
@@ -234,7 +234,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
             ],
         );
         assert.deepStrictEqual(doc.clientCommands, [
-            "ping -c1 -W1 192.168.123.150",
+            "ping -c3 -W1 192.168.123.150",
             "curl http://192.168.123.150/index.html",
         ]);
     });

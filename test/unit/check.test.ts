@@ -218,7 +218,7 @@ describe("npm run check: judging a lab", () => {
                 'see README.md, Troubleshooting: "`npm run check`: macvlan0 is missing, has another MAC or is promiscuous."',
                 "",
                 "from a host on VLAN 123 in the subnet of 192.168.123.150/24:",
-                "  ping -c1 -W1 192.168.123.150",
+                "  ping -c3 -W1 192.168.123.150",
                 "  curl http://192.168.123.150/index.html",
                 "  curl http://192.168.123.150/stats.prom",
                 "",
@@ -232,7 +232,7 @@ describe("npm run check: judging a lab", () => {
         assert.deepStrictEqual(doc.firstFailure, { item: "pod", readme: "The pod is not Ready." });
         assert.strictEqual(doc.checks.length, 10);
         assert.deepStrictEqual(doc.clientCommands, [
-            "ping -c1 -W1 192.168.123.150",
+            "ping -c3 -W1 192.168.123.150",
             "curl http://192.168.123.150/index.html",
         ]);
     });
