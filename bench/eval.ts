@@ -34,7 +34,10 @@ const mocksReady = pulumi.runtime.setMocks(
 
 async function main(): Promise<void> {
     await mocksReady;
-    const program = (await import("../index")) as unknown as () => Promise<Record<string, pulumi.Output<unknown>>>;
+    // index.ts is `export = async () => ...`; with esModuleInterop, import() wraps it as `default`.
+    const program = (
+        (await import("../index")) as unknown as { default: () => Promise<Record<string, pulumi.Output<unknown>>> }
+    ).default;
     const outputs = await program();
     await new Promise<void>((resolve) =>
         pulumi.all([outputs.vppctl, outputs.macAddress, outputs.sccName]).apply(() => resolve()),
