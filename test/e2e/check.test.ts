@@ -258,53 +258,61 @@ describe("npm run check against the API server's exec path (kwok)", function () 
         );
     });
 
-    it("where the data-plane tier's VPP is present: the stack's pod runs on it, answers through exec, every item ok", async function () {
-        const found = findVpp();
-        if ("missing" in found || process.getuid?.() !== 0) {
-            console.log(
-                `    real VPP not used: ${"missing" in found ? found.missing : "the data-plane rig needs root"}`,
-            );
-            this.skip();
-        }
-        // The stack's own pod (its pinned MAC), as the data-plane tier runs it.
-        const pod = await labPod({ ...STACK_CONFIG, macAddress: mac });
-        const rig = new Rig((found as { prefix: string }).prefix);
-        try {
-            rig.network({ mac, vlanId: pod.vlanId, clientCidr: "192.168.123.10/24" });
-            const vols = rig.volumes(pod);
-            const cg = rig.cgroup("check", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
-            const init = rig.runInit(pod, cg, vols);
-            assert.strictEqual(init.status, 0, init.out);
-            const vpp = rig.startVpp(pod, cg, vols);
-            const startup = pod.vpp.startupProbe!;
-            for (let i = 0; !rig.probe(pod, startup, vpp.pid).ok; i++) {
-                if (i >= startup.failureThreshold) throw new Error(`VPP never started:\n${vpp.log()}`);
-                await new Promise((r) => setTimeout(r, startup.periodSeconds * 1000));
-            }
-            const curl = rig.inNetns("client", ["curl", "-sS", "--max-time", "5", "http://192.168.123.150/index.html"]);
-            assert.strictEqual(curl.out, "Welcome\n");
-            const argv = rig.execArgv(pod.vpp, vpp.pid, []);
-            assert.deepStrictEqual(
-                argv.filter((a) => /\s/.test(a)),
-                [],
-                "the fake commands split the command line on spaces",
-            );
-            // No canned answer: every in-pod item can pass only on the real VPP's answers.
-            fs.writeFileSync(answers, "");
-            fs.writeFileSync(`${real}.pid`, String(vpp.pid));
-            fs.writeFileSync(real, argv.join(" "));
+    // Registered only where the data-plane tier can run (a VPP install, root); otherwise one line says so.
+    const realVpp = findVpp();
+    const realPrefix = "prefix" in realVpp && process.getuid?.() === 0 ? realVpp.prefix : undefined;
+    if (!realPrefix) {
+        console.log(
+            `    real VPP not used: ${"missing" in realVpp ? realVpp.missing : "the data-plane rig needs root"}`,
+        );
+    } else {
+        it("where the data-plane tier's VPP is present: the stack's pod runs on it, answers through exec, every item ok", async function () {
+            // The stack's own pod (its pinned MAC), as the data-plane tier runs it.
+            const pod = await labPod({ ...STACK_CONFIG, macAddress: mac });
+            const rig = new Rig(realPrefix);
+            try {
+                rig.network({ mac, vlanId: pod.vlanId, clientCidr: "192.168.123.10/24" });
+                const vols = rig.volumes(pod);
+                const cg = rig.cgroup("check", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+                const init = rig.runInit(pod, cg, vols);
+                assert.strictEqual(init.status, 0, init.out);
+                const vpp = rig.startVpp(pod, cg, vols);
+                const startup = pod.vpp.startupProbe!;
+                for (let i = 0; !rig.probe(pod, startup, vpp.pid).ok; i++) {
+                    if (i >= startup.failureThreshold) throw new Error(`VPP never started:\n${vpp.log()}`);
+                    await new Promise((r) => setTimeout(r, startup.periodSeconds * 1000));
+                }
+                const curl = rig.inNetns("client", [
+                    "curl",
+                    "-sS",
+                    "--max-time",
+                    "5",
+                    "http://192.168.123.150/index.html",
+                ]);
+                assert.strictEqual(curl.out, "Welcome\n");
+                const argv = rig.execArgv(pod.vpp, vpp.pid, []);
+                assert.deepStrictEqual(
+                    argv.filter((a) => /\s/.test(a)),
+                    [],
+                    "the fake commands split the command line on spaces",
+                );
+                // No canned answer: every in-pod item can pass only on the real VPP's answers.
+                fs.writeFileSync(answers, "");
+                fs.writeFileSync(`${real}.pid`, String(vpp.pid));
+                fs.writeFileSync(real, argv.join(" "));
 
-            const r = check("--stack", STACK);
-            assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
-            const lines = r.stdout.split("\n");
-            assert.deepStrictEqual(lines.slice(3, 10), inPodRows(mac));
-            assert.match(
-                lines[10],
-                /^ok {4}counters {10}host-macvlan0\.123: rx [1-9]\d* packets, tx [1-9]\d* packets, \d+ drops; /,
-            );
-        } finally {
-            fs.rmSync(real, { force: true });
-            rig.cleanup();
-        }
-    });
+                const r = check("--stack", STACK);
+                assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
+                const lines = r.stdout.split("\n");
+                assert.deepStrictEqual(lines.slice(3, 10), inPodRows(mac));
+                assert.match(
+                    lines[10],
+                    /^ok {4}counters {10}host-macvlan0\.123: rx [1-9]\d* packets, tx [1-9]\d* packets, \d+ drops; /,
+                );
+            } finally {
+                fs.rmSync(real, { force: true });
+                rig.cleanup();
+            }
+        });
+    }
 });
