@@ -96,8 +96,6 @@ export interface OwnershipOptions {
     readonly stack: string;
     /** Take over existing objects that carry no stack's mark. */
     readonly adopt: boolean;
-    /** The namespace the lab uses; an unmarked one is used, not taken, and is not a problem. */
-    readonly namespace: string;
 }
 
 /**

@@ -68,7 +68,7 @@ export async function connectLab(
         );
     }
     const state = await preflight(cluster, labObjects({ ...args, createNamespace: true }));
-    const { problems, adopted } = ownershipProblems(state, { stack: args.stack, adopt, namespace: args.namespace });
+    const { problems, adopted } = ownershipProblems(state, { stack: args.stack, adopt });
     if (problems.length > 0) {
         throw new OwnershipError(problems);
     }

@@ -123,11 +123,12 @@ export function kubeconfigFiles(
         }
         const files = existing.map(read);
         // Several files: the provider cannot take a list, so it gets the merged content (a secret).
+        const merged = files.length > 1 ? mergedKubeconfig(files) : undefined;
         return {
             files,
             source: `$KUBECONFIG ${existing.join(path.delimiter)}`,
-            providerKubeconfig: files.length > 1 ? mergedKubeconfig(files) : undefined,
-            resolved: files.length > 1 ? mergedKubeconfig(files) : existing[0],
+            providerKubeconfig: merged,
+            resolved: merged ?? existing[0],
         };
     }
     const home = path.join(os.homedir(), ".kube", "config");

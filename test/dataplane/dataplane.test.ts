@@ -9,6 +9,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { labPod, LabPod } from "./pod";
+import type { RawConfig } from "../../stacks/config";
 import { Expected, judge, probeScript, splitSections } from "../../check/checks";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { findVpp, PodCgroup, Rig, RunningVpp } from "./rig";
@@ -91,6 +92,16 @@ if (prefix) {
                 process.kill(vpp.pid, "SIGKILL");
                 await vpp.exited;
             }
+        };
+
+        /** Stops VPP, then runs the pod of the reference lab with `overrides` in fresh volumes and cgroup `name`. */
+        const restartAs = async (name: string, overrides: RawConfig) => {
+            await stop();
+            pod = await labPod(overrides);
+            vols = rig.volumes(pod);
+            const c = rig.cgroup(name, { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+            assert.strictEqual(rig.runInit(pod, c, vols).status, 0);
+            await start(c);
         };
 
         before(async function () {
@@ -216,12 +227,7 @@ if (prefix) {
         });
 
         it("rxMode auto with dedicated cores polls host-macvlan0, and serves", async () => {
-            await stop();
-            pod = await labPod({ dedicatedCores: "true" });
-            vols = rig.volumes(pod);
-            const dedicated = rig.cgroup("dedicated", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
-            assert.strictEqual(rig.runInit(pod, dedicated, vols).status, 0);
-            await start(dedicated);
+            await restartAs("dedicated", { dedicatedCores: "true" });
             assert.match(rig.vppctl(pod, vpp.pid, "show interface rx-placement"), /host-macvlan0 queue 0 \(polling\)/);
             assert.strictEqual(curl().out, "Welcome\n");
         });
@@ -277,12 +283,7 @@ if (prefix) {
         });
 
         it("metrics vlan: a client on the VLAN scrapes /stats.prom; after 5 curls the VLAN interface's packet counters and the listener's SYN counter rise", async () => {
-            await stop();
-            pod = await labPod({ metrics: "vlan" });
-            vols = rig.volumes(pod);
-            const m = rig.cgroup("metrics", { cpus: "0-1", memoryBytes: Rig.memoryLimit(pod.vpp) });
-            assert.strictEqual(rig.runInit(pod, m, vols).status, 0);
-            await start(m);
+            await restartAs("metrics", { metrics: "vlan" });
             const scrape = () => {
                 const r = rig.inNetns("client", ["curl", "-sS", "--max-time", "5", `http://${address()}/stats.prom`]);
                 assert.strictEqual(r.status, 0, r.out);

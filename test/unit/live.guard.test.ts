@@ -42,7 +42,7 @@ describe("live: who owns an existing object", () => {
 });
 
 describe("live: what stops an update", () => {
-    const opts = { stack: "lab-b", adopt: false, namespace: "precious" };
+    const opts = { stack: "lab-b", adopt: false };
 
     it("another stack's object: named with the other stack and the fix", () => {
         const state = new LiveState([{ ref: CM, live: marked("vpp-server-lab-a") }]);
