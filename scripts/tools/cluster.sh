@@ -91,12 +91,24 @@ stop_cluster() {
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on and no other
 # cluster of this script has reserved (the reservation closes the race between
-# probing and binding when two starts overlap).
+# probing and binding when two starts overlap). Ports come from below the
+# kernel's ephemeral range (net.ipv4.ip_local_port_range): a port inside it
+# can be taken, between the probe and the bind, as the local end of any
+# outgoing connection (the API server's to etcd, a test's to the API server),
+# which made kube-controller-manager fail with "address already in use".
 RESERVED=()
+PORT_LO=20000 PORT_HI=32767
+if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; then
+  if ((eph_lo > 12000)); then
+    PORT_LO=10000 PORT_HI=$((eph_lo - 1))
+  else
+    PORT_LO=$((eph_hi + 1)) PORT_HI=65000
+  fi
+fi
 free_port() { # VAR
   local p i
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1)))
     case " ${RESERVED[*]:-} " in *"/$p "*) continue ;; esac
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then continue; fi # something listens
     if ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then continue; fi
