@@ -13,13 +13,17 @@ import {
     CONFIG_MAP,
     CONTAINER,
     DEPLOYMENT,
+    METRICS_NETWORK_POLICY,
+    METRICS_SERVICE,
     NAD_NAME,
     NETWORK_POLICY,
+    POD_MONITOR,
     ObjectRef,
     ROLE_BINDING,
     SERVICE_ACCOUNT,
     VPP_UID,
 } from "./names";
+import { ClusterMetrics } from "./metrics";
 import { MacvlanNetwork } from "./network";
 import { SecurityPolicy } from "./security";
 import { PodResources } from "./pod";
@@ -73,7 +77,7 @@ export class VppLab extends pulumi.ComponentResource {
     /** The pinned MAC, or a note that the kernel picks one at every pod start. */
     public readonly macAddress: pulumi.Output<string>;
     public readonly url: string;
-    /** Where a Prometheus on the lab VLAN scrapes VPP's counters, or how to turn them on. */
+    /** Where VPP's counters are scraped (on the lab VLAN, or by the cluster's monitoring), or how to turn them on. */
     public readonly metricsUrl: string;
     public readonly vppctl: pulumi.Output<string>;
 
@@ -153,13 +157,21 @@ export class VppLab extends pulumi.ComponentResource {
             { parent: this, dependsOn: [...nsDeps, security, network] },
         );
 
+        if (args.vpp.metrics === "cluster") {
+            new ClusterMetrics(
+                `${name}-metrics`,
+                { namespace: args.namespace, podSelector: selectorLabels(args.stack), labels },
+                inNamespace,
+            );
+        }
+
         this.namespace = ns ? ns.metadata.name : pulumi.output(args.namespace);
         this.nadName = network.nadName;
         this.sccName = security.sccName;
         this.deploymentName = server.deploymentName;
         this.macAddress = pinnedMac ?? pulumi.output("kernel (a new MAC at every pod start)");
         this.url = `http://${args.vpp.ipCidr.split("/")[0]}/index.html`;
-        this.metricsUrl = metricsUrl(args.vpp.metrics, args.vpp.ipCidr);
+        this.metricsUrl = metricsUrl(args.vpp.metrics, args.vpp.ipCidr, args.namespace);
         this.vppctl = pulumi
             .all([this.namespace, this.deploymentName])
             .apply(([n, d]) => vppctlCommand(n, d, CONTAINER));
@@ -196,5 +208,17 @@ export function labObjects(args: VppLabArgs): ObjectRef[] {
             : []),
         { apiVersion: "v1", kind: "ConfigMap", namespace: ns, name: CONFIG_MAP },
         { apiVersion: "apps/v1", kind: "Deployment", namespace: ns, name: DEPLOYMENT },
+        ...(args.vpp.metrics === "cluster"
+            ? [
+                  { apiVersion: "v1", kind: "Service", namespace: ns, name: METRICS_SERVICE },
+                  { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", namespace: ns, name: POD_MONITOR },
+                  {
+                      apiVersion: "networking.k8s.io/v1",
+                      kind: "NetworkPolicy",
+                      namespace: ns,
+                      name: METRICS_NETWORK_POLICY,
+                  },
+              ]
+            : []),
     ];
 }

@@ -15,6 +15,11 @@ export const INIT_CONTAINER = "init-vpp-server";
 export const CONFIG_MAP = "vpp-server-config";
 export const ROLE_BINDING = "vpp-server-scc";
 export const NETWORK_POLICY = "vpp-server-deny-cluster-network";
+/** `metrics: cluster`: the exporter's container, its Service, PodMonitor and NetworkPolicy. */
+export const METRICS_CONTAINER = "vpp-metrics";
+export const METRICS_SERVICE = "vpp-server-metrics";
+export const POD_MONITOR = "vpp-server";
+export const METRICS_NETWORK_POLICY = "vpp-server-allow-monitoring";
 
 /** At most this long, so `system:openshift:scc:<name>` and label values stay well within limits. */
 const MAX_STACK_PART = 40;

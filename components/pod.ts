@@ -6,8 +6,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { CONTAINER, INIT_CONTAINER } from "./names";
-import { CLI_SOCKET, CONF_DIR, HOST_INTERFACE, WWW_DIR, livenessCommand, readinessCommand } from "./vppConfig";
+import { CONTAINER, INIT_CONTAINER, METRICS_CONTAINER } from "./names";
+import {
+    CLI_SOCKET,
+    CONF_DIR,
+    EXPORTER_PATH,
+    EXPORTER_STAT_PATTERNS,
+    HOST_INTERFACE,
+    METRICS_PORT,
+    METRICS_PORT_NAME,
+    Metrics,
+    STATS_SOCKET,
+    WWW_DIR,
+    livenessCommand,
+    readinessCommand,
+} from "./vppConfig";
 
 /** Where the ConfigMap (templates and scripts) is mounted, read-only, in both containers. */
 export const TEMPLATE_DIR = "/etc/vpp-server";
@@ -33,6 +46,23 @@ export const EMPTY_DIRS = ["conf", "www", "run-vpp", "run-user"] as const;
  */
 export const PROBE_TIMING = {
     startup: { periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 60 },
+    readiness: { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    liveness: { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+} as const;
+
+/**
+ * The metrics container's probes (`metrics: cluster`), HTTP from the kubelet (no exec probes: a pod
+ * with dedicated cores must have none, certsuite's performance-cpu-pinning-no-exec-probes):
+ *
+ * - startup: the exporter's page answers, every 2 s for up to 90 s: the exporter starts once VPP has
+ *   made its stats socket, and VPP itself may take up to 60 s (its own startup probe);
+ * - readiness: `/metrics` answers, which reads VPP's stats segment: the counters can be scraped;
+ * - liveness: the exporter's page answers within 5 s. The exporter serves one connection at a time,
+ *   so a client that connects and sends nothing wedges it; a TCP probe would still pass (the kernel
+ *   accepts), an HTTP one does not, and the kubelet restarts the exporter, never VPP.
+ */
+export const METRICS_PROBE_TIMING = {
+    startup: { periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 45 },
     readiness: { periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     liveness: { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
 } as const;
@@ -71,6 +101,16 @@ export const INIT_RESOURCES = {
 } as const;
 
 /**
+ * The metrics container's resources: the exporter reads VPP's shared stats segment (VPP's memory,
+ * not its own) and answers a scrape every 30 s. With dedicated cores its requests equal its limits,
+ * a fraction of a CPU, as the init container's.
+ */
+export const METRICS_RESOURCES = {
+    shared: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
+    dedicated: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+} as const;
+
+/**
  * Ephemeral storage: the root filesystem is read-only, so a container writes only its log; the
  * emptyDirs count against the pod's sum of limits. The VPP container's limit holds the four
  * emptyDirs at their size limits and 64Mi of log; the init container's, its log.
@@ -78,6 +118,7 @@ export const INIT_RESOURCES = {
 export const EPHEMERAL_STORAGE = {
     vpp: { request: "64Mi", limit: `${EMPTY_DIRS.length * 64 + 64}Mi` },
     init: { request: "16Mi", limit: "64Mi" },
+    metrics: { request: "16Mi", limit: "64Mi" },
 } as const;
 
 export interface PodSpecOptions {
@@ -97,6 +138,16 @@ export interface PodSpecOptions {
     /** A PerformanceProfile's runtime class. @default none */
     readonly runtimeClassName?: string;
     readonly nodeSelector?: Record<string, string>;
+    /** cluster adds the metrics container. @default "none" */
+    readonly metrics?: Metrics;
+}
+
+/** The environment of the metrics container's script (components/metrics.sh). */
+export function metricsEnv(): { name: string; value: string }[] {
+    return [
+        { name: "STATS_SOCKET", value: STATS_SOCKET },
+        { name: "METRICS_PATTERNS", value: EXPORTER_STAT_PATTERNS.join(" ") },
+    ];
 }
 
 /** The pod: rootless, its capabilities exactly the image's, VPP's files on emptyDirs. */
@@ -189,10 +240,44 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
                     { name: "run-user", mountPath: "/run/user" },
                 ],
             },
+            ...(o.metrics === "cluster" ? [metricsContainer(o, containerSecurity([]))] : []),
         ],
         volumes: [
             { name: "templates", configMap: { name: o.configMapName, defaultMode: 0o444 } },
             ...EMPTY_DIRS.map((name) => ({ name, emptyDir: { sizeLimit: EMPTY_DIR_SIZE } })),
+        ],
+    };
+}
+
+/**
+ * The metrics container: VPP's vpp_prometheus_export (in the same image) behind a script that
+ * follows VPP's restarts, no capabilities, the stats socket's directory read-only.
+ */
+function metricsContainer(
+    o: PodSpecOptions,
+    securityContext: k8s.types.input.core.v1.SecurityContext,
+): k8s.types.input.core.v1.Container {
+    const r = o.resources.dedicated ? METRICS_RESOURCES.dedicated : METRICS_RESOURCES.shared;
+    const http = (p: string) => ({ httpGet: { path: p, port: METRICS_PORT_NAME, scheme: "HTTP" } });
+    return {
+        name: METRICS_CONTAINER,
+        image: o.image,
+        imagePullPolicy: "IfNotPresent",
+        command: ["/bin/sh", `${TEMPLATE_DIR}/metrics.sh`],
+        env: metricsEnv(),
+        ports: [{ name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: "TCP" }],
+        securityContext,
+        resources: {
+            requests: { ...r.requests, "ephemeral-storage": EPHEMERAL_STORAGE.metrics.request },
+            limits: { ...r.limits, "ephemeral-storage": EPHEMERAL_STORAGE.metrics.limit },
+        },
+        startupProbe: { ...http("/"), ...METRICS_PROBE_TIMING.startup },
+        readinessProbe: { ...http(EXPORTER_PATH), ...METRICS_PROBE_TIMING.readiness },
+        livenessProbe: { ...http("/"), ...METRICS_PROBE_TIMING.liveness },
+        terminationMessagePolicy: "FallbackToLogsOnError",
+        volumeMounts: [
+            { name: "templates", mountPath: TEMPLATE_DIR, readOnly: true },
+            { name: "run-vpp", mountPath: path.posix.dirname(STATS_SOCKET), readOnly: true },
         ],
     };
 }

@@ -25,6 +25,8 @@ import {
 export const INIT_SCRIPT_PATH = path.join(__dirname, "init.sh");
 /** The main container's script: chooses VPP's cores, then execs vpp (POSIX sh). */
 export const START_SCRIPT_PATH = path.join(__dirname, "start-vpp.sh");
+/** The metrics container's script (`metrics: cluster`): runs VPP's exporter, follows VPP's restarts. */
+export const METRICS_SCRIPT_PATH = path.join(__dirname, "metrics.sh");
 /** The pod template annotation holding the digest of everything the pod reads at start. */
 export const CONFIG_HASH_ANNOTATION = "vpp-server/config-sha256";
 export const NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
@@ -39,10 +41,15 @@ export const KUBE_SCORE_IGNORE = { "kube-score/ignore": "container-image-pull-po
 export interface PodScripts {
     readonly init: string;
     readonly start: string;
+    readonly metrics: string;
 }
 
 export function readScripts(): PodScripts {
-    return { init: fs.readFileSync(INIT_SCRIPT_PATH, "utf8"), start: fs.readFileSync(START_SCRIPT_PATH, "utf8") };
+    return {
+        init: fs.readFileSync(INIT_SCRIPT_PATH, "utf8"),
+        start: fs.readFileSync(START_SCRIPT_PATH, "utf8"),
+        metrics: fs.readFileSync(METRICS_SCRIPT_PATH, "utf8"),
+    };
 }
 
 export interface VppSettings {
@@ -57,7 +64,10 @@ export interface VppSettings {
     readonly adaptiveSessionQueue: boolean;
     /** host-macvlan0's receive mode. */
     readonly rxMode: RxMode;
-    /** vlan: VPP's prom plugin serves its counters at /stats.prom on the lab VLAN. */
+    /**
+     * vlan: VPP's prom plugin serves its counters at /stats.prom on the lab VLAN; cluster: a second
+     * container serves them on the pod network for the cluster's monitoring.
+     */
     readonly metrics: Metrics;
     readonly gratuitousArp: boolean;
     /** Served as /index.html. */
@@ -72,6 +82,7 @@ export function configMapData(s: VppSettings, mac: string | undefined, scripts: 
         "index.html": s.indexHtml,
         "init.sh": scripts.init,
         "start-vpp.sh": scripts.start,
+        ...(s.metrics === "cluster" ? { "metrics.sh": scripts.metrics } : {}),
     };
 }
 
@@ -168,6 +179,7 @@ export class VppServer extends pulumi.ComponentResource {
                             resources: args.resources,
                             runtimeClassName: args.runtimeClassName,
                             nodeSelector: args.nodeSelector,
+                            metrics: args.metrics,
                         }),
                     },
                 },

@@ -4,6 +4,7 @@
  * tests call them directly; with POC-compatible options they reproduce the POC's files.
  */
 import { createHash } from "crypto";
+import { METRICS_SERVICE, POD_MONITOR } from "./names";
 
 /** The kernel interface Multus creates in the pod, and VPP's name for its AF_PACKET side. */
 export const HOST_INTERFACE = "macvlan0";
@@ -14,6 +15,13 @@ export const CLI_SOCKET = "/run/vpp/cli-vpp1.sock";
 /** Written into startup.conf where the kernel's MAC of macvlan0 goes; the init script replaces it. */
 export const KERNEL_MAC_TOKEN = "@MACVLAN0_MAC@";
 
+/**
+ * VPP's stats socket with `metrics: cluster`, on the emptyDir the metrics container mounts too. It
+ * is also vpp_prometheus_export's default; without it rootless VPP puts the socket in its runtime
+ * directory, /run/user/<uid>/vpp.
+ */
+export const STATS_SOCKET = "/run/vpp/stats.sock";
+
 export interface VppConfOptions {
     /**
      * `unix { poll-sleep-usec }`: microseconds VPP's main loop sleeps on every pass, also under
@@ -23,6 +31,8 @@ export interface VppConfOptions {
     readonly pollSleepUsec: number;
     /** `session { use-private-rx-mqs }`: the session layer switches between polling and interrupts. */
     readonly adaptiveSessionQueue: boolean;
+    /** cluster puts VPP's stats socket at STATS_SOCKET, where the metrics container reads it. */
+    readonly metrics: Metrics;
 }
 
 /** `/conf/vpp.conf`, VPP's startup configuration (`vpp -c`). */
@@ -35,6 +45,7 @@ export function renderVppConf(o: VppConfOptions): string {
         "}",
         "api-segment { prefix vpp1 }",
         o.adaptiveSessionQueue ? "session { use-private-rx-mqs }" : undefined,
+        o.metrics === "cluster" ? `statseg { socket-name ${STATS_SOCKET} }` : undefined,
         "plugins { plugin dpdk_plugin.so { disable } }",
     ]);
 }
@@ -48,9 +59,23 @@ export type RxMode = "interrupt" | "polling";
 
 /**
  * Where VPP's counters go. none: nowhere; vlan: VPP's prom plugin serves them at
- * `http://<address>/stats.prom` on the lab VLAN, through the static HTTP server.
+ * `http://<address>/stats.prom` on the lab VLAN, through the static HTTP server; cluster: VPP's
+ * vpp_prometheus_export, in a second container, serves them on the pod network at
+ * `:METRICS_PORT/metrics` for the cluster's monitoring (a PodMonitor).
  */
-export type Metrics = "none" | "vlan";
+export type Metrics = "none" | "vlan" | "cluster";
+
+/** vpp_prometheus_export's port (its default, Prometheus' registered port for VPP) and path. */
+export const METRICS_PORT = 9482;
+export const METRICS_PORT_NAME = "metrics";
+export const EXPORTER_PATH = "/metrics";
+/**
+ * What vpp_prometheus_export exports with `metrics: cluster` (POSIX regular expressions, matched
+ * against each stat's name), in its v2 format, which names an interface by its name: the
+ * interfaces' counters, the error counters of every node, the buffer pools and VPP's own
+ * scalars (boot time, vector rate, heartbeat).
+ */
+export const EXPORTER_STAT_PATTERNS = ["^/interfaces/", "^/err/", "^/buffer-pools/", "^/sys/"] as const;
 
 /** The path the prom plugin registers on the static HTTP server. */
 export const METRICS_PATH = "/stats.prom";
@@ -181,11 +206,15 @@ export function livenessCommand(): string[] {
     return ["/bin/sh", "-c", `vppctl -s ${CLI_SOCKET} show version | grep -q '^vpp v'`];
 }
 
-/** The stack output `metricsUrl`: the prom plugin's URL with `metrics: vlan`, otherwise how to get one. */
-export function metricsUrl(metrics: Metrics, ipCidr: string): string {
-    return metrics === "vlan"
-        ? `http://${ipCidr.split("/")[0]}${METRICS_PATH}`
-        : "none (pulumi config set metrics vlan --stack <lab>, then pulumi up)";
+/**
+ * The stack output `metricsUrl`: the prom plugin's URL with `metrics: vlan`; with `cluster`, where the
+ * cluster's monitoring scrapes (the pod's port, through the PodMonitor); otherwise how to get one.
+ */
+export function metricsUrl(metrics: Metrics, ipCidr: string, namespace = "<namespace>"): string {
+    if (metrics === "vlan") return `http://${ipCidr.split("/")[0]}${METRICS_PATH}`;
+    if (metrics === "cluster")
+        return `http://<pod IP>:${METRICS_PORT}${EXPORTER_PATH} (scraped by the cluster's monitoring through PodMonitor ${namespace}/${POD_MONITOR}; Service ${namespace}/${METRICS_SERVICE})`;
+    return "none (pulumi config set metrics vlan --stack <lab>, then pulumi up)";
 }
 
 /** The command that opens VPP's CLI in the running pod. */

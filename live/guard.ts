@@ -22,11 +22,16 @@ import {
     RECONCILED_ANNOTATION,
     reconciledValue,
 } from "./drift";
+import { NotServedError } from "./reader";
 import type { LiveCluster, LiveObject } from "./reader";
 
-/** One object's read: the live object (undefined: it does not exist), or why it could not be read. */
+/**
+ * One object's read: the live object (undefined: it does not exist), or why it could not be read
+ * (`notServed`: the API server does not serve its kind at all).
+ */
 export type ReadResult =
-    { readonly ref: ObjectRef; readonly live?: LiveObject } | { readonly ref: ObjectRef; readonly error: string };
+    | { readonly ref: ObjectRef; readonly live?: LiveObject }
+    | { readonly ref: ObjectRef; readonly error: string; readonly notServed?: boolean };
 
 /** The reads of one run, by object. */
 export class LiveState {
@@ -53,7 +58,11 @@ export async function preflight(cluster: LiveCluster, refs: readonly ObjectRef[]
             try {
                 return { ref, live: await cluster.read(ref) };
             } catch (e) {
-                return { ref, error: e instanceof Error ? e.message : String(e) };
+                return {
+                    ref,
+                    error: e instanceof Error ? e.message : String(e),
+                    ...(e instanceof NotServedError ? { notServed: true } : {}),
+                };
             }
         }),
     );

@@ -33,6 +33,33 @@ export function clusterProvider(name: string, c: Connection): k8s.Provider {
     });
 }
 
+/** What a lab needs of its cluster, by kind, and what to do when the cluster does not serve it. */
+const NEEDED_KINDS: Record<string, string> = {
+    PodMonitor:
+        'which vpp-server:metrics "cluster" needs: turn on the cluster\'s monitoring of user workloads (OpenShift: enableUserWorkload in the cluster-monitoring-config ConfigMap) or install the Prometheus operator\'s CRDs; or set vpp-server:metrics to none or vlan (accepted: none, vlan, cluster)',
+    SecurityContextConstraints: "OpenShift's: this program deploys to OpenShift",
+    NetworkAttachmentDefinition: "Multus': the lab's macvlan0 is a Multus network",
+};
+
+/** The cluster does not serve a kind the lab declares: stopped before anything is registered. */
+export class ClusterKindsError extends pulumi.RunError {
+    constructor(
+        readonly connection: Connection,
+        readonly kinds: readonly { apiVersion: string; kind: string }[],
+    ) {
+        super(
+            [
+                `context ${connection.context} (server ${connection.server}) does not serve what this stack declares; nothing was changed:`,
+                ...kinds.map(
+                    (k) =>
+                        `  - ${k.kind} (${k.apiVersion}), ${NEEDED_KINDS[k.kind] ?? "which the lab declares"}`,
+                ),
+            ].join("\n"),
+        );
+        this.name = "ClusterKindsError";
+    }
+}
+
 /** What the program needs from the cluster to build the lab. */
 export interface LiveLab {
     readonly connection: Connection;
@@ -68,6 +95,15 @@ export async function connectLab(
         );
     }
     const state = await preflight(cluster, labObjects({ ...args, createNamespace: true }));
+    const notServed = new Map<string, { apiVersion: string; kind: string }>();
+    for (const r of state.results) {
+        if ("error" in r && r.notServed) {
+            notServed.set(`${r.ref.apiVersion}/${r.ref.kind}`, { apiVersion: r.ref.apiVersion, kind: r.ref.kind });
+        }
+    }
+    if (notServed.size > 0) {
+        throw new ClusterKindsError(connection, [...notServed.values()]);
+    }
     const { problems, adopted } = ownershipProblems(state, { stack: args.stack, adopt });
     if (problems.length > 0) {
         throw new OwnershipError(problems);

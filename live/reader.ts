@@ -59,6 +59,17 @@ export class ReadError extends Error {
     }
 }
 
+/** The API server does not serve the object's kind: its CRD is not installed (an answer, not a failure to read). */
+export class NotServedError extends ReadError {
+    constructor(
+        readonly apiVersion: string,
+        readonly kind: string,
+    ) {
+        super(`the API server does not serve ${kind} in ${apiVersion}`, 404);
+        this.name = "NotServedError";
+    }
+}
+
 /** The path of an object in the API, given the resource's plural name and scope (from discovery). */
 export function objectPath(ref: ObjectRef, plural: string, namespaced: boolean): string {
     const base = ref.apiVersion.includes("/") ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
@@ -181,7 +192,7 @@ export function directCluster(access: ClusterAccess, timeoutMs = REQUEST_TIMEOUT
     return {
         async read(ref) {
             const kind = (await resources(ref.apiVersion)).get(ref.kind);
-            if (!kind) throw new ReadError(`the API server does not serve ${ref.kind} in ${ref.apiVersion}`);
+            if (!kind) throw new NotServedError(ref.apiVersion, ref.kind);
             return (await get(objectPath(ref, kind.plural, kind.namespaced))) as LiveObject | undefined;
         },
         async version() {
@@ -253,6 +264,9 @@ async function clientNodeCluster(connection: Connection): Promise<LiveCluster> {
                 return (await api.read(header)) as unknown as LiveObject;
             } catch (e) {
                 if ((e as { code?: number }).code === 404) return undefined;
+                // client-node's discovery, when the group or the kind is not served.
+                if (/^Unrecognized API version and kind/.test(e instanceof Error ? e.message : ""))
+                    throw new NotServedError(ref.apiVersion, ref.kind);
                 throw new ReadError(
                     `read ${ref.kind} ${ref.name}: ${e instanceof Error ? e.message : String(e)}`,
                     (e as { code?: number }).code,

@@ -106,7 +106,7 @@ export const MACVLAN_MODES = ["bridge", "private", "vepa", "passthru"] as const;
 /** `rxMode` as a stack writes it; auto resolves by dedicatedCores. */
 export const RX_MODES = ["auto", "interrupt", "polling"] as const;
 /** The `metrics` setting's values: only those this project implements. */
-export const METRICS = ["none", "vlan"] as const;
+export const METRICS = ["none", "vlan", "cluster"] as const;
 export type MacvlanMode = (typeof MACVLAN_MODES)[number];
 
 export function parseOneOf<T extends string>(raw: string, allowed: readonly T[]): Parsed<T> {

@@ -113,7 +113,7 @@ export const KEYS = {
     metrics: {
         type: "string",
         description:
-            "Where VPP's counters go: none, or vlan (VPP's prom plugin serves the interface, error, buffer and session counters it has used at http://<ipAddress>/stats.prom, for a Prometheus on the lab VLAN).",
+            "Where VPP's counters go: none; vlan (VPP's prom plugin serves the interface, error, buffer and session counters it has used at http://<ipAddress>/stats.prom, for a Prometheus on the lab VLAN); or cluster (a second container runs VPP's vpp_prometheus_export on the pod network, port 9482, with a Service, a PodMonitor for the cluster's monitoring and a NetworkPolicy that admits only the monitoring namespaces; the cluster must serve monitoring.coreos.com/v1 PodMonitor).",
         default: "none",
     },
     gratuitousArp: {

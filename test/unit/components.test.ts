@@ -41,6 +41,11 @@ const T = {
     networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     randomId: "random:index/randomId:RandomId",
 };
+/** What `metrics: cluster` adds. */
+const TM = {
+    service: "kubernetes:core/v1:Service",
+    podMonitor: "kubernetes:monitoring.coreos.com/v1:PodMonitor",
+};
 
 interface Deployed {
     lab: VppLabType;
@@ -579,6 +584,189 @@ describe("components under mocks: variants", () => {
         assert.strictEqual(d.lab.metricsUrl, "http://192.168.123.150/stats.prom");
     });
 
+    describe("metrics cluster", () => {
+        let d: Deployed;
+        let none: Deployed;
+        const SELECTOR = { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": "vpp-server-lab" };
+        const LABELS = { ...SELECTOR, "app.kubernetes.io/managed-by": "pulumi" };
+        before(async () => {
+            none = await deploy({});
+            d = await deploy({ metrics: "cluster" });
+        });
+        const pod = () => d.get(T.deployment).inputs.spec.template.spec;
+
+        it("a second container runs the ConfigMap's metrics.sh from the same image: no capabilities, read-only root, the stats socket's directory read-only", () => {
+            const [vpp, metrics] = pod().containers;
+            assert.strictEqual(pod().containers.length, 2);
+            assert.strictEqual(vpp.name, "vpp-server");
+            assert.deepStrictEqual(
+                {
+                    ...metrics,
+                    resources: undefined,
+                    startupProbe: undefined,
+                    readinessProbe: undefined,
+                    livenessProbe: undefined,
+                },
+                {
+                    name: "vpp-metrics",
+                    image: vpp.image,
+                    imagePullPolicy: "IfNotPresent",
+                    command: ["/bin/sh", "/etc/vpp-server/metrics.sh"],
+                    env: [
+                        { name: "STATS_SOCKET", value: "/run/vpp/stats.sock" },
+                        { name: "METRICS_PATTERNS", value: "^/interfaces/ ^/err/ ^/buffer-pools/ ^/sys/" },
+                    ],
+                    ports: [{ name: "metrics", containerPort: 9482, protocol: "TCP" }],
+                    securityContext: {
+                        runAsNonRoot: true,
+                        runAsUser: 10000,
+                        runAsGroup: 10000,
+                        allowPrivilegeEscalation: false,
+                        privileged: false,
+                        readOnlyRootFilesystem: true,
+                        capabilities: { drop: ["ALL"] },
+                    },
+                    resources: undefined,
+                    startupProbe: undefined,
+                    readinessProbe: undefined,
+                    livenessProbe: undefined,
+                    terminationMessagePolicy: "FallbackToLogsOnError",
+                    volumeMounts: [
+                        { name: "templates", mountPath: "/etc/vpp-server", readOnly: true },
+                        { name: "run-vpp", mountPath: "/run/vpp", readOnly: true },
+                    ],
+                },
+            );
+        });
+        it("its probes are HTTP, not exec: startup and liveness the exporter's page, readiness /metrics (reads VPP's stats)", () => {
+            const m = pod().containers[1];
+            const http = (p: string) => ({ path: p, port: "metrics", scheme: "HTTP" });
+            assert.deepStrictEqual(m.startupProbe, {
+                httpGet: http("/"),
+                periodSeconds: 2,
+                timeoutSeconds: 2,
+                failureThreshold: 45,
+            });
+            assert.deepStrictEqual(m.readinessProbe, {
+                httpGet: http("/metrics"),
+                periodSeconds: 10,
+                timeoutSeconds: 3,
+                failureThreshold: 3,
+            });
+            assert.deepStrictEqual(m.livenessProbe, {
+                httpGet: http("/"),
+                periodSeconds: 10,
+                timeoutSeconds: 5,
+                failureThreshold: 3,
+            });
+        });
+        it("its resources: small requests, a memory limit, ephemeral storage for its log; the pod stays Burstable", () => {
+            assert.deepStrictEqual(pod().containers[1].resources, {
+                requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" },
+                limits: { memory: "64Mi", "ephemeral-storage": "64Mi" },
+            });
+            assert.strictEqual(qosClass(pod()), "Burstable");
+        });
+        it("with dedicatedCores the pod stays Guaranteed: the metrics container's requests equal its limits", async () => {
+            const g = await deploy({ metrics: "cluster", dedicatedCores: "true" });
+            const spec = g.get(T.deployment).inputs.spec.template.spec;
+            assert.deepStrictEqual(spec.containers[1].resources, {
+                requests: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "16Mi" },
+                limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "64Mi" },
+            });
+            assert.strictEqual(qosClass(spec), "Guaranteed");
+            const execProbes = spec.containers.flatMap((c: Record<string, any>) =>
+                ["startupProbe", "readinessProbe", "livenessProbe"].filter((p) => c[p]?.exec),
+            );
+            assert.strictEqual(execProbes.length, 3, "only the VPP container's three probes are exec probes");
+        });
+        it("the ConfigMap adds metrics.sh and vpp.conf puts the stats socket on /run/vpp; the pod rolls", () => {
+            const cm = d.get(T.configMap).inputs.data;
+            assert.deepStrictEqual(Object.keys(cm).sort(), [
+                "index.html",
+                "init.sh",
+                "metrics.sh",
+                "start-vpp.sh",
+                "startup.conf",
+                "vpp.conf",
+            ]);
+            assert.match(cm["vpp.conf"], /^statseg \{ socket-name \/run\/vpp\/stats\.sock \}$/m);
+            assert.strictEqual(cm["startup.conf"], none.get(T.configMap).inputs.data["startup.conf"]);
+            assert.ok(!("metrics.sh" in none.get(T.configMap).inputs.data), "metrics none ships no metrics.sh");
+            const hash = (x: Deployed) =>
+                x.get(T.deployment).inputs.spec.template.metadata.annotations["vpp-server/config-sha256"];
+            assert.notStrictEqual(hash(d), hash(none));
+        });
+        it("a ClusterIP Service vpp-server-metrics selects the pod on the named port 9482", () => {
+            const svc = d.get(TM.service).inputs;
+            assert.deepStrictEqual(svc.metadata, {
+                name: "vpp-server-metrics",
+                namespace: "vpp-server",
+                labels: LABELS,
+                annotations: { "pulumi.com/patchForce": "true" },
+            });
+            assert.deepStrictEqual(svc.spec, {
+                type: "ClusterIP",
+                selector: SELECTOR,
+                ports: [{ name: "metrics", port: 9482, targetPort: "metrics", protocol: "TCP" }],
+            });
+        });
+        it("a PodMonitor vpp-server scrapes the pod's metrics port every 30 s", () => {
+            const pm = d.get(TM.podMonitor).inputs;
+            assert.strictEqual(pm.apiVersion, "monitoring.coreos.com/v1");
+            assert.deepStrictEqual(pm.metadata, {
+                name: "vpp-server",
+                namespace: "vpp-server",
+                labels: LABELS,
+                annotations: { "pulumi.com/patchForce": "true" },
+            });
+            assert.deepStrictEqual(pm.spec, {
+                selector: { matchLabels: SELECTOR },
+                podMetricsEndpoints: [
+                    { port: "metrics", path: "/metrics", scheme: "http", interval: "30s", scrapeTimeout: "10s" },
+                ],
+            });
+        });
+        it("a NetworkPolicy admits the monitoring namespaces on TCP 9482 only; the deny-all policy stays", () => {
+            const policies = d.resources.filter((r) => r.type === T.networkPolicy).map((r) => r.inputs);
+            assert.deepStrictEqual(policies.map((p) => p.metadata.name).sort(), [
+                "vpp-server-allow-monitoring",
+                "vpp-server-deny-cluster-network",
+            ]);
+            const allow = policies.find((p) => p.metadata.name === "vpp-server-allow-monitoring");
+            assert.deepStrictEqual(allow.spec, {
+                podSelector: { matchLabels: SELECTOR },
+                policyTypes: ["Ingress"],
+                ingress: [
+                    {
+                        from: [
+                            {
+                                namespaceSelector: {
+                                    matchLabels: { "network.openshift.io/policy-group": "monitoring" },
+                                },
+                            },
+                        ],
+                        ports: [{ protocol: "TCP", port: 9482 }],
+                    },
+                ],
+            });
+        });
+        it("the metricsUrl output says where the cluster's monitoring scrapes", () => {
+            assert.strictEqual(
+                d.lab.metricsUrl,
+                "http://<pod IP>:9482/metrics (scraped by the cluster's monitoring through PodMonitor vpp-server/vpp-server; Service vpp-server/vpp-server-metrics)",
+            );
+        });
+        it("metrics none and vlan: one container, no Service, PodMonitor or second NetworkPolicy", async () => {
+            const vlan = await deploy({ metrics: "vlan" });
+            for (const x of [none, vlan]) {
+                assert.strictEqual(x.get(T.deployment).inputs.spec.template.spec.containers.length, 1);
+                assert.ok(!x.resources.some((r) => r.type === TM.service || r.type === TM.podMonitor));
+                assert.strictEqual(x.resources.filter((r) => r.type === T.networkPolicy).length, 1);
+            }
+        });
+    });
+
     it("afPacketVersion 3 and workers 0 reach startup.conf, the start script's environment and the memory", async () => {
         const d = await deploy({ afPacketVersion: "3", workers: "0" });
         const cm = d.get(T.configMap).inputs.data;
@@ -642,6 +830,7 @@ describe("components under mocks: the objects the live checks read are the objec
     for (const [what, raw, edit] of [
         ["the reference lab: 9 objects", {}, (a: VppLabArgs) => a],
         ["without the NetworkPolicy", { denyClusterNetwork: "false" }, (a: VppLabArgs) => a],
+        ["metrics cluster: 12 objects", { metrics: "cluster" }, (a: VppLabArgs) => a],
         [
             "in a namespace the stack uses, not creates",
             { namespace: "precious" },

@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as path from "path";
 import { labArgs } from "../../stacks/compose";
 import { parseStackConfig } from "../../stacks/config";
-import { connectLab, ConnectionError, OwnershipError } from "../../live";
+import { ClusterKindsError, connectLab, ConnectionError, OwnershipError } from "../../live";
 import { LAB_CONFIG } from "../fixtures/lab";
 import { FakeApiServer } from "./apiserver";
 
@@ -17,6 +17,7 @@ const DISCOVERY: Record<string, { name: string; kind: string; namespaced: boolea
         { name: "namespaces", kind: "Namespace", namespaced: false },
         { name: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
         { name: "configmaps", kind: "ConfigMap", namespaced: true },
+        { name: "services", kind: "Service", namespaced: true },
     ],
     "/apis/apps/v1": [{ name: "deployments", kind: "Deployment", namespaced: true }],
     "/apis/rbac.authorization.k8s.io/v1": [
@@ -122,6 +123,38 @@ describe("live: connectLab against an API server", function () {
         assert.deepStrictEqual(live.warnings, [
             `cannot read Deployment lab-b/vpp-server: GET ${api.access.server}/apis/apps/v1/namespaces/lab-b/deployments/vpp-server: HTTP 503: etcd timeout; its hand edits are not checked this run`,
         ]);
+    });
+
+    it("metrics cluster on a cluster that serves no PodMonitor: a ClusterKindsError naming the kind, the setting and the fixes", async () => {
+        const cluster = labArgs(parseStackConfig({ ...LAB_CONFIG, namespace: "lab-b", metrics: "cluster" }), "lab-b");
+        await assert.rejects(connectLab(cluster, { kubeconfig }, "/unused", false), (e: Error) => {
+            assert.ok(e instanceof ClusterKindsError, String(e));
+            assert.strictEqual(
+                e.message,
+                [
+                    `context lab-b-cluster (server ${api.access.server}) does not serve what this stack declares; nothing was changed:`,
+                    `  - PodMonitor (monitoring.coreos.com/v1), which vpp-server:metrics "cluster" needs: turn on the cluster's monitoring of user workloads (OpenShift: enableUserWorkload in the cluster-monitoring-config ConfigMap) or install the Prometheus operator's CRDs; or set vpp-server:metrics to none or vlan (accepted: none, vlan, cluster)`,
+                ].join("\n"),
+            );
+            return true;
+        });
+    });
+
+    it("metrics cluster where PodMonitor is served: the Service, the PodMonitor and the monitoring NetworkPolicy are read too", async () => {
+        api.routes.set("GET /apis/monitoring.coreos.com/v1", [
+            200,
+            JSON.stringify({ resources: [{ name: "podmonitors", kind: "PodMonitor", namespaced: true }] }),
+        ]);
+        const cluster = labArgs(parseStackConfig({ ...LAB_CONFIG, namespace: "lab-b", metrics: "cluster" }), "lab-b");
+        const live = await connectLab(cluster, { kubeconfig }, "/unused", false);
+        assert.deepStrictEqual(live.warnings, []);
+        for (const p of [
+            "GET /api/v1/namespaces/lab-b/services/vpp-server-metrics",
+            "GET /apis/monitoring.coreos.com/v1/namespaces/lab-b/podmonitors/vpp-server",
+            "GET /apis/networking.k8s.io/v1/namespaces/lab-b/networkpolicies/vpp-server-allow-monitoring",
+        ]) {
+            assert.ok(api.seen.includes(p), `${p} not read: ${api.seen.join(", ")}`);
+        }
     });
 
     it("an API server that refuses the credentials: a ConnectionError naming the context, server and kubeconfig", async () => {

@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { preflight } from "../../live/guard";
-import { directCluster, ReadError } from "../../live/reader";
+import { directCluster, NotServedError, ReadError } from "../../live/reader";
 import type { ClusterAccess } from "../../live/kubeconfig";
 import { FakeApiServer } from "./apiserver";
 
@@ -80,11 +80,21 @@ describe("live: the reader over HTTPS", function () {
         routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", "hang");
         await assert.rejects(directCluster(access, 300).read(NS_REF), /: no answer in 0.3 s$/);
     });
-    it("a kind the API server does not serve is named", async () => {
-        await assert.rejects(
-            directCluster(access).read({ apiVersion: "v1", kind: "Gadget", name: "x" }),
-            /^ReadError: the API server does not serve Gadget in v1$/,
-        );
+    it("a kind the API server does not serve is named: a NotServedError", async () => {
+        await assert.rejects(directCluster(access).read({ apiVersion: "v1", kind: "Gadget", name: "x" }), (e) => {
+            assert.ok(e instanceof NotServedError, String(e));
+            assert.strictEqual(String(e), "NotServedError: the API server does not serve Gadget in v1");
+            return true;
+        });
+    });
+    it("a group the API server does not serve (its discovery answers 404): a NotServedError naming the kind", async () => {
+        const ref = { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", namespace: "lab", name: "vpp-server" };
+        await assert.rejects(directCluster(access).read(ref), (e) => {
+            assert.ok(e instanceof NotServedError, String(e));
+            assert.deepStrictEqual([e.apiVersion, e.kind], ["monitoring.coreos.com/v1", "PodMonitor"]);
+            return true;
+        });
+        assert.deepStrictEqual(seen, ["GET /apis/monitoring.coreos.com/v1"]);
     });
     it("a failed discovery is asked again on the next read", async () => {
         routes.set("GET /api/v1", [500, "boom"]);

@@ -20,7 +20,7 @@ import {
 } from "../../components/vppConfig";
 
 const POC = path.join(__dirname, "..", "fixtures", "poc");
-const POC_OPTIONS = { pollSleepUsec: 0, adaptiveSessionQueue: false };
+const POC_OPTIONS = { pollSleepUsec: 0, adaptiveSessionQueue: false, metrics: "none" as const };
 const POC_STARTUP = {
     afPacketVersion: 3 as const,
     vlanId: 123,
@@ -51,7 +51,7 @@ describe("VPP configuration renderers", () => {
     describe("vpp.conf options", () => {
         it("pollSleepUsec > 0 adds poll-sleep-usec inside unix { }", () => {
             assert.strictEqual(
-                renderVppConf({ pollSleepUsec: 100, adaptiveSessionQueue: false }),
+                renderVppConf({ pollSleepUsec: 100, adaptiveSessionQueue: false, metrics: "none" }),
                 [
                     "unix {",
                     "  nodaemon cli-listen /run/vpp/cli-vpp1.sock",
@@ -66,7 +66,7 @@ describe("VPP configuration renderers", () => {
         });
         it("the defaults (no sleep, adaptive session queue): no poll-sleep-usec, session { use-private-rx-mqs }, dpdk disabled", () => {
             assert.strictEqual(
-                renderVppConf({ pollSleepUsec: 0, adaptiveSessionQueue: true }),
+                renderVppConf({ pollSleepUsec: 0, adaptiveSessionQueue: true, metrics: "none" }),
                 [
                     "unix {",
                     "  nodaemon cli-listen /run/vpp/cli-vpp1.sock",
@@ -144,11 +144,33 @@ describe("VPP configuration renderers", () => {
                 "arping gratuitous 192.168.123.150 host-macvlan0.123",
             ]);
         });
+        it("metrics cluster puts VPP's stats socket on the shared emptyDir in vpp.conf, and adds nothing to startup.conf", () => {
+            assert.strictEqual(
+                renderVppConf({ pollSleepUsec: 0, adaptiveSessionQueue: true, metrics: "cluster" }),
+                [
+                    "unix {",
+                    "  nodaemon cli-listen /run/vpp/cli-vpp1.sock",
+                    "  startup-config /conf/startup.conf",
+                    "}",
+                    "api-segment { prefix vpp1 }",
+                    "session { use-private-rx-mqs }",
+                    "statseg { socket-name /run/vpp/stats.sock }",
+                    "plugins { plugin dpdk_plugin.so { disable } }",
+                    "",
+                ].join("\n"),
+            );
+            assert.strictEqual(renderStartupConf({ ...POC_STARTUP, metrics: "cluster" }), renderStartupConf(POC_STARTUP));
+            assert.doesNotMatch(renderVppConf({ ...POC_OPTIONS, metrics: "vlan" }), /statseg/);
+        });
         it("metrics none writes no url-handlers and no prom line (the POC's server line)", () => {
             assert.doesNotMatch(renderStartupConf(POC_STARTUP), /url-handlers|prom/);
         });
-        it("metricsUrl: the address's /stats.prom with vlan; with none, how to turn it on", () => {
+        it("metricsUrl: the address's /stats.prom with vlan; the pod's port and the PodMonitor with cluster; with none, how to turn it on", () => {
             assert.strictEqual(metricsUrl("vlan", "10.1.2.3/16"), "http://10.1.2.3/stats.prom");
+            assert.strictEqual(
+                metricsUrl("cluster", "10.1.2.3/16", "lab-a"),
+                "http://<pod IP>:9482/metrics (scraped by the cluster's monitoring through PodMonitor lab-a/vpp-server; Service lab-a/vpp-server-metrics)",
+            );
             assert.strictEqual(
                 metricsUrl("none", "10.1.2.3/16"),
                 "none (pulumi config set metrics vlan --stack <lab>, then pulumi up)",
