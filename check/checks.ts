@@ -3,7 +3,15 @@
  * one shell in the VPP container) and what the stack asked for, to one line per item, ok or FAIL,
  * with the evidence. No I/O here: check/cli.ts reads, these judge, the unit tests feed real outputs.
  */
-import { CLI_SOCKET, HOST_INTERFACE, VPP_HOST_INTERFACE } from "../components/vppConfig";
+import { METRICS_CONTAINER, METRICS_SERVICE, POD_MONITOR } from "../components/names";
+import {
+    CLI_SOCKET,
+    EXPORTER_PATH,
+    HOST_INTERFACE,
+    METRICS_PORT,
+    METRICS_PORT_NAME,
+    VPP_HOST_INTERFACE,
+} from "../components/vppConfig";
 import type { AfPacketVersion, Metrics, RxMode } from "../components/vppConfig";
 
 /** What the stack asked for, from its outputs and its configuration. */
@@ -55,7 +63,18 @@ export const README_ENTRIES = {
     socket: "`npm run check`: no AF_PACKET socket on macvlan0.",
     capabilities: "`npm run check`: VPP's capabilities differ from the image's.",
     counters: "`npm run check`: VPP shows no counters for the VLAN interface.",
+    metrics: "`npm run check`: VPP's counters do not reach the cluster's monitoring.",
 } as const;
+
+/** With `metrics: cluster`: the metrics container, the Service's ready endpoints and the PodMonitor. */
+export interface MetricsState {
+    /** The metrics container's status in the pod; undefined when the pod has none. */
+    readonly container?: { readonly ready: boolean; readonly restarts: number; readonly reason?: string };
+    /** The Service's ready endpoints, `address:port`. */
+    readonly endpoints: readonly string[];
+    /** The PodMonitor's first endpoint; undefined when there is no PodMonitor. */
+    readonly podMonitor?: { readonly port?: string; readonly path?: string; readonly interval?: string };
+}
 
 /** The sections of the one shell run in the VPP container, each introduced by a `@@<name>` line. */
 export const SECTIONS = ["link", "hw", "rx", "addr", "int", "errors", "ss", "status"] as const;
@@ -336,12 +355,38 @@ export function checkCounters(int: string | undefined, errors: string | undefine
     return line("counters", true, evidence, README_ENTRIES.counters);
 }
 
-/** Every item, in the order the issue lists them. */
+/** `metrics: cluster`: the exporter Ready, the Service pointing at it, the PodMonitor scraping its port. */
+export function checkMetrics(m: MetricsState | undefined, e: Expected): CheckLine {
+    const item = "metrics";
+    const container = m?.container;
+    if (!m || !container) {
+        return line(item, false, `no ${METRICS_CONTAINER} container in the pod`, README_ENTRIES.metrics);
+    }
+    const restarts = `${container.restarts} restart${container.restarts === 1 ? "" : "s"}`;
+    const parts = [
+        `${METRICS_CONTAINER} ${container.ready ? "Ready" : `not Ready${container.reason ? ` (${container.reason})` : ""}`}, ${restarts}`,
+        m.endpoints.length > 0
+            ? `Service ${METRICS_SERVICE} -> ${m.endpoints.join(", ")}`
+            : `Service ${METRICS_SERVICE} has no ready endpoint`,
+        m.podMonitor
+            ? `PodMonitor ${POD_MONITOR} scrapes port ${m.podMonitor.port ?? "?"} ${m.podMonitor.path ?? "/metrics"} every ${m.podMonitor.interval ?? "?"}`
+            : `no PodMonitor ${POD_MONITOR} in ${e.namespace}`,
+    ];
+    const ok =
+        container.ready &&
+        m.endpoints.some((x) => x.endsWith(`:${METRICS_PORT}`)) &&
+        m.podMonitor?.port === METRICS_PORT_NAME &&
+        (m.podMonitor.path ?? EXPORTER_PATH) === EXPORTER_PATH;
+    return line(item, ok, parts.join("; "), README_ENTRIES.metrics);
+}
+
+/** Every item, in the order the issue lists them; `metrics` only with `metrics: cluster`. */
 export function judge(
     e: Expected,
     pod: PodState | undefined,
     nadConfig: string | undefined,
     answers: Partial<Record<Section, string>>,
+    metrics?: MetricsState,
 ): CheckLine[] {
     return [
         checkPod(pod, e),
@@ -354,6 +399,7 @@ export function judge(
         checkSocket(answers.ss),
         checkCapabilities(answers.status, e),
         checkCounters(answers.int, answers.errors, e),
+        ...(e.metrics === "cluster" ? [checkMetrics(metrics, e)] : []),
     ];
 }
 

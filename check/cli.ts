@@ -12,11 +12,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Writable } from "stream";
-import { CONTAINER, selectorLabels } from "../components/names";
+import { CONTAINER, METRICS_CONTAINER, METRICS_SERVICE, POD_MONITOR, selectorLabels } from "../components/names";
 import { mergedKubeconfig, resolveConnection } from "../live/kubeconfig";
 import { readStackFile } from "../review/review";
 import { parseStackConfig } from "../stacks/config";
-import { Expected, formatJson, formatText, judge, PodState, probeScript, splitSections } from "./checks";
+import { Expected, formatJson, formatText, judge, MetricsState, PodState, probeScript, splitSections } from "./checks";
 
 const USAGE = "usage: npm run check [-- --stack <lab>] [--format text|json] [--dir <project>]";
 const HELP = `${USAGE}
@@ -25,8 +25,9 @@ Checks a deployed lab, one line per item (ok or FAIL, with the evidence): the po
 restarts; the NAD's master and mode; in the pod, macvlan0 with the pinned MAC and promiscuity 0;
 VPP's host-macvlan0 up with that MAC, the AF_PACKET ring version and rx mode the stack asks for;
 the address on host-macvlan0.<vlanId>; the AF_PACKET socket; VPP's effective capabilities equal
-to the image's; the interface counters and VPP's error counters. Then the ping and curl to run
-from a host on the VLAN.
+to the image's; the interface counters and VPP's error counters; with metrics cluster, the
+metrics container Ready, its Service's endpoints and the PodMonitor. Then the ping and curl to
+run from a host on the VLAN.
 
   --stack <lab>     the stack (default: the selected one)
   --format json     one JSON document, for tools
@@ -176,7 +177,56 @@ async function readLab(dir: string, stack: string, e: Expected) {
     if (pod && pod.phase === "Running") {
         answers = await execIn(k8s, kc, e.namespace, pod.name, probeScript());
     }
-    return { pod, nadConfig, answers: splitSections(answers) };
+
+    let metrics: MetricsState | undefined;
+    if (e.metrics === "cluster") {
+        const status = newest?.status?.containerStatuses?.find((s) => s.name === METRICS_CONTAINER);
+        const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
+        let endpoints: string[] = [];
+        try {
+            const slices = await discovery.listNamespacedEndpointSlice({
+                namespace: e.namespace,
+                labelSelector: `kubernetes.io/service-name=${METRICS_SERVICE}`,
+            });
+            endpoints = slices.items.flatMap((sl) =>
+                (sl.endpoints ?? [])
+                    .filter((ep) => ep.conditions?.ready !== false)
+                    .flatMap((ep) => ep.addresses.flatMap((a) => (sl.ports ?? []).map((p) => `${a}:${p.port}`))),
+            );
+        } catch (err) {
+            throw new CheckError(
+                `cannot list the EndpointSlices of Service ${METRICS_SERVICE}: ${(err as Error).message}`,
+            );
+        }
+        let podMonitor: MetricsState["podMonitor"];
+        try {
+            const pm = (await custom.getNamespacedCustomObject({
+                group: "monitoring.coreos.com",
+                version: "v1",
+                namespace: e.namespace,
+                plural: "podmonitors",
+                name: POD_MONITOR,
+            })) as { spec?: { podMetricsEndpoints?: { port?: string; path?: string; interval?: string }[] } };
+            const first = pm.spec?.podMetricsEndpoints?.[0] ?? {};
+            podMonitor = { port: first.port, path: first.path, interval: first.interval };
+        } catch (err) {
+            if ((err as { code?: number }).code !== 404) {
+                throw new CheckError(`cannot read PodMonitor ${POD_MONITOR}: ${(err as Error).message}`);
+            }
+        }
+        metrics = {
+            container: status
+                ? {
+                      ready: status.ready,
+                      restarts: status.restartCount,
+                      reason: status.state?.waiting?.reason ?? status.lastState?.terminated?.reason,
+                  }
+                : undefined,
+            endpoints,
+            podMonitor,
+        };
+    }
+    return { pod, nadConfig, answers: splitSections(answers), metrics };
 }
 
 /** Runs `sh -c script` in the VPP container; resolves with what it printed. */
@@ -222,7 +272,7 @@ async function main(): Promise<number> {
         const stack = parsed.stack ?? pulumi(parsed.dir, ["stack", "--show-name"]).trim();
         const e = expected(parsed.dir, stack);
         const lab = await readLab(parsed.dir, stack, e);
-        const lines = judge(e, lab.pod, lab.nadConfig, lab.answers);
+        const lines = judge(e, lab.pod, lab.nadConfig, lab.answers, lab.metrics);
         process.stdout.write(parsed.json ? formatJson(e, lines) : formatText(e, lines));
         return lines.every((l) => l.ok) ? 0 : 1;
     } catch (err) {

@@ -70,12 +70,41 @@ export const METRICS_PORT = 9482;
 export const METRICS_PORT_NAME = "metrics";
 export const EXPORTER_PATH = "/metrics";
 /**
- * What vpp_prometheus_export exports with `metrics: cluster` (POSIX regular expressions, matched
- * against each stat's name), in its v2 format, which names an interface by its name: the
- * interfaces' counters, the error counters of every node, the buffer pools and VPP's own
- * scalars (boot time, vector rate, heartbeat).
+ * The nodes on the lab's path (AF_PACKET, the VLAN, ARP, IPv4, ICMP, TCP, the session layer) whose
+ * error counters vpp_prometheus_export exports with `metrics: cluster`. The exporter has no
+ * used-only switch: `^/err/` alone is some 5,600 series per scrape (every error of every node, on
+ * every thread, mostly zeros), these are about 700.
  */
-export const EXPORTER_STAT_PATTERNS = ["^/interfaces/", "^/err/", "^/buffer-pools/", "^/sys/"] as const;
+export const EXPORTER_ERROR_NODES = [
+    "af-packet-input",
+    "ethernet-input",
+    "arp-input",
+    "arp-reply",
+    "ip4-input",
+    "ip4-local",
+    "ip4-glean",
+    "ip4-icmp-input",
+    "tcp4-input",
+    "tcp4-listen",
+    "tcp4-established",
+    "tcp4-rcv-process",
+    "tcp4-output",
+    "session-queue",
+] as const;
+
+/**
+ * What vpp_prometheus_export exports with `metrics: cluster`: POSIX basic regular expressions (the
+ * stat client's regcomp), matched against each stat's name, in the exporter's v2 format, which
+ * names an interface by its name: every interface's counters, the buffer pools, VPP's own scalars
+ * (boot time, vector rate, heartbeat, TCP and session totals) and the error counters of the nodes
+ * above.
+ */
+export const EXPORTER_STAT_PATTERNS = [
+    "^/interfaces/",
+    "^/buffer-pools/",
+    "^/sys/",
+    ...EXPORTER_ERROR_NODES.map((n) => `^/err/${n}/`),
+] as const;
 
 /** The path the prom plugin registers on the static HTTP server. */
 export const METRICS_PATH = "/stats.prom";

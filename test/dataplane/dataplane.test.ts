@@ -12,7 +12,8 @@ import { labPod, LabPod } from "./pod";
 import type { RawConfig } from "../../stacks/config";
 import { Expected, judge, probeScript, splitSections } from "../../check/checks";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
-import { findVpp, PodCgroup, Rig, RunningVpp } from "./rig";
+import { EXPORTER_ERROR_NODES } from "../../components/vppConfig";
+import { findVpp, maxMemory, PodCgroup, Rig, RunningVpp } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
 
@@ -141,7 +142,7 @@ if (prefix) {
             assert.match(status, /^CapBnd:\s+0000000000007800$/m);
             for (const p of [pod.vpp.readinessProbe!, pod.vpp.livenessProbe!]) {
                 const r = rig.probe(pod, p, vpp.pid);
-                assert.ok(r.ok, `${p.exec.command.join(" ")}: ${r.out}`);
+                assert.ok(r.ok, `${p.exec!.command.join(" ")}: ${r.out}`);
             }
         });
 
@@ -320,6 +321,115 @@ if (prefix) {
             assert.ok(interfaceCounter(after, "vpp_if_tx_packets", sub) >= tx0 + 5 * 4, after);
             // One connection per curl, and one for the second scrape itself.
             assert.strictEqual(total(after, "vpp_err_tcp4_listen_syns_rcvd"), syns0 + 6, after);
+        });
+
+        it("metrics cluster: the metrics container's exporter serves VPP's counters on the pod network, they rise after curls, and it follows a VPP restart", async () => {
+            await restartAs("metrics-cluster", { metrics: "cluster" });
+            const m = pod.metrics;
+            assert.ok(m, "metrics cluster renders a second container");
+            const mcg = rig.cgroup("metrics-container", { cpus: "0-1", memoryBytes: Rig.memoryLimit(m) });
+            const exporter = rig.startContainer(m, mcg, vols);
+            try {
+                // The kubelet's budget: the startup probe every periodSeconds, failureThreshold times.
+                const sp = m.startupProbe!;
+                let started = false;
+                for (let i = 0; i < sp.failureThreshold && !started; i++) {
+                    started = rig.httpProbe(m, sp).ok;
+                    if (!started) await new Promise((r) => setTimeout(r, sp.periodSeconds * 1000));
+                }
+                assert.ok(started, `the metrics container's startup probe never passed:\n${exporter.log()}`);
+                for (const p of [m.readinessProbe!, m.livenessProbe!]) {
+                    const r = rig.httpProbe(m, p);
+                    assert.ok(r.ok, `${p.httpGet!.path}: ${r.out}\n${exporter.log()}`);
+                }
+                // Rootless, no capability, as the pod declares it.
+                const status = fs.readFileSync(`/proc/${exporter.pid}/status`, "utf8");
+                assert.match(status, /^Uid:\s+10000\s+10000\s+10000\s+10000$/m);
+                assert.match(status, /^CapEff:\s+0000000000000000$/m);
+
+                const scrape = () => {
+                    const r = rig.inNetns("pod", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9482/metrics"]);
+                    assert.strictEqual(r.status, 0, r.out);
+                    return r.out;
+                };
+                const sub = `host-macvlan0.${pod.vlanId}`;
+                const rx = (text: string) =>
+                    samples(text)
+                        .filter((x) => x.name === "interfaces_rx_packets" && x.labels.interface === sub)
+                        .reduce((sum, x) => sum + x.value, 0);
+                assert.strictEqual(curl().out, "Welcome\n");
+                const before = scrape();
+                if (process.env.METRICS_CAPTURE) fs.writeFileSync(process.env.METRICS_CAPTURE, before);
+                // v2 names the interface; the patterns keep out per-node runtime and memory stats.
+                assert.match(
+                    before,
+                    new RegExp(
+                        `^interfaces_rx_packets\\{interface="${sub.replace(".", "\\.")}",index="\\d+",thread="\\d+"\\} \\d+$`,
+                        "m",
+                    ),
+                );
+                assert.match(before, /^buffer_pools_available\{pool="default-numa-0"\} \d+\.00$/m);
+                assert.doesNotMatch(before, /^(nodes_|mem)/m);
+                // Error counters of the lab's path only: a few hundred series, not VPP's 5,600.
+                const errNodes = new Set(
+                    samples(before)
+                        .filter((x) => x.name === "err")
+                        .map((x) => x.labels.node),
+                );
+                assert.deepStrictEqual(
+                    [...errNodes].filter((n) => !(EXPORTER_ERROR_NODES as readonly string[]).includes(n)),
+                    [],
+                );
+                assert.ok(errNodes.has("tcp4-listen") && errNodes.has("af-packet-input"), [...errNodes].join(", "));
+                assert.ok(samples(before).length < 1500, `${samples(before).length} series per scrape`);
+                const rx0 = rx(before);
+                for (let i = 0; i < 5; i++) assert.strictEqual(curl().out, "Welcome\n");
+                const after = scrape();
+                assert.ok(rx(after) >= rx0 + 5 * 4, `rx packets on ${sub}: ${rx0} -> ${rx(after)}`);
+
+                // VPP restarts (the VPP container alone): the script reconnects the exporter to the new VPP.
+                const boot = (text: string) => Number(/^sys_boottime ([\d.]+)$/m.exec(text)?.[1]);
+                const boot0 = boot(after);
+                assert.ok(boot0 > 0, `no sys_boottime in:\n${after}`);
+                await stop();
+                await new Promise((r) => setTimeout(r, 1100));
+                await start(cg);
+                const t0 = Date.now();
+                let fresh = "";
+                while (Date.now() - t0 < 15_000) {
+                    const r = rig.inNetns("pod", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9482/metrics"]);
+                    if (r.status === 0 && boot(r.out) > boot0) {
+                        fresh = r.out;
+                        break;
+                    }
+                    await new Promise((r) => setTimeout(r, 500));
+                }
+                assert.ok(
+                    fresh,
+                    `the exporter still serves the old VPP's counters 15 s after the restart:\n${exporter.log()}`,
+                );
+                assert.match(exporter.log(), /vpp-metrics: VPP made a new stats socket \(it restarted\): reconnecting/);
+                assert.strictEqual(curl().out, "Welcome\n");
+                const later = scrape();
+                assert.ok(rx(later) >= 4, `the new VPP's counters rise: ${rx(later)}`);
+
+                // Its memory stays within the container's limit, with room.
+                const limit = Rig.memoryLimit(m)!;
+                assert.ok(
+                    maxMemory(mcg) < limit / 2,
+                    `the metrics container held ${maxMemory(mcg)} bytes of its ${limit}`,
+                );
+
+                // SIGTERM, as the kubelet stops it: it exits 0 at once.
+                process.kill(exporter.pid, "SIGTERM");
+                const code = await Promise.race([
+                    exporter.exited,
+                    new Promise((r) => setTimeout(() => r("timeout"), 3000)),
+                ]);
+                assert.strictEqual(code, 0, exporter.log());
+            } finally {
+                if (exporter.process.exitCode === null) process.kill(exporter.pid, "SIGKILL");
+            }
         });
     });
 }

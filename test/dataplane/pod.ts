@@ -1,8 +1,8 @@
 /**
  * The lab's pod as the program declares it: the reference lab's stack (with any overrides)
  * rendered by the program's own composition under Pulumi's mocks, as the unit tests do. The
- * data-plane tier and its benchmark run exactly this: the ConfigMap's files, the init and VPP
- * containers' commands, environment, mounts, user, capabilities and probes, the memory limit.
+ * data-plane tier and its benchmark run exactly this: the ConfigMap's files, the init, VPP and
+ * metrics containers' commands, environment, mounts, user, capabilities and probes, the memory limit.
  */
 import { mocksReady, registered, valueOf } from "../unit/mocks";
 import { parseStackConfig, RawConfig } from "../../stacks/config";
@@ -28,7 +28,9 @@ export interface Container {
 }
 
 export interface Probe {
-    readonly exec: { command: string[] };
+    /** The VPP container's probes run a command; the metrics container's ask HTTP. */
+    readonly exec?: { command: string[] };
+    readonly httpGet?: { path: string; port: string | number; scheme?: string };
     readonly periodSeconds: number;
     readonly timeoutSeconds: number;
     readonly failureThreshold: number;
@@ -39,6 +41,8 @@ export interface LabPod {
     readonly files: Record<string, string>;
     readonly init: Container;
     readonly vpp: Container;
+    /** The metrics container (`metrics: cluster`), with its ports. */
+    readonly metrics?: Container & { readonly ports: { name: string; containerPort: number }[] };
     /** Volume name -> "configMap" or "emptyDir". */
     readonly volumes: Record<string, "configMap" | "emptyDir">;
     /** The MAC the stack pins on macvlan0 (the mocks' random bytes). */
@@ -73,6 +77,7 @@ export async function labPod(overrides: RawConfig = {}): Promise<LabPod> {
         files: cm.inputs.data,
         init: spec.initContainers[0],
         vpp: spec.containers[0],
+        metrics: spec.containers[1],
         volumes,
         mac,
         ipCidr: config.ipAddress.cidr,

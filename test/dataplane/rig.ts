@@ -277,13 +277,29 @@ export class Rig {
         return out;
     }
 
-    /** A mount point the container needs on the root filesystem, made (and later removed) when missing. */
+    /** Whether a rig of another live process has network namespaces (it may be running containers). */
+    static otherRigAlive(ownId: string): boolean {
+        for (const line of run("ip", ["netns", "list"]).split("\n")) {
+            const m = /^(vdp(\d+))-/.exec(line);
+            if (m && m[1] !== ownId && fs.existsSync(`/proc/${m[2]}`)) return true;
+        }
+        return false;
+    }
+
+    /**
+     * A mount point the container needs on the root filesystem, made (and later removed) when
+     * missing. The containers' mount namespaces bind their volumes over these directories, and
+     * removing one detaches what another namespace mounted on it (Linux since 3.18): so they are
+     * left in place while another rig lives, and each container makes its own again (mkdir -p)
+     * right before it mounts.
+     */
     private mountPoint(target: string): void {
         let missing = target;
         while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
         if (fs.existsSync(target)) return;
         fs.mkdirSync(target, { recursive: true });
         this.undo.push(() => {
+            if (Rig.otherRigAlive(this.id)) return;
             // Only what the rig made, only when empty: from the deepest up.
             for (let d = target; d.length >= missing.length; d = path.dirname(d)) {
                 try {
@@ -325,14 +341,14 @@ export class Rig {
             this.mountPoint(m.mountPath);
             const src = vols[m.name];
             if (!src) throw new Error(`container ${c.name} mounts volume ${m.name}, which the pod does not have`);
-            return `mount --bind ${q(src)} ${q(m.mountPath)}${m.readOnly ? ` && mount -o remount,bind,ro ${q(m.mountPath)}` : ""}`;
+            return `mkdir -p ${q(m.mountPath)} && mount --bind ${q(src)} ${q(m.mountPath)}${m.readOnly ? ` && mount -o remount,bind,ro ${q(m.mountPath)}` : ""}`;
         });
         this.mountPoint(VPP_IN_CONTAINER);
         const inner = [
             "set -e",
             "mount -t tmpfs -o mode=1777,size=64m shm /dev/shm",
             // The image's VPP: its RUNPATHs are relative ($ORIGIN), so it runs from here.
-            `mount --bind ${q(this.vppPrefix)} ${VPP_IN_CONTAINER} && mount -o remount,bind,ro ${VPP_IN_CONTAINER}`,
+            `mkdir -p ${VPP_IN_CONTAINER} && mount --bind ${q(this.vppPrefix)} ${VPP_IN_CONTAINER} && mount -o remount,bind,ro ${VPP_IN_CONTAINER}`,
             ...mounts,
             ...(c.securityContext.readOnlyRootFilesystem ? ["mount -o remount,bind,ro /"] : []),
             `exec ${[...this.privileges(c), "env", "-i", ...this.environment(c), ...argv].map(q).join(" ")}`,
@@ -354,7 +370,12 @@ export class Rig {
 
     /** Starts the VPP container's command; its process id stays VPP's (every step execs). */
     startVpp(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): RunningVpp {
-        const [cmd, ...args] = this.containerArgv(pod.vpp, cg, vols);
+        return this.startContainer(pod.vpp, cg, vols);
+    }
+
+    /** Starts a long-running container's command; its process id stays the command's (every step execs). */
+    startContainer(c: Container, cg: PodCgroup, vols: Record<string, string>): RunningVpp {
+        const [cmd, ...args] = this.containerArgv(c, cg, vols);
         const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
         this.children.add(child);
         let log = "";
@@ -395,12 +416,43 @@ export class Rig {
 
     /** A probe of the VPP container, with its timeout, as the kubelet runs it. */
     probe(pod: LabPod, p: Probe, pid: number): { ok: boolean; out: string; ms: number } {
+        if (!p.exec) throw new Error(`not an exec probe: ${JSON.stringify(p)}`);
         return this.exec(pod.vpp, pid, p.exec.command, p.timeoutSeconds * 1000);
+    }
+
+    /**
+     * An HTTP probe of container `c`, as the kubelet sends it: to the pod's address (here its
+     * loopback, the pod's only address on the pod network) and the named port, within the timeout;
+     * a 2xx or 3xx answer passes.
+     */
+    httpProbe(c: Container & { ports?: { name: string; containerPort: number }[] }, p: Probe) {
+        if (!p.httpGet) throw new Error(`not an HTTP probe: ${JSON.stringify(p)}`);
+        const { port, path: urlPath } = p.httpGet;
+        const number = typeof port === "number" ? port : c.ports?.find((x) => x.name === port)?.containerPort;
+        if (number === undefined) throw new Error(`container ${c.name} has no port ${port}`);
+        const t0 = Date.now();
+        const r = this.inNetns(
+            "pod",
+            [
+                "curl",
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                String(p.timeoutSeconds),
+                `http://127.0.0.1:${number}${urlPath}`,
+            ],
+            (p.timeoutSeconds + 5) * 1000,
+        );
+        const code = Number(r.out.trim().slice(-3));
+        return { ok: r.status === 0 && code >= 200 && code < 400, out: r.out, ms: Date.now() - t0 };
     }
 
     /** `vppctl` in the VPP container: the CLI's answer. */
     vppctl(pod: LabPod, pid: number, command: string): string {
-        const socket = /-s (\S+)/.exec(pod.vpp.livenessProbe!.exec.command[2])![1];
+        const socket = /-s (\S+)/.exec(pod.vpp.livenessProbe!.exec!.command[2])![1];
         const r = this.exec(pod.vpp, pid, ["vppctl", "-s", socket, ...command.split(" ")], 10_000);
         if (!r.ok) throw new Error(`vppctl ${command} failed: ${r.out}`);
         return r.out;

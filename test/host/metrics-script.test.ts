@@ -95,7 +95,10 @@ describe("host: the metrics container's script (metrics.sh)", function () {
     it("the pod's environment names the stats socket and the patterns the exporter takes", () => {
         assert.deepStrictEqual(metricsEnv(), [
             { name: "STATS_SOCKET", value: "/run/vpp/stats.sock" },
-            { name: "METRICS_PATTERNS", value: "^/interfaces/ ^/err/ ^/buffer-pools/ ^/sys/" },
+            {
+                name: "METRICS_PATTERNS",
+                value: "^/interfaces/ ^/buffer-pools/ ^/sys/ ^/err/af-packet-input/ ^/err/ethernet-input/ ^/err/arp-input/ ^/err/arp-reply/ ^/err/ip4-input/ ^/err/ip4-local/ ^/err/ip4-glean/ ^/err/ip4-icmp-input/ ^/err/tcp4-input/ ^/err/tcp4-listen/ ^/err/tcp4-established/ ^/err/tcp4-rcv-process/ ^/err/tcp4-output/ ^/err/session-queue/",
+            },
         ]);
     });
 
@@ -118,10 +121,9 @@ describe("host: the metrics container's script (metrics.sh)", function () {
             "socket-name",
             socketPath,
             "v2",
-            "^/interfaces/",
-            "^/err/",
-            "^/buffer-pools/",
-            "^/sys/",
+            ..."^/interfaces/ ^/buffer-pools/ ^/sys/ ^/err/af-packet-input/ ^/err/ethernet-input/ ^/err/arp-input/ ^/err/arp-reply/ ^/err/ip4-input/ ^/err/ip4-local/ ^/err/ip4-glean/ ^/err/ip4-icmp-input/ ^/err/tcp4-input/ ^/err/tcp4-listen/ ^/err/tcp4-established/ ^/err/tcp4-rcv-process/ ^/err/tcp4-output/ ^/err/session-queue/".split(
+                " ",
+            ),
         ]);
         assert.ok(alive(Number(pid)));
         await new Promise((r) => setTimeout(r, 600));

@@ -14,6 +14,7 @@ import {
     formatJson,
     formatText,
     judge,
+    MetricsState,
     PodState,
     probeScript,
     README_ENTRIES,
@@ -192,6 +193,61 @@ describe("npm run check: judging a lab", () => {
                 "counters",
             ],
         );
+    });
+
+    describe("metrics cluster: one more item, the exporter Ready, its Service's endpoints, the PodMonitor", () => {
+        const GOOD: MetricsState = {
+            container: { ready: true, restarts: 0 },
+            endpoints: ["10.128.2.17:9482"],
+            podMonitor: { port: "metrics", path: "/metrics", interval: "30s" },
+        };
+        const judgeMetrics = (m: MetricsState | undefined) =>
+            item(judge({ ...E, metrics: "cluster" }, POD, NAD, splitSections(ANSWERS), m), "metrics");
+        it("all there: ok, with the evidence", () => {
+            assert.deepStrictEqual(judgeMetrics(GOOD), {
+                item: "metrics",
+                ok: true,
+                evidence:
+                    "vpp-metrics Ready, 0 restarts; Service vpp-server-metrics -> 10.128.2.17:9482; PodMonitor vpp-server scrapes port metrics /metrics every 30s",
+                readme: README_ENTRIES.metrics,
+            });
+        });
+        it("without metrics cluster there is no metrics item", () => {
+            assert.strictEqual(
+                run().find((l) => l.item === "metrics"),
+                undefined,
+            );
+            assert.strictEqual(
+                run({ e: { metrics: "vlan" } }).find((l) => l.item === "metrics"),
+                undefined,
+            );
+        });
+        it("each missing part fails, saying which", () => {
+            const cases: [MetricsState | undefined, string][] = [
+                [undefined, "no vpp-metrics container in the pod"],
+                [{ ...GOOD, container: undefined }, "no vpp-metrics container in the pod"],
+                [
+                    { ...GOOD, container: { ready: false, restarts: 4, reason: "CrashLoopBackOff" } },
+                    "vpp-metrics not Ready (CrashLoopBackOff), 4 restarts; Service vpp-server-metrics -> 10.128.2.17:9482; PodMonitor vpp-server scrapes port metrics /metrics every 30s",
+                ],
+                [
+                    { ...GOOD, endpoints: [] },
+                    "vpp-metrics Ready, 0 restarts; Service vpp-server-metrics has no ready endpoint; PodMonitor vpp-server scrapes port metrics /metrics every 30s",
+                ],
+                [
+                    { ...GOOD, podMonitor: undefined },
+                    "vpp-metrics Ready, 0 restarts; Service vpp-server-metrics -> 10.128.2.17:9482; no PodMonitor vpp-server in vpp-server",
+                ],
+                [
+                    { ...GOOD, podMonitor: { port: "http", interval: "30s" } },
+                    "vpp-metrics Ready, 0 restarts; Service vpp-server-metrics -> 10.128.2.17:9482; PodMonitor vpp-server scrapes port http /metrics every 30s",
+                ],
+            ];
+            for (const [m, evidence] of cases) {
+                const l = judgeMetrics(m);
+                assert.deepStrictEqual([l.ok, l.evidence], [false, evidence], JSON.stringify(m));
+            }
+        });
     });
 
     it("the text report: one line per item, the first failure and its README entry, then the client's commands", () => {

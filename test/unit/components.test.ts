@@ -614,7 +614,10 @@ describe("components under mocks: variants", () => {
                     command: ["/bin/sh", "/etc/vpp-server/metrics.sh"],
                     env: [
                         { name: "STATS_SOCKET", value: "/run/vpp/stats.sock" },
-                        { name: "METRICS_PATTERNS", value: "^/interfaces/ ^/err/ ^/buffer-pools/ ^/sys/" },
+                        {
+                            name: "METRICS_PATTERNS",
+                            value: "^/interfaces/ ^/buffer-pools/ ^/sys/ ^/err/af-packet-input/ ^/err/ethernet-input/ ^/err/arp-input/ ^/err/arp-reply/ ^/err/ip4-input/ ^/err/ip4-local/ ^/err/ip4-glean/ ^/err/ip4-icmp-input/ ^/err/tcp4-input/ ^/err/tcp4-listen/ ^/err/tcp4-established/ ^/err/tcp4-rcv-process/ ^/err/tcp4-output/ ^/err/session-queue/",
+                        },
                     ],
                     ports: [{ name: "metrics", containerPort: 9482, protocol: "TCP" }],
                     securityContext: {
@@ -734,7 +737,7 @@ describe("components under mocks: variants", () => {
                 "vpp-server-deny-cluster-network",
             ]);
             const allow = policies.find((p) => p.metadata.name === "vpp-server-allow-monitoring");
-            assert.deepStrictEqual(allow.spec, {
+            assert.deepStrictEqual(allow?.spec, {
                 podSelector: { matchLabels: SELECTOR },
                 policyTypes: ["Ingress"],
                 ingress: [

@@ -30,6 +30,8 @@ describe("stack configuration: defaults", () => {
         assert.strictEqual(defaults().metrics, "none"));
     it("metrics vlan is read as vlan", () =>
         assert.strictEqual(parseStackConfig({ ...LAB, metrics: "vlan" }).metrics, "vlan"));
+    it("metrics cluster is read as cluster", () =>
+        assert.strictEqual(parseStackConfig({ ...LAB, metrics: "cluster" }).metrics, "cluster"));
     it("httpCacheSize defaults to the POC's 512m", () => assert.strictEqual(defaults().httpCacheSize, "512m"));
     it("afPacketVersion defaults to 2: TPACKET_V2 hands VPP each frame at once (V3 waits up to 1 ms)", () =>
         assert.strictEqual(defaults().afPacketVersion, 2));

@@ -166,11 +166,11 @@ describe("stack configuration: bad input", () => {
                 `vpp-server:rxMode is "adaptive"; expected one of auto, interrupt, polling`,
             );
         });
-        it("metrics must be none or vlan: the values this project implements", () => {
-            for (const value of ["cluster", "VLAN", ""]) {
+        it("metrics must be none, vlan or cluster", () => {
+            for (const value of ["prometheus", "VLAN", ""]) {
                 rejects(
                     { metrics: value },
-                    `vpp-server:metrics is ${JSON.stringify(value)}; expected one of none, vlan`,
+                    `vpp-server:metrics is ${JSON.stringify(value)}; expected one of none, vlan, cluster`,
                 );
             }
         });
