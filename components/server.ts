@@ -36,6 +36,14 @@ export const NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks";
  * away. The pod follows certsuite, and says so to kube-score.
  */
 export const KUBE_SCORE_IGNORE = { "kube-score/ignore": "container-image-pull-policy" } as const;
+/**
+ * With `metrics: cluster` a Service selects the pod, and kube-score then wants two replicas and a
+ * rolling update. A lab's VPP owns one address and one MAC on the VLAN: one replica, and the old pod
+ * goes before the new one starts (Recreate), as the policy pack's single-replica-recreate requires.
+ */
+export const KUBE_SCORE_IGNORE_WITH_SERVICE = {
+    "kube-score/ignore": "container-image-pull-policy,deployment-strategy,deployment-replicas",
+} as const;
 
 /** The scripts the pod runs, as the ConfigMap ships them. */
 export interface PodScripts {
@@ -150,7 +158,12 @@ export class VppServer extends pulumi.ComponentResource {
         this.deployment = new k8s.apps.v1.Deployment(
             `${name}-deployment`,
             {
-                metadata: { name: DEPLOYMENT, namespace: args.namespace, labels, annotations: KUBE_SCORE_IGNORE },
+                metadata: {
+                    name: DEPLOYMENT,
+                    namespace: args.namespace,
+                    labels,
+                    annotations: args.metrics === "cluster" ? KUBE_SCORE_IGNORE_WITH_SERVICE : KUBE_SCORE_IGNORE,
+                },
                 spec: {
                     replicas: 1,
                     // Never two pods with the same address on the VLAN: the old one goes first.

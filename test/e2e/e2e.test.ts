@@ -11,9 +11,10 @@ import * as assert from "assert";
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
+import { ControlPlane, podMonitorCrd, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 import { configMapData, readScripts, sccSpec } from "../../components";
 import { livenessCommand, renderNadConfig } from "../../components/vppConfig";
+import { allowMonitoringPolicySpec, podMonitorSpec } from "../../components/metrics";
 import { LAB_CONFIG } from "../fixtures/lab";
 
 const STACK = "e2e";
@@ -467,6 +468,122 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         assert.deepStrictEqual(critical(score("--disable-ignore-checks-annotations")), [
             `${DEPLOYMENT}: container-image-pull-policy`,
         ]);
+    });
+
+    it("4c. metrics cluster: stopped with the fix where no PodMonitor is served; with the CRD, the exporter, its Service, PodMonitor and NetworkPolicy as declared; kube-score passes; destroy removes them", () => {
+        const stack = "e2e-metrics";
+        const ns = "vpp-metrics";
+        const instance = "vpp-server-e2e-metrics";
+        const selector = { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": instance };
+        ws.ok("stack init (metrics)", kc, ["stack", "init", stack]);
+        setConfig(stack, { ...E2E_CONFIG, namespace: ns, metrics: "cluster" });
+
+        // No monitoring on this cluster yet: nothing is registered, and the message says what to do.
+        const refused = ws.pulumi("preview (metrics, no PodMonitor CRD)", kc, ["preview", "--stack", stack]);
+        assert.notStrictEqual(refused.status, 0);
+        assert.match(
+            refused.stdout + refused.stderr,
+            /does not serve what this stack declares; nothing was changed:\s+- PodMonitor \(monitoring\.coreos\.com\/v1\), which vpp-server:metrics "cluster" needs: .*or set vpp-server:metrics to none or vlan/,
+        );
+        assert.deepStrictEqual(objectsOf(instance), []);
+
+        // The Prometheus operator's own CRD, as the cluster's monitoring installs it.
+        cp.kubectl("apply", "--server-side", "-f", podMonitorCrd());
+        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/podmonitors.monitoring.coreos.com");
+        ws.ok("up (metrics)", kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
+
+        const dep = cp.get("deployment", "vpp-server", ns);
+        assert.deepStrictEqual(
+            dep.spec.template.spec.containers.map((c: { name: string }) => c.name),
+            ["vpp-server", "vpp-metrics"],
+        );
+        const metrics = dep.spec.template.spec.containers[1];
+        assert.deepStrictEqual(metrics.ports, [{ name: "metrics", containerPort: 9482, protocol: "TCP" }]);
+        assert.deepStrictEqual(metrics.livenessProbe.httpGet, { path: "/", port: "metrics", scheme: "HTTP" });
+        assert.strictEqual(dep.status.readyReplicas, 1, JSON.stringify(dep.status));
+        const svc = cp.get("service", "vpp-server-metrics", ns);
+        assert.strictEqual(svc.spec.type, "ClusterIP");
+        assert.deepStrictEqual(svc.spec.selector, selector);
+        assert.deepStrictEqual(svc.spec.ports, [
+            { name: "metrics", port: 9482, targetPort: "metrics", protocol: "TCP" },
+        ]);
+        // The Service reaches the pod: its EndpointSlice lists the pod's address on 9482, ready.
+        const slices = JSON.parse(
+            cp.kubectl(
+                "get",
+                "endpointslices",
+                "-n",
+                ns,
+                "-l",
+                "kubernetes.io/service-name=vpp-server-metrics",
+                "-o",
+                "json",
+            ),
+        ).items as {
+            endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[];
+            ports?: { port: number }[];
+        }[];
+        assert.deepStrictEqual(
+            slices.flatMap((sl) => (sl.ports ?? []).map((p) => p.port)),
+            [9482],
+        );
+        assert.ok(
+            slices.some((sl) =>
+                (sl.endpoints ?? []).some((e) => e.conditions?.ready === true && e.addresses.length === 1),
+            ),
+            JSON.stringify(slices),
+        );
+        // The CRD's schema keeps every field the program declares.
+        const pm = cp.get("podmonitors.monitoring.coreos.com", "vpp-server", ns);
+        assert.deepStrictEqual(pm.spec, podMonitorSpec(selector));
+        assert.deepStrictEqual(
+            cp.get("networkpolicy", "vpp-server-allow-monitoring", ns).spec,
+            allowMonitoringPolicySpec(selector),
+        );
+        assert.ok(cp.get("networkpolicy", "vpp-server-deny-cluster-network", ns), "the deny-all policy stays");
+        ws.ok("preview --expect-no-changes (metrics)", kc, ["preview", "--stack", stack, "--expect-no-changes"]);
+
+        // The rendered manifests of the same stack pass kube-score, with the Deployment's stated ignores.
+        const render = "e2e-metrics-render";
+        ws.ok("stack init (metrics render)", kc, ["stack", "init", render]);
+        setConfig(render, {
+            ...E2E_CONFIG,
+            namespace: "vpp-metrics-render",
+            metrics: "cluster",
+            image: PINNED_IMAGE,
+            renderDir: "rendered-metrics",
+        });
+        ws.ok("up (metrics render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
+        const dir = path.join(ws.project, "rendered-metrics");
+        const files = fs
+            .readdirSync(dir, { recursive: true })
+            .map(String)
+            .filter((f) => f.endsWith(".yaml"))
+            .map((f) => path.join(dir, f));
+        assert.strictEqual(files.length, 12, files.join(", "));
+        const kubeScore = execFileSync("bash", [path.join(ROOT, "scripts", "tools", "kube-score.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+        }).trim();
+        const r = spawnSync(kubeScore, ["score", "--output-format", "json", "--ignore-container-cpu-limit", ...files], {
+            encoding: "utf8",
+        });
+        assert.ok(r.stdout.startsWith("["), `kube-score failed (exit ${r.status}): ${r.stderr}`);
+        const findings = (JSON.parse(r.stdout) as any[]).flatMap((o) =>
+            (o.checks as any[])
+                .filter((c) => !c.skipped && c.grade < 10)
+                .map((c) => `${o.object_name}: ${c.check.id} (grade ${c.grade})`),
+        );
+        assert.deepStrictEqual(findings, [], "kube-score findings with metrics cluster");
+        ws.ok("destroy (metrics render)", kc, ["destroy", "--stack", render, "--yes", "--skip-preview"]);
+        ws.ok("stack rm (metrics render)", kc, ["stack", "rm", render, "--yes"]);
+
+        ws.ok("destroy (metrics)", kc, ["destroy", "--stack", stack, "--yes", "--skip-preview", "--run-program"]);
+        assert.deepStrictEqual(objectsOf(instance), []);
+        assert.strictEqual(cp.get("service", "vpp-server-metrics", ns), undefined);
+        assert.strictEqual(cp.get("podmonitors.monitoring.coreos.com", "vpp-server", ns), undefined);
+        assert.strictEqual(cp.get("namespace", ns), undefined);
+        ws.ok("stack rm (metrics)", kc, ["stack", "rm", stack, "--yes"]);
     });
 
     it("cross-check: Pulumi's own Node.js host (sdk/v3 v3.68.0) evaluates the render stack to what the stand-in rendered", () => {

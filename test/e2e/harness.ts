@@ -206,3 +206,32 @@ export function copyProject(dest: string, extra: readonly string[] = []): void {
 export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/** The Prometheus operator release whose PodMonitor CRD the e2e cluster installs (a Go module on the proxy). */
+export const PROMETHEUS_OPERATOR = "github.com/prometheus-operator/prometheus-operator@v0.94.1";
+
+/**
+ * The Prometheus operator's PodMonitor CRD, as OpenShift's monitoring installs it: from the
+ * operator's Go module (its example/prometheus-operator-crd/), downloaded once into the Go module
+ * cache. Returns the file's path.
+ */
+export function podMonitorCrd(): string {
+    const go = fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : "go";
+    const r = spawnSync(go, ["mod", "download", "-json", PROMETHEUS_OPERATOR], {
+        encoding: "utf8",
+        cwd: os.tmpdir(),
+        env: { ...process.env, GOFLAGS: "-mod=mod" },
+    });
+    let dir: string | undefined;
+    try {
+        dir = (JSON.parse(r.stdout) as { Dir?: string }).Dir;
+    } catch {
+        // reported below
+    }
+    if (r.status !== 0 || !dir) {
+        throw new Error(`go mod download ${PROMETHEUS_OPERATOR} failed (exit ${r.status}): ${r.stdout}${r.stderr}`);
+    }
+    const crd = path.join(dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_podmonitors.yaml");
+    if (!fs.existsSync(crd)) throw new Error(`${crd} is missing from ${PROMETHEUS_OPERATOR}`);
+    return crd;
+}
