@@ -36,6 +36,7 @@ export function defaultVppPrefix(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** What an install must hold: the binaries the pod runs and the plugins it loads. */
+export const VPP_BINARIES = ["vpp", "vppctl", "vpp_prometheus_export"];
 export const VPP_PLUGINS = ["af_packet", "http", "http_static", "ping", "arping", "prom"];
 
 /**
@@ -59,7 +60,7 @@ export function findVpp(env: NodeJS.ProcessEnv = process.env): { prefix: string 
 
 export function vppInstallProblems(prefix: string): string[] {
     const problems: string[] = [];
-    for (const bin of ["vpp", "vppctl"]) {
+    for (const bin of VPP_BINARIES) {
         if (!fs.existsSync(path.join(prefix, "bin", bin))) problems.push(`no bin/${bin}`);
     }
     const plugins = path.join(prefix, "lib", "x86_64-linux-gnu", "vpp_plugins");

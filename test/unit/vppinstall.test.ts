@@ -7,7 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { findVpp, VPP_PLUGINS } from "../dataplane/rig";
+import { findVpp, VPP_BINARIES, VPP_PLUGINS } from "../dataplane/rig";
 
 /** A directory laid out as a VPP install, with `skip` left out. */
 function install(skip: string[] = []): string {
@@ -16,8 +16,7 @@ function install(skip: string[] = []): string {
     fs.mkdirSync(path.join(p, "bin"));
     fs.mkdirSync(plugins, { recursive: true });
     for (const f of [
-        "bin/vpp",
-        "bin/vppctl",
+        ...VPP_BINARIES.map((b) => `bin/${b}`),
         ...VPP_PLUGINS.map((x) => `lib/x86_64-linux-gnu/vpp_plugins/${x}_plugin.so`),
     ]) {
         if (!skip.includes(f)) fs.writeFileSync(path.join(p, f), "");
@@ -26,16 +25,22 @@ function install(skip: string[] = []): string {
 }
 
 describe("data plane: finding the VPP install", () => {
+    it("an install holds vpp, vppctl and the metrics container's vpp_prometheus_export", () =>
+        assert.deepStrictEqual(VPP_BINARIES, ["vpp", "vppctl", "vpp_prometheus_export"]));
     it("VPP_PREFIX naming an install is used", () => {
         const p = install();
         assert.deepStrictEqual(findVpp({ VPP_PREFIX: p }), { prefix: p });
     });
     it("VPP_PREFIX that is not an install is an error naming each missing part", () => {
-        const p = install(["bin/vppctl", "lib/x86_64-linux-gnu/vpp_plugins/prom_plugin.so"]);
+        const p = install([
+            "bin/vppctl",
+            "bin/vpp_prometheus_export",
+            "lib/x86_64-linux-gnu/vpp_plugins/prom_plugin.so",
+        ]);
         assert.throws(
             () => findVpp({ VPP_PREFIX: p }),
             new RegExp(
-                `^Error: VPP_PREFIX is "${p}", which is not a VPP 24.10 install: no bin/vppctl; no prom_plugin.so in ${p}/lib/x86_64-linux-gnu/vpp_plugins$`,
+                `^Error: VPP_PREFIX is "${p}", which is not a VPP 24.10 install: no bin/vppctl; no bin/vpp_prometheus_export; no prom_plugin.so in ${p}/lib/x86_64-linux-gnu/vpp_plugins$`,
             ),
         );
     });
