@@ -36,7 +36,7 @@ export function clusterProvider(name: string, c: Connection): k8s.Provider {
 /** What a lab needs of its cluster, by kind, and what to do when the cluster does not serve it. */
 const NEEDED_KINDS: Record<string, string> = {
     PodMonitor:
-        'which vpp-server:metrics "cluster" needs: turn on the cluster\'s monitoring of user workloads (OpenShift: enableUserWorkload in the cluster-monitoring-config ConfigMap) or install the Prometheus operator\'s CRDs; or set vpp-server:metrics to none or vlan (accepted: none, vlan, cluster)',
+        "which vpp-server:metrics \"cluster\" needs: turn on the cluster's monitoring of user workloads (OpenShift: enableUserWorkload in the cluster-monitoring-config ConfigMap) or install the Prometheus operator's CRDs; or set vpp-server:metrics to none or vlan (accepted: none, vlan, cluster)",
     SecurityContextConstraints: "OpenShift's: this program deploys to OpenShift",
     NetworkAttachmentDefinition: "Multus': the lab's macvlan0 is a Multus network",
 };
@@ -51,8 +51,7 @@ export class ClusterKindsError extends pulumi.RunError {
             [
                 `context ${connection.context} (server ${connection.server}) does not serve what this stack declares; nothing was changed:`,
                 ...kinds.map(
-                    (k) =>
-                        `  - ${k.kind} (${k.apiVersion}), ${NEEDED_KINDS[k.kind] ?? "which the lab declares"}`,
+                    (k) => `  - ${k.kind} (${k.apiVersion}), ${NEEDED_KINDS[k.kind] ?? "which the lab declares"}`,
                 ),
             ].join("\n"),
         );

@@ -88,7 +88,12 @@ describe("live: the reader over HTTPS", function () {
         });
     });
     it("a group the API server does not serve (its discovery answers 404): a NotServedError naming the kind", async () => {
-        const ref = { apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor", namespace: "lab", name: "vpp-server" };
+        const ref = {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "PodMonitor",
+            namespace: "lab",
+            name: "vpp-server",
+        };
         await assert.rejects(directCluster(access).read(ref), (e) => {
             assert.ok(e instanceof NotServedError, String(e));
             assert.deepStrictEqual([e.apiVersion, e.kind], ["monitoring.coreos.com/v1", "PodMonitor"]);

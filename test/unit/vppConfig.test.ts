@@ -159,7 +159,10 @@ describe("VPP configuration renderers", () => {
                     "",
                 ].join("\n"),
             );
-            assert.strictEqual(renderStartupConf({ ...POC_STARTUP, metrics: "cluster" }), renderStartupConf(POC_STARTUP));
+            assert.strictEqual(
+                renderStartupConf({ ...POC_STARTUP, metrics: "cluster" }),
+                renderStartupConf(POC_STARTUP),
+            );
             assert.doesNotMatch(renderVppConf({ ...POC_OPTIONS, metrics: "vlan" }), /statseg/);
         });
         it("metrics none writes no url-handlers and no prom line (the POC's server line)", () => {
