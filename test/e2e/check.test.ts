@@ -15,10 +15,13 @@ import * as path from "path";
 import { LAB_CONFIG } from "../fixtures/lab";
 import { labPod } from "../dataplane/pod";
 import { findVpp, Rig } from "../dataplane/rig";
-import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
+import { ControlPlane, podMonitorCrd, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 
 const STACK = "e2e-check";
 const NS = "vpp-check";
+/** A second lab, with `metrics: cluster`, on the same cluster (its exec answers the same). */
+const METRICS_STACK = "e2e-check-metrics";
+const METRICS_NS = "vpp-check-metrics";
 /** The answers were captured with host-macvlan0 polling (as dedicated cores make it). */
 const STACK_CONFIG = { ...LAB_CONFIG, namespace: NS, rxMode: "polling" };
 const ANSWERS = path.join(ROOT, "test", "fixtures", "check", "vpp-24.10-answers.txt");
@@ -91,7 +94,7 @@ function kwokConfig(bin: string, answers: string, real: string): string {
         "  name: vpp-check",
         "spec:",
         "  selector:",
-        `    matchNamespaces: [${NS}]`,
+        `    matchNamespaces: [${NS}, ${METRICS_NS}]`,
         "  execs:",
         "    - local:",
         "        envs:",
@@ -245,6 +248,53 @@ describe("npm run check against the API server's exec path (kwok)", function () 
         const r = check();
         assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
         assert.strictEqual(r.stdout.split("\n")[0], `vpp-server check: stack ${STACK}, namespace ${NS}`);
+    });
+
+    it("metrics cluster: one more item, ok with the exporter Ready, its Service's endpoint and the PodMonitor; a deleted PodMonitor fails it", () => {
+        writeAnswers();
+        cp.kubectl("apply", "--server-side", "-f", podMonitorCrd());
+        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/podmonitors.monitoring.coreos.com");
+        ws.ok("stack init (metrics)", kc, ["stack", "init", METRICS_STACK]);
+        ws.configure(METRICS_STACK, kc, { ...STACK_CONFIG, namespace: METRICS_NS, metrics: "cluster" });
+        ws.ok("up (metrics)", kc, ["up", "--stack", METRICS_STACK, "--yes", "--skip-preview"]);
+        cp.kubectl("wait", "-n", METRICS_NS, "--for=condition=Available", "deployment/vpp-server", "--timeout=180s");
+        const metricsMac = JSON.parse(
+            ws.ok("outputs (metrics)", kc, ["stack", "output", "--stack", METRICS_STACK, "--json"]).stdout,
+        ).macAddress;
+        fs.writeFileSync(answers, fs.readFileSync(ANSWERS, "utf8").split(CAPTURED_MAC).join(metricsMac));
+        const podIp = (): string =>
+            JSON.parse(
+                cp.kubectl("get", "pods", "-n", METRICS_NS, "-l", "app.kubernetes.io/name=vpp-server", "-o", "json"),
+            ).items[0].status.podIP;
+
+        const r = check("--stack", METRICS_STACK);
+        assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
+        const lines = r.stdout.split("\n");
+        assert.strictEqual(
+            lines[lines.indexOf("") - 1],
+            row(
+                "metrics",
+                `vpp-metrics Ready, 0 restarts; Service vpp-server-metrics -> ${podIp()}:9482; PodMonitor vpp-server scrapes port metrics /metrics every 30s`,
+            ),
+        );
+
+        cp.kubectl("delete", "podmonitors.monitoring.coreos.com", "vpp-server", "-n", METRICS_NS);
+        const gone = check("--stack", METRICS_STACK);
+        assert.strictEqual(gone.status, 1, gone.stdout);
+        assert.match(gone.stdout, /^FAIL  metrics {9}.*; no PodMonitor vpp-server in vpp-check-metrics$/m);
+        assert.match(
+            gone.stdout,
+            /see README.md, Troubleshooting: "`npm run check`: VPP's counters do not reach the cluster's monitoring."/,
+        );
+        ws.ok("destroy (metrics)", kc, [
+            "destroy",
+            "--stack",
+            METRICS_STACK,
+            "--yes",
+            "--skip-preview",
+            "--run-program",
+        ]);
+        writeAnswers();
     });
 
     it("a stack that is not deployed: exit 1, saying so and how to deploy it", () => {
