@@ -205,6 +205,32 @@ export const RULES: readonly Rule[] = [
                 ]),
     },
     {
+        name: "pod-network-closed",
+        description:
+            "The pod network stays closed: Services are ClusterIP, and a NetworkPolicy admits only namespaces chosen by label, on named ports, and allows no egress.",
+        check: (rs) => {
+            const v: string[] = [];
+            for (const r of rs.filter((x) => x.type === "kubernetes:core/v1:Service")) {
+                const type = r.props.spec?.type ?? "ClusterIP";
+                if (type !== "ClusterIP") v.push(`Service ${r.name} is of type ${type}, not ClusterIP`);
+            }
+            for (const r of rs.filter((x) => x.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy")) {
+                const spec = r.props.spec ?? {};
+                if ((spec.egress ?? []).length > 0) v.push(`NetworkPolicy ${r.name} allows egress`);
+                for (const [i, rule] of (spec.ingress ?? []).entries()) {
+                    const from: Record<string, any>[] = rule.from ?? [];
+                    const bySelector = (f: Record<string, any>) =>
+                        Object.keys(f).length === 1 && Object.keys(f.namespaceSelector?.matchLabels ?? {}).length > 0;
+                    if (from.length === 0 || !from.every(bySelector))
+                        v.push(`NetworkPolicy ${r.name} ingress rule ${i} admits more than namespaces chosen by label`);
+                    if ((rule.ports ?? []).length === 0)
+                        v.push(`NetworkPolicy ${r.name} ingress rule ${i} admits every port`);
+                }
+            }
+            return v;
+        },
+    },
+    {
         name: "no-cluster-role-binding",
         description: "No ClusterRoleBinding: grants stay in the namespace.",
         check: (rs) =>

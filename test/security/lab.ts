@@ -9,12 +9,13 @@ import { Res } from "../../policy/rules";
 import { LAB_CONFIG } from "../fixtures/lab";
 
 /** The resources of one lab as the policy engine sees them. */
-export async function labResources(caps?: readonly string[]): Promise<Res[]> {
+export async function labResources(caps?: readonly string[], raw: Record<string, string> = {}): Promise<Res[]> {
     await mocksReady;
     const name = `policy${registered.length}`;
     const config = parseStackConfig({
         ...LAB_CONFIG,
         ...(caps ? { imageCapabilities: JSON.stringify(caps) } : {}),
+        ...raw,
     });
     const lab = buildLab(name, labArgs(config, "lab"));
     await Promise.all([valueOf(lab.vppctl), valueOf(lab.macAddress)]);

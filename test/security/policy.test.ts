@@ -11,6 +11,8 @@ const T = {
     deployment: "kubernetes:apps/v1:Deployment",
     roleBinding: "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
     crb: "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+    service: "kubernetes:core/v1:Service",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
 };
 
 /** A deep copy of `rs` with `edit` applied to the first resource of `type`. */
@@ -35,7 +37,7 @@ describe("policy pack rules", () => {
         lab = await labResources();
     });
 
-    it("the pack has the ten rules, each with a description", () => {
+    it("the pack has the eleven rules, each with a description", () => {
         assert.deepStrictEqual(
             RULES.map((r) => r.name),
             [
@@ -47,6 +49,7 @@ describe("policy pack rules", () => {
                 "uid-pinned",
                 "run-as-non-root",
                 "single-replica-recreate",
+                "pod-network-closed",
                 "no-cluster-role-binding",
                 "scc-granted-to-one-service-account",
             ],
@@ -56,6 +59,38 @@ describe("policy pack rules", () => {
 
     it("the lab with the POC image's capabilities passes every rule", () => {
         for (const r of RULES) assert.deepStrictEqual(r.check(lab), [], `rule ${r.name}`);
+    });
+
+    it("the lab with metrics cluster (a second container, a Service, a second NetworkPolicy) passes every rule", async () => {
+        const metrics = await labResources(undefined, { metrics: "cluster" });
+        assert.ok(metrics.some((r) => r.type === T.service));
+        for (const r of RULES) assert.deepStrictEqual(r.check(metrics), [], `rule ${r.name}`);
+    });
+
+    it("pod-network-closed refuses a NodePort Service, an open ingress rule, an ingress rule on every port and egress", async () => {
+        const metrics = await labResources(undefined, { metrics: "cluster" });
+        const check = rule("pod-network-closed").check;
+        const allow = (rs: Res[]) =>
+            rs.find((r) => r.type === T.networkPolicy && r.props.metadata.name === "vpp-server-allow-monitoring")!;
+        const copy = () => JSON.parse(JSON.stringify(metrics)) as Res[];
+        const nodePort = copy();
+        nodePort.find((r) => r.type === T.service)!.props.spec.type = "NodePort";
+        assert.deepStrictEqual(check(nodePort), [
+            `Service ${nodePort.find((r) => r.type === T.service)!.name} is of type NodePort, not ClusterIP`,
+        ]);
+        const open = copy();
+        allow(open).props.spec.ingress[0].from = [{}];
+        assert.deepStrictEqual(check(open), [
+            `NetworkPolicy ${allow(open).name} ingress rule 0 admits more than namespaces chosen by label`,
+        ]);
+        const everyPort = copy();
+        delete allow(everyPort).props.spec.ingress[0].ports;
+        assert.deepStrictEqual(check(everyPort), [
+            `NetworkPolicy ${allow(everyPort).name} ingress rule 0 admits every port`,
+        ]);
+        const egress = copy();
+        allow(egress).props.spec.egress = [{}];
+        assert.deepStrictEqual(check(egress), [`NetworkPolicy ${allow(egress).name} allows egress`]);
     });
 
     it("the lab with the Containerfile's three capabilities passes every rule", async () => {
