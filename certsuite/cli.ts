@@ -13,16 +13,42 @@ import { certsuiteCommand, certsuiteConfig } from "./config";
 
 const USAGE = "usage: npm run certsuite-config -- --stack <stack> [--output <file>] [--dir <project>]";
 
-function fail(code: number, message: string): never {
-    process.stderr.write(`certsuite-config: ${message}\n${code === 2 ? `${USAGE}\n` : ""}`);
-    process.exit(code);
+/** Where the command writes: the process's streams, or a test's buffers. */
+export interface Io {
+    stdout(text: string): void;
+    stderr(text: string): void;
 }
 
-function main(): void {
-    const argv = process.argv.slice(2);
+/** The command's end: its exit status, with a message for stderr. */
+class Exit extends Error {
+    constructor(
+        readonly code: number,
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+function fail(code: number, message: string): never {
+    throw new Exit(code, `certsuite-config: ${message}\n${code === 2 ? `${USAGE}\n` : ""}`);
+}
+
+/** The whole command for `argv` (without node and the script); returns the exit status. */
+export function run(argv: readonly string[], io: Io, defaultDir = path.resolve(__dirname, "..")): number {
+    try {
+        generate(argv, io, defaultDir);
+        return 0;
+    } catch (e) {
+        if (!(e instanceof Exit)) throw e;
+        io.stderr(e.message);
+        return e.code;
+    }
+}
+
+function generate(argv: readonly string[], io: Io, defaultDir: string): void {
     let stack: string | undefined;
     let output: string | undefined;
-    let dir = path.resolve(__dirname, "..");
+    let dir = defaultDir;
     for (let i = 0; i < argv.length; i++) {
         const value = () => argv[++i] ?? fail(2, `${argv[i - 1]} needs a value`);
         if (argv[i] === "--stack") stack = value();
@@ -45,14 +71,19 @@ function main(): void {
         fail(1, `${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (output === undefined) {
-        process.stdout.write(text);
+        io.stdout(text);
         return;
     }
     fs.mkdirSync(path.dirname(path.resolve(output)), { recursive: true });
     fs.writeFileSync(output, text);
-    process.stderr.write(
+    io.stderr(
         `certsuite-config: wrote ${output} for stack ${stack}; with the stack's cluster as the current context, run:\n  ${certsuiteCommand(output, `certsuite-results/${stack}`)}\n`,
     );
 }
 
-main();
+if (require.main === module) {
+    process.exitCode = run(process.argv.slice(2), {
+        stdout: (t) => process.stdout.write(t),
+        stderr: (t) => process.stderr.write(t),
+    });
+}

@@ -43,9 +43,11 @@ interface Options {
     dir: string;
 }
 
+/** A usage error: main prints it with the usage and exits 2. */
+export class UsageError extends Error {}
+
 function usage(message: string): never {
-    process.stderr.write(`check: ${message}\n${USAGE}\n`);
-    process.exit(2);
+    throw new UsageError(`check: ${message}\n${USAGE}\n`);
 }
 
 export function parseArgs(argv: readonly string[], defaultDir: string): Options | "help" {
@@ -263,7 +265,14 @@ async function execIn(
 }
 
 async function main(): Promise<number> {
-    const parsed = parseArgs(process.argv.slice(2), path.join(__dirname, ".."));
+    let parsed: Options | "help";
+    try {
+        parsed = parseArgs(process.argv.slice(2), path.join(__dirname, ".."));
+    } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(err.message);
+        return 2;
+    }
     if (parsed === "help") {
         process.stdout.write(HELP);
         return 0;

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { run } from "../../certsuite/cli";
 import { certsuiteConfig } from "../../certsuite/config";
 import { DEPLOYMENT, labels } from "../../components/names";
 import { readStackFile } from "../../review/review";
@@ -20,13 +21,20 @@ const COMMITTED = path.join("certsuite", "certsuite_config.yml");
 const LAB2 =
     "config:\n  vpp-server:macvlanMaster: ens1f0\n  vpp-server:vlanId: 200\n  vpp-server:ipAddress: 10.20.0.5/24\n  vpp-server:namespace: lab2\n";
 
-/** npm run certsuite-config in `dir`, as a lab engineer runs it. */
+/** The command, in this process: its exit status and what it wrote. */
 function generate(dir: string, ...args: string[]) {
-    const r = spawnSync(
-        path.join(ROOT, "node_modules", ".bin", "node"),
-        ["-r", "ts-node/register/transpile-only", path.join(ROOT, "certsuite", "cli.ts"), "--dir", dir, ...args],
-        { cwd: ROOT, encoding: "utf8" },
-    );
+    let stdout = "";
+    let stderr = "";
+    const status = run(["--dir", dir, ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { status, stdout, stderr };
+}
+
+/** npm run certsuite-config in `dir`, as a lab engineer runs it: a process of its own. */
+function generateAsAUser(dir: string, ...args: string[]) {
+    const r = spawnSync("npm", ["run", "--silent", "certsuite-config", "--", "--dir", dir, ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -91,8 +99,8 @@ describe("npm run certsuite-config -- --stack <stack>: two stacks of one project
         });
     }
 
-    it("without --output it prints the configuration", () => {
-        const r = generate(dir, "--stack", "lab2");
+    it("without --output it prints the configuration (npm run certsuite-config, a process of its own)", () => {
+        const r = generateAsAUser(dir, "--stack", "lab2");
         assert.strictEqual(r.status, 0, r.stderr);
         assert.deepStrictEqual(YAML.parse(r.stdout).targetNameSpaces, [{ name: "lab2" }]);
     });
@@ -114,9 +122,10 @@ describe("npm run certsuite-config -- --stack <stack>: two stacks of one project
         assert.match(r.stderr, /vpp-server:vlanId is "5000"; expected an integer from 1 to 4094/);
     });
 
-    it("no --stack: a usage error (exit 2)", () => {
+    it("no --stack: a usage error (exit 2, also as the process's status)", () => {
         const r = generate(dir);
         assert.strictEqual(r.status, 2);
+        assert.strictEqual(generateAsAUser(dir).status, 2);
         assert.match(
             r.stderr,
             /^certsuite-config: --stack is required\nusage: npm run certsuite-config -- --stack <stack>/,

@@ -20,7 +20,7 @@ import {
     README_ENTRIES,
     splitSections,
 } from "../../check/checks";
-import { parseArgs } from "../../check/cli";
+import { parseArgs, UsageError } from "../../check/cli";
 import { LAB_NAD_CONFIG } from "../fixtures/lab";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -340,7 +340,17 @@ describe("npm run check: judging a lab", () => {
             r.stderr,
             'check: --format is "xml"; expected text or json\nusage: npm run check [-- --stack <lab>] [--format text|json] [--dir <project>]\n',
         );
-        assert.strictEqual(cli("--stack").stderr.split("\n")[0], "check: --stack needs a value");
-        assert.strictEqual(cli("--verbose").stderr.split("\n")[0], 'check: unknown argument "--verbose"');
+        const usageError = (...args: string[]) => {
+            try {
+                parseArgs(args, "/p");
+            } catch (e) {
+                assert.ok(e instanceof UsageError, String(e));
+                return e.message.split("\n")[0];
+            }
+            assert.fail(`${args.join(" ")} is no usage error`);
+        };
+        assert.strictEqual(usageError("--stack"), "check: --stack needs a value");
+        assert.strictEqual(usageError("--verbose"), 'check: unknown argument "--verbose"');
+        assert.strictEqual(usageError("--stack", "--format"), "check: --stack needs a value");
     });
 });
