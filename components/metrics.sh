@@ -14,14 +14,14 @@
 #   STATS_SOCKET      VPP's stats socket (vpp.conf's `statseg { socket-name }`)
 #   METRICS_PATTERNS  space-separated regular expressions of the stats to export
 #   EXPORTER          the exporter's command (default vpp_prometheus_export)
-#   CHECK_SECONDS     how often the socket is looked at (default 2)
+#   CHECK_SECONDS     how often the socket is looked at (default 1)
 set -eu
 set -f # the patterns are words, never file names
 
 socket=${STATS_SOCKET:?STATS_SOCKET is not set}
 patterns=${METRICS_PATTERNS:?METRICS_PATTERNS is not set}
 exporter=${EXPORTER:-vpp_prometheus_export}
-every=${CHECK_SECONDS:-2}
+every=${CHECK_SECONDS:-1}
 child=""
 
 say() { echo "vpp-metrics: $*"; }
@@ -44,7 +44,7 @@ identity() { stat -c '%i %z' "$socket" 2>/dev/null || echo none; }
 while :; do
     if [ ! -S "$socket" ]; then
         say "waiting for VPP's stats socket $socket"
-        while [ ! -S "$socket" ]; do pause 1; done
+        while [ ! -S "$socket" ]; do pause "$every"; done
     fi
     made=$(identity)
     # shellcheck disable=SC2086 # one argument per pattern
@@ -55,10 +55,13 @@ while :; do
     if kill -0 "$child" 2>/dev/null; then
         say "VPP made a new stats socket (it restarted): reconnecting"
         kill -TERM "$child" 2>/dev/null || true
+        wait "$child" || true
+        child=""
+    else
+        status=0
+        wait "$child" || status=$?
+        child=""
+        say "the exporter ended (status $status); starting it again in 1 s"
+        pause 1
     fi
-    status=0
-    wait "$child" || status=$?
-    child=""
-    say "the exporter ended (status $status); starting it again"
-    pause 1
 done
