@@ -18,6 +18,8 @@ import { cpuNanos, findVpp, maxMemory, PodCgroup, Rig, RunningVpp } from "../tes
 import type { RawConfig } from "../stacks/config";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/** Idle CPU is a few percent of a core: a longer window than a load cell. */
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
 const CONNECTIONS = [1, 4, 32];
 const KERNEL = "192.168.123.151";
 /** The VPP version, as the first profile's VPP reports it. */
@@ -26,6 +28,8 @@ let version: string | undefined;
 interface Profile {
     readonly name: string;
     readonly config: RawConfig;
+    /** Run the client (wrk, ping) on the CPU of VPP's main thread, away from the worker's. */
+    readonly clientOnMainCpu?: boolean;
 }
 
 const PROFILES: Profile[] = [
@@ -33,14 +37,22 @@ const PROFILES: Profile[] = [
         name: "the POC's (V3, busy polling, 0 workers)",
         config: { afPacketVersion: "3", adaptiveSessionQueue: "false", workers: "0", gratuitousArp: "false" },
     },
-    { name: "defaults, shared cores (rxMode auto = interrupt, 1 worker)", config: {} },
+    { name: "defaults, shared cores (rxMode auto = interrupt, 1 worker, main thread sleeps 10 ms)", config: {} },
+    { name: "shared cores, pollSleepUsec 0 (the default before 2026-12-01)", config: { pollSleepUsec: "0" } },
     { name: "shared cores, 0 workers (interrupt)", config: { workers: "0" } },
     { name: "dedicatedCores (rxMode auto = polling, 1 worker)", config: { dedicatedCores: "true" } },
     { name: "dedicatedCores, 0 workers (polling, 1 CPU)", config: { dedicatedCores: "true", workers: "0" } },
+    {
+        name: "dedicatedCores, the client on the main thread's CPU (the worker's CPU is VPP's alone)",
+        config: { dedicatedCores: "true" },
+        clientOnMainCpu: true,
+    },
 ];
 
 interface Row {
     readonly name: string;
+    /** The kernel row this one is compared with. */
+    readonly anchor: "unpinned" | "pinned";
     readonly idleCpu: number;
     readonly loadCpu: number;
     readonly pingMs: number;
@@ -49,9 +61,16 @@ interface Row {
     readonly memMiB: number;
 }
 
+/** The client's command, on `cpu` when given (taskset), else wherever the scheduler puts it. */
+const onCpu = (cpu: string | undefined, argv: string[]) => (cpu === undefined ? argv : ["taskset", "-c", cpu, ...argv]);
+
 /** wrk's requests per second and mean latency. */
-function wrk(rig: Rig, url: string, connections: number): { rps: number; latencyUs: number } {
-    const r = rig.inNetns("client", ["wrk", "-t1", `-c${connections}`, `-d${SECONDS}s`, url], (SECONDS + 20) * 1000);
+function wrk(rig: Rig, url: string, connections: number, cpu?: string): { rps: number; latencyUs: number } {
+    const r = rig.inNetns(
+        "client",
+        onCpu(cpu, ["wrk", "-t1", `-c${connections}`, `-d${SECONDS}s`, url]),
+        (SECONDS + 20) * 1000,
+    );
     const rps = /Requests\/sec:\s+([\d.]+)/.exec(r.out);
     const lat = /Latency\s+([\d.]+)(us|ms|s)\b/.exec(r.out);
     if (r.status !== 0 || !rps || !lat) throw new Error(`wrk -c${connections} ${url} failed: ${r.out}`);
@@ -59,8 +78,8 @@ function wrk(rig: Rig, url: string, connections: number): { rps: number; latency
     return { rps: Number(rps[1]), latencyUs: Number(lat[1]) * unit };
 }
 
-function ping(rig: Rig, ip: string): number {
-    const r = rig.inNetns("client", ["ping", "-q", "-c", "20", "-i", "0.2", "-W", "2", ip]);
+function ping(rig: Rig, ip: string, cpu?: string): number {
+    const r = rig.inNetns("client", onCpu(cpu, ["ping", "-q", "-c", "20", "-i", "0.2", "-W", "2", ip]));
     const m = /= [\d.]+\/([\d.]+)\//.exec(r.out);
     if (r.status !== 0 || !m) throw new Error(`ping ${ip} failed: ${r.out}`);
     return Number(m[1]);
@@ -74,24 +93,31 @@ async function cpuPercent(cg: PodCgroup, ms: number): Promise<number> {
 }
 
 /** One server measured: idle, ping, the three loads (CPU during the last), memory. */
-async function measure(rig: Rig, name: string, cg: PodCgroup, ip: string): Promise<Row> {
+async function measure(
+    rig: Rig,
+    name: string,
+    cg: PodCgroup,
+    ip: string,
+    anchor: Row["anchor"],
+    clientCpu?: string,
+): Promise<Row> {
     await new Promise((r) => setTimeout(r, 2000));
-    const idleCpu = await cpuPercent(cg, 5000);
-    const pingMs = ping(rig, ip);
+    const idleCpu = await cpuPercent(cg, IDLE_SECONDS * 1000);
+    const pingMs = ping(rig, ip, clientCpu);
     const url = `http://${ip}/index.html`;
-    wrk(rig, url, 4); // warm-up: ARP, caches, the session layer's first sessions
+    wrk(rig, url, 4, clientCpu); // warm-up: ARP, caches, the session layer's first sessions
     const rps: number[] = [];
     const latencyUs: number[] = [];
     let loadCpu = 0;
     for (const c of CONNECTIONS) {
         const before = cpuNanos(cg);
         const t0 = process.hrtime.bigint();
-        const r = wrk(rig, url, c);
+        const r = wrk(rig, url, c, clientCpu);
         if (c === 32) loadCpu = ((cpuNanos(cg) - before) / Number(process.hrtime.bigint() - t0)) * 100;
         rps.push(r.rps);
         latencyUs.push(r.latencyUs);
     }
-    return { name, idleCpu, loadCpu, pingMs, rps, latencyUs, memMiB: maxMemory(cg) / 2 ** 20 };
+    return { name, anchor, idleCpu, loadCpu, pingMs, rps, latencyUs, memMiB: maxMemory(cg) / 2 ** 20 };
 }
 
 async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
@@ -113,14 +139,30 @@ async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
         }
         if (!ready) throw new Error(`${p.name}: VPP never became ready:\n${vpp.log()}`);
         version ??= /vpp (v\S+)/.exec(rig.vppctl(pod, vpp.pid, "show version"))?.[1];
-        return await measure(rig, p.name, cg, pod.ipCidr.split("/")[0]);
+        // The start script's line names the main thread's CPU: "VPP's main thread on CPU 0, 1 worker on CPU 1".
+        const mainCpu = /VPP's main thread on CPU (\d+)/.exec(vpp.log())?.[1];
+        if (p.clientOnMainCpu && mainCpu === undefined)
+            throw new Error(`${p.name}: no main thread CPU in:\n${vpp.log()}`);
+        return await measure(
+            rig,
+            p.name,
+            cg,
+            pod.ipCidr.split("/")[0],
+            p.clientOnMainCpu ? "pinned" : "unpinned",
+            p.clientOnMainCpu ? mainCpu : undefined,
+        );
     } finally {
         process.kill(vpp.pid, "SIGKILL");
         await vpp.exited;
     }
 }
 
-async function kernelAnchor(rig: Rig): Promise<Row> {
+/**
+ * The kernel's stack with nginx (1 worker) behind the same tagger: unpinned, as the scheduler likes
+ * (it may put nginx on the client's CPU), or `pinned`: nginx on CPU 1 alone, the client on CPU 0, as
+ * a worker with a dedicated core and a client elsewhere.
+ */
+async function kernelAnchor(rig: Rig, pinned: boolean): Promise<Row> {
     const dir = fs.mkdtempSync(path.join(rig.dir, "nginx-"));
     fs.mkdirSync(path.join(dir, "www"));
     fs.writeFileSync(path.join(dir, "www", "index.html"), "Welcome\n");
@@ -141,7 +183,7 @@ async function kernelAnchor(rig: Rig): Promise<Row> {
             "",
         ].join("\n"),
     );
-    const cg = rig.cgroup("nginx", { cpus: "0-1" });
+    const cg = rig.cgroup(pinned ? "nginx-pinned" : "nginx", { cpus: pinned ? "1" : "0-1" });
     const nginx = spawn("/bin/sh", [
         "-c",
         `${cg.procs.map((p) => `echo $$ > ${p}`).join(" && ")} && exec ip netns exec ${rig.ns("kernel")} nginx -c ${conf}`,
@@ -155,9 +197,22 @@ async function kernelAnchor(rig: Rig): Promise<Row> {
                 break;
             await new Promise((r) => setTimeout(r, 200));
         }
-        return await measure(rig, "kernel + nginx (1 worker), the anchor", cg, KERNEL);
+        return pinned
+            ? await measure(
+                  rig,
+                  "kernel + nginx on CPU 1, the client on CPU 0: the pinned anchor",
+                  cg,
+                  KERNEL,
+                  "pinned",
+                  "0",
+              )
+            : await measure(rig, "kernel + nginx (1 worker), the anchor", cg, KERNEL, "unpinned");
     } finally {
         nginx.kill("SIGKILL");
+        // The master's SIGKILL leaves its worker: every process of the cgroup goes.
+        for (const pid of fs.readFileSync(path.join(cg.dirs.cpuset, "cgroup.procs"), "utf8").split("\n")) {
+            if (pid) spawnSync("kill", ["-KILL", pid]);
+        }
         spawnSync("pkill", ["-KILL", "-f", `nginx -c ${conf}`]);
     }
 }
@@ -165,15 +220,16 @@ async function kernelAnchor(rig: Rig): Promise<Row> {
 function table(rows: Row[], vppVersion: string): string {
     const f = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
     const cpuModel = /model name\s*:\s*(.+)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
-    const anchor = rows[rows.length - 1];
+    const anchorOf = (r: Row) =>
+        rows.find((x) => x.name.startsWith("kernel") && x.anchor === r.anchor) ?? rows[rows.length - 1];
     return [
-        `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:dataplane\` on ${os.cpus().length} × ${cpuModel}, ${vppVersion}: wrk 1 thread, keep-alive, ${SECONDS} s per cell; the client, VPP and nginx share the machine's CPUs. The ratio is to the kernel's req/s in the same run.`,
+        `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:dataplane\` on ${os.cpus().length} × ${cpuModel}, ${vppVersion}: wrk 1 thread, keep-alive, ${SECONDS} s per cell, idle CPU over ${IDLE_SECONDS} s; the client, VPP and nginx share the machine's CPUs unless a row pins them. The ratio is to the kernel's req/s in the same run: the unpinned anchor, or for a pinned row the pinned one.`,
         "",
         "| profile | idle CPU | CPU at 32 conn. | ping RTT | 1 conn. | 4 conn. | 32 conn. | × kernel at 4 / 32 | max memory |",
         "|---|---|---|---|---|---|---|---|---|",
         ...rows.map(
             (r) =>
-                `| ${r.name} | ${f(r.idleCpu, 1)}% | ${f(r.loadCpu)}% | ${f(r.pingMs * 1000)} µs | ${r.rps.map((x, i) => `${f(x)} req/s, ${f(r.latencyUs[i])} µs`).join(" | ")} | ${f(r.rps[1] / anchor.rps[1], 2)} / ${f(r.rps[2] / anchor.rps[2], 2)} | ${f(r.memMiB)} MiB |`,
+                `| ${r.name} | ${f(r.idleCpu, 1)}% | ${f(r.loadCpu)}% | ${f(r.pingMs * 1000)} µs | ${r.rps.map((x, i) => `${f(x)} req/s, ${f(r.latencyUs[i])} µs`).join(" | ")} | ${f(r.rps[1] / anchorOf(r).rps[1], 2)} / ${f(r.rps[2] / anchorOf(r).rps[2], 2)} | ${f(r.memMiB)} MiB |`,
         ),
     ].join("\n");
 }
@@ -202,7 +258,8 @@ async function main(): Promise<void> {
             rows.push(await vppProfile(rig, p, i));
         }
         process.stderr.write("bench:dataplane: kernel + nginx ...\n");
-        rows.push(await kernelAnchor(rig));
+        rows.push(await kernelAnchor(rig, true));
+        rows.push(await kernelAnchor(rig, false));
     } finally {
         rig.cleanup();
     }

@@ -130,6 +130,8 @@ export interface PodSpecOptions {
     readonly ipCidr: string;
     /** VPP worker threads; the start script pins them and the main thread to the container's CPUs. */
     readonly workers: number;
+    /** The main thread's sleep when VPP starts with a worker (the start script's VPP_MAIN_SLEEP_USEC). @default 0 */
+    readonly mainThreadSleepUsec?: number;
     /** The pinned MAC the init container must find on macvlan0; undefined: the kernel's. */
     readonly pinnedMac?: pulumi.Input<string>;
     /** The CNI disables IPv6 on macvlan0: the init container reports it when it did not. @default false */
@@ -214,6 +216,9 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
                 env: [
                     { name: "VPP_WORKERS", value: String(o.workers) },
                     { name: "VPP_CONF", value: `${CONF_DIR}/vpp.conf` },
+                    ...(o.mainThreadSleepUsec
+                        ? [{ name: "VPP_MAIN_SLEEP_USEC", value: String(o.mainThreadSleepUsec) }]
+                        : []),
                 ],
                 securityContext: containerSecurity(o.capabilities),
                 resources: {

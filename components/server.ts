@@ -69,6 +69,11 @@ export interface VppSettings {
     /** The AF_PACKET ring version on macvlan0. */
     readonly afPacketVersion: AfPacketVersion;
     readonly pollSleepUsec: number;
+    /**
+     * The main thread's sleep, added by the start script only when VPP starts with a worker (with
+     * none, the main thread is the data path). 0: none. @default 0
+     */
+    readonly mainThreadSleepUsec?: number;
     readonly adaptiveSessionQueue: boolean;
     /** host-macvlan0's receive mode. */
     readonly rxMode: RxMode;
@@ -187,6 +192,7 @@ export class VppServer extends pulumi.ComponentResource {
                             uid,
                             ipCidr: args.ipCidr,
                             workers: args.workers ?? 0,
+                            mainThreadSleepUsec: args.mainThreadSleepUsec ?? 0,
                             pinnedMac: args.pinnedMac,
                             ipv6DisabledByCni: args.ipv6DisabledByCni,
                             resources: args.resources,

@@ -18,6 +18,10 @@
 #
 # Environment:
 #   VPP_WORKERS   worker threads wanted (default 0: the main thread alone)
+#   VPP_MAIN_SLEEP_USEC  when VPP starts with a worker, the main thread sleeps this long on every
+#                 pass of its loop (`unix { poll-sleep-usec }`): it carries no traffic then, and
+#                 sleeping cuts its idle CPU; without a worker it is the data path, and this is not
+#                 added (default 0: never)
 #   VPP_CONF      VPP's configuration file (default /conf/vpp.conf)
 #   VPP_BIN       the vpp binary (default vpp)
 #   PROC_STATUS   where Cpus_allowed_list is read (default /proc/<this process>/status)
@@ -26,6 +30,7 @@ set -eu
 set -f # the configuration's words are never globbed
 
 workers=${VPP_WORKERS:-0}
+sleep_usec=${VPP_MAIN_SLEEP_USEC:-0}
 conf=${VPP_CONF:-/conf/vpp.conf}
 vpp=${VPP_BIN:-vpp}
 status=${PROC_STATUS:-/proc/$$/status}
@@ -41,6 +46,9 @@ die() {
 
 case $workers in
     '' | *[!0-9]*) die "VPP_WORKERS is '$workers'; expected a whole number" ;;
+esac
+case $sleep_usec in
+    '' | *[!0-9]*) die "VPP_MAIN_SLEEP_USEC is '$sleep_usec'; expected a whole number of microseconds" ;;
 esac
 [ -r "$conf" ] || die "VPP's configuration $conf is missing: did the init container run?"
 
@@ -113,9 +121,19 @@ done
 
 if [ -n "$corelist" ]; then
     say "this container may use CPUs $list; VPP's main thread on CPU $main, $(count_of "$use" worker) on CPU $corelist"
+    if [ "$sleep_usec" -gt 0 ]; then
+        say "the worker carries the traffic: VPP's main thread sleeps $sleep_usec us on every pass of its loop"
+        # VPP joins a section given twice (vlib_call_all_config_functions): this adds to vpp.conf's unix { }.
+        # shellcheck disable=SC2046 # the configuration's words, as VPP splits its file
+        exec "$vpp" $(sed 's/#.*//' "$conf") unix { poll-sleep-usec "$sleep_usec" } \
+            cpu { main-core "$main" corelist-workers "$corelist" }
+    fi
     # shellcheck disable=SC2046 # the configuration's words, as VPP splits its file
     exec "$vpp" $(sed 's/#.*//' "$conf") cpu { main-core "$main" corelist-workers "$corelist" }
 fi
 say "this container may use CPUs $list; VPP's main thread on CPU $main, no workers"
+if [ "$sleep_usec" -gt 0 ]; then
+    say "no worker: the main thread carries the traffic, so it does not sleep (VPP_MAIN_SLEEP_USEC $sleep_usec is for a main thread beside a worker)"
+fi
 # shellcheck disable=SC2046
 exec "$vpp" $(sed 's/#.*//' "$conf") cpu { main-core "$main" }

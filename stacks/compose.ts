@@ -25,6 +25,7 @@ export function labArgs(c: StackConfig, stack: string): VppLabArgs {
             ipCidr: c.ipAddress.cidr,
             httpCacheSize: c.httpCacheSize,
             pollSleepUsec: c.pollSleepUsec,
+            mainThreadSleepUsec: c.mainThreadSleepUsec,
             adaptiveSessionQueue: c.adaptiveSessionQueue,
             rxMode: c.rxMode,
             metrics: c.metrics,

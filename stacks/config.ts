@@ -28,7 +28,10 @@ export interface StackConfig {
     readonly httpCacheSize: string;
     /** The AF_PACKET ring on macvlan0: TPACKET_V2 or TPACKET_V3 (the POC's). */
     readonly afPacketVersion: AfPacketVersion;
+    /** `poll-sleep-usec` in vpp.conf, for every run of VPP; 0 writes none (also with `auto`). */
     readonly pollSleepUsec: number;
+    /** With `pollSleepUsec: auto`, the main thread's sleep whenever VPP runs with a worker; else 0. */
+    readonly mainThreadSleepUsec: number;
     readonly adaptiveSessionQueue: boolean;
     /** VPP worker threads wanted; the container's start script pins them to its own CPUs. */
     readonly workers: number;
@@ -148,9 +151,7 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
     const disableIpv6 = take("disableIpv6", r.parseBoolean);
     const cacheBytes = take("httpCacheSize", r.parseVppMemorySize);
     const afPacketVersion = take("afPacketVersion", r.parseAfPacketVersion);
-    const pollSleepUsec = take("pollSleepUsec", (s) =>
-        r.parseInteger(s, 0, 1_000_000, "an integer from 0 (no forced sleep) to 1000000 microseconds"),
-    );
+    const pollSleep = take("pollSleepUsec", r.parsePollSleep);
     const adaptiveSessionQueue = take("adaptiveSessionQueue", r.parseBoolean);
     const workers = take("workers", r.parseWorkers);
     const rxModeSetting = take("rxMode", (s) => r.parseOneOf(s, r.RX_MODES));
@@ -171,13 +172,6 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
 
     if (cpuRequest !== undefined && cpuLimit && r.quantityToNumber(cpuLimit) < r.quantityToNumber(cpuRequest)) {
         problems.push({ key: "cpuLimit", value: cpuLimit, expected: `empty or at least cpuRequest (${cpuRequest})` });
-    }
-    if (pollSleepUsec !== undefined && pollSleepUsec > 0 && workers !== undefined && workers > 0) {
-        problems.push({
-            key: "pollSleepUsec",
-            value: valueOf("pollSleepUsec"),
-            expected: `0 when workers is ${workers}: poll-sleep-usec makes only VPP's main thread sleep, and with a worker the connections live on the worker, so it would cap nothing; set workers to 0 to use a sleep`,
-        });
     }
     if (dedicatedCores && workers !== undefined) {
         for (const key of ["cpuRequest", "cpuLimit"] as const) {
@@ -228,7 +222,8 @@ export function parseStackConfig(raw: RawConfig, setKeys: readonly string[] = Ob
         imageCapabilities: imageCapabilities!,
         httpCacheSize: valueOf("httpCacheSize")!,
         afPacketVersion: afPacketVersion!,
-        pollSleepUsec: pollSleepUsec!,
+        pollSleepUsec: pollSleep === "auto" ? 0 : pollSleep!,
+        mainThreadSleepUsec: pollSleep === "auto" ? r.AUTO_MAIN_THREAD_SLEEP_USEC : 0,
         adaptiveSessionQueue: adaptiveSessionQueue!,
         workers: workers!,
         rxMode,

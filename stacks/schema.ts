@@ -87,10 +87,10 @@ export const KEYS = {
         default: 2,
     },
     pollSleepUsec: {
-        type: "integer",
+        type: "string",
         description:
-            "unix { poll-sleep-usec }: microseconds VPP's main loop sleeps on every pass, under load too; 0 writes nothing (VPP sleeps by itself when idle, unless adaptiveSessionQueue is false: then it busy-polls a core as the POC).",
-        default: 0,
+            "unix { poll-sleep-usec }: microseconds VPP's main thread sleeps on every pass of its loop, under load too. auto: 10000 while a worker carries the traffic (the main thread then serves only the CLI, timers and the worker's requests: idle CPU 3.4% -> 1.4% of a core), nothing when VPP runs without a worker; 0 writes nothing (VPP sleeps by itself when idle, unless adaptiveSessionQueue is false: then it busy-polls a core as the POC); a number: that sleep, with or without a worker.",
+        default: "auto",
     },
     adaptiveSessionQueue: {
         type: "boolean",

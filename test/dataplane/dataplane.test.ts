@@ -176,6 +176,11 @@ if (prefix) {
                 vpp.log(),
                 /start-vpp: this container may use CPUs 0-1; VPP's main thread on CPU \d, 1 worker on CPU \d/,
             );
+            // pollSleepUsec auto: the main thread, which carries no traffic beside a worker, sleeps.
+            assert.match(
+                vpp.log(),
+                /start-vpp: the worker carries the traffic: VPP's main thread sleeps 10000 us on every pass of its loop/,
+            );
         });
 
         it("rxMode auto on shared cores leaves host-macvlan0 in interrupt mode", () => {
@@ -217,6 +222,7 @@ if (prefix) {
                 vpp.log(),
                 /start-vpp: warning: 1 worker configured, but this container may use 1 CPU \(1\): VPP starts with 0 workers/,
             );
+            assert.match(vpp.log(), /start-vpp: no worker: the main thread carries the traffic, so it does not sleep/);
             assert.deepStrictEqual(threadCores(rig.vppctl(pod, vpp.pid, "show threads")), [["vpp_main", "1"]]);
             const r = curl();
             assert.strictEqual(r.out, "Welcome\n", r.out);

@@ -141,6 +141,38 @@ describe("host integration: the start script pins VPP to the container's own CPU
         ]);
     });
 
+    it("VPP_MAIN_SLEEP_USEC with a worker: unix { poll-sleep-usec } before the cpu section, and the log says so", () => {
+        const r = start({ VPP_WORKERS: "1", VPP_MAIN_SLEEP_USEC: "10000" }, pair);
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.deepStrictEqual(r.cpuArgs!.slice(0, 5), ["unix", "{", "poll-sleep-usec", "10000", "}"]);
+        assert.deepStrictEqual(r.cpuArgs!.slice(5, 8), ["cpu", "{", "main-core"]);
+        assert.strictEqual(
+            r.log[1],
+            "start-vpp: the worker carries the traffic: VPP's main thread sleeps 10000 us on every pass of its loop",
+        );
+    });
+
+    it("VPP_MAIN_SLEEP_USEC without a worker (one CPU): no sleep, since the main thread carries the traffic", () => {
+        const only = String(cpus[1]);
+        const r = start({ VPP_WORKERS: "1", VPP_MAIN_SLEEP_USEC: "10000" }, only);
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.deepStrictEqual(r.cpuArgs, ["cpu", "{", "main-core", only, "}"]);
+        assert.strictEqual(
+            r.log[2],
+            "start-vpp: no worker: the main thread carries the traffic, so it does not sleep (VPP_MAIN_SLEEP_USEC 10000 is for a main thread beside a worker)",
+        );
+    });
+
+    it("a VPP_MAIN_SLEEP_USEC that is no number: an error naming it, and no VPP", () => {
+        const r = start({ VPP_WORKERS: "1", VPP_MAIN_SLEEP_USEC: "10ms" }, pair);
+        assert.strictEqual(r.status, 1);
+        assert.strictEqual(r.vppPid, undefined);
+        assert.strictEqual(
+            r.stderr,
+            "start-vpp: error: VPP_MAIN_SLEEP_USEC is '10ms'; expected a whole number of microseconds\n",
+        );
+    });
+
     it("two CPUs, no worker wanted: the main thread alone", () => {
         const r = start({ VPP_WORKERS: "0" }, pair);
         assert.strictEqual(r.status, 0, r.stderr);

@@ -304,6 +304,8 @@ describe("components under mocks: the reference lab with defaults", () => {
             assert.deepStrictEqual(c.env, [
                 { name: "VPP_WORKERS", value: "1" },
                 { name: "VPP_CONF", value: "/conf/vpp.conf" },
+                // pollSleepUsec auto: the main thread sleeps while the worker carries the traffic.
+                { name: "VPP_MAIN_SLEEP_USEC", value: "10000" },
             ]);
             assert.deepStrictEqual(c.securityContext, {
                 runAsNonRoot: true,

@@ -35,8 +35,10 @@ describe("stack configuration: defaults", () => {
     it("httpCacheSize defaults to the POC's 512m", () => assert.strictEqual(defaults().httpCacheSize, "512m"));
     it("afPacketVersion defaults to 2: TPACKET_V2 hands VPP each frame at once (V3 waits up to 1 ms)", () =>
         assert.strictEqual(defaults().afPacketVersion, 2));
-    it("pollSleepUsec defaults to 0: no forced sleep, VPP sleeps by itself at idle", () =>
-        assert.strictEqual(defaults().pollSleepUsec, 0));
+    it("pollSleepUsec defaults to auto: nothing in vpp.conf; the main thread sleeps 10000 us whenever a worker runs", () => {
+        assert.strictEqual(defaults().pollSleepUsec, 0);
+        assert.strictEqual(defaults().mainThreadSleepUsec, 10000);
+    });
     it("adaptiveSessionQueue defaults to on", () => assert.strictEqual(defaults().adaptiveSessionQueue, true));
     it("workers defaults to 1: the best measured with VPP 24.10, the default image's", () =>
         assert.strictEqual(defaults().workers, 1));

@@ -201,7 +201,7 @@ describe("stack configuration: bad input", () => {
         it("pollSleepUsec must not be negative", () => {
             rejects(
                 { pollSleepUsec: "-5" },
-                `vpp-server:pollSleepUsec is "-5"; expected an integer from 0 (no forced sleep) to 1000000 microseconds`,
+                `vpp-server:pollSleepUsec is "-5"; expected 'auto' (10000 while a worker carries the traffic, none without a worker) or an integer from 0 (no forced sleep) to 1000000 microseconds`,
             );
         });
         it("afPacketVersion must be 2 or 3", () => {
@@ -216,14 +216,19 @@ describe("stack configuration: bad input", () => {
                 `vpp-server:workers is "2"; expected 0 (VPP's main thread alone) or 1 (one worker thread; more would idle: VPP opens one AF_PACKET receive queue)`,
             );
         });
-        it("pollSleepUsec with a worker is refused: the sleep applies to the main thread only", () => {
-            rejects(
-                { pollSleepUsec: "100" },
-                `vpp-server:pollSleepUsec is "100"; expected 0 when workers is 1: poll-sleep-usec makes only VPP's main thread sleep, and with a worker the connections live on the worker, so it would cap nothing; set workers to 0 to use a sleep`,
-            );
+        it("an explicit pollSleepUsec is taken as given, with or without a worker, and replaces auto's", () => {
+            for (const workers of ["0", "1"]) {
+                const c = parseStackConfig({ ...LAB, pollSleepUsec: "100", workers });
+                assert.deepStrictEqual([c.pollSleepUsec, c.mainThreadSleepUsec], [100, 0], `workers ${workers}`);
+            }
+            const none = parseStackConfig({ ...LAB, pollSleepUsec: "0" });
+            assert.deepStrictEqual([none.pollSleepUsec, none.mainThreadSleepUsec], [0, 0]);
         });
-        it("pollSleepUsec without workers is accepted", () => {
-            assert.strictEqual(parseStackConfig({ ...LAB, pollSleepUsec: "100", workers: "0" }).pollSleepUsec, 100);
+        it("pollSleepUsec must be auto or a number", () => {
+            rejects(
+                { pollSleepUsec: "10ms" },
+                `vpp-server:pollSleepUsec is "10ms"; expected 'auto' (10000 while a worker carries the traffic, none without a worker) or an integer from 0 (no forced sleep) to 1000000 microseconds`,
+            );
         });
         it("adaptiveSessionQueue must be a boolean", () => {
             rejects(
