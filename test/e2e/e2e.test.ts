@@ -180,6 +180,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         assert.deepStrictEqual(pod.containers[0].env, [
             { name: "VPP_WORKERS", value: "1" },
             { name: "VPP_CONF", value: "/conf/vpp.conf" },
+            { name: "VPP_MAIN_SLEEP_USEC", value: "10000" },
         ]);
         assert.deepStrictEqual(JSON.parse(dep.spec.template.metadata.annotations["k8s.v1.cni.cncf.io/networks"]), [
             { name: "macvlan0", namespace: NS, interface: "macvlan0", mac: outputs.macAddress },
