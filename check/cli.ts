@@ -159,76 +159,82 @@ async function readLab(dir: string, stack: string, e: Expected) {
         };
     }
 
-    let nadConfig: string | undefined;
-    try {
-        const nad = (await custom.getNamespacedCustomObject({
-            group: "k8s.cni.cncf.io",
-            version: "v1",
-            namespace: e.namespace,
-            plural: "network-attachment-definitions",
-            name: e.nadName,
-        })) as { spec?: { config?: string } };
-        nadConfig = nad.spec?.config;
-    } catch (err) {
-        if ((err as { code?: number }).code !== 404) {
-            throw new CheckError(`cannot read NAD ${e.nadName} in ${e.namespace}: ${(err as Error).message}`);
-        }
-    }
+    const nad = await readCustom<{ spec?: { config?: string } }>(custom, `NAD ${e.nadName}`, {
+        group: "k8s.cni.cncf.io",
+        version: "v1",
+        namespace: e.namespace,
+        plural: "network-attachment-definitions",
+        name: e.nadName,
+    });
+    const nadConfig = nad?.spec?.config;
 
     let answers = "";
     if (pod && pod.phase === "Running") {
         answers = await execIn(k8s, kc, e.namespace, pod.name, probeScript());
     }
 
-    let metrics: MetricsState | undefined;
-    if (e.metrics === "cluster") {
-        const status = newest?.status?.containerStatuses?.find((s) => s.name === METRICS_CONTAINER);
-        const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-        let endpoints: string[] = [];
-        try {
-            const slices = await discovery.listNamespacedEndpointSlice({
-                namespace: e.namespace,
-                labelSelector: `kubernetes.io/service-name=${METRICS_SERVICE}`,
-            });
-            endpoints = slices.items.flatMap((sl) =>
-                (sl.endpoints ?? [])
-                    .filter((ep) => ep.conditions?.ready !== false)
-                    .flatMap((ep) => ep.addresses.flatMap((a) => (sl.ports ?? []).map((p) => `${a}:${p.port}`))),
-            );
-        } catch (err) {
-            throw new CheckError(
-                `cannot list the EndpointSlices of Service ${METRICS_SERVICE}: ${(err as Error).message}`,
-            );
-        }
-        let podMonitor: MetricsState["podMonitor"];
-        try {
-            const pm = (await custom.getNamespacedCustomObject({
-                group: "monitoring.coreos.com",
-                version: "v1",
-                namespace: e.namespace,
-                plural: "podmonitors",
-                name: POD_MONITOR,
-            })) as { spec?: { podMetricsEndpoints?: { port?: string; path?: string; interval?: string }[] } };
-            const first = pm.spec?.podMetricsEndpoints?.[0] ?? {};
-            podMonitor = { port: first.port, path: first.path, interval: first.interval };
-        } catch (err) {
-            if ((err as { code?: number }).code !== 404) {
-                throw new CheckError(`cannot read PodMonitor ${POD_MONITOR}: ${(err as Error).message}`);
-            }
-        }
-        metrics = {
-            container: status
-                ? {
-                      ready: status.ready,
-                      restarts: status.restartCount,
-                      reason: status.state?.waiting?.reason ?? status.lastState?.terminated?.reason,
-                  }
-                : undefined,
-            endpoints,
-            podMonitor,
-        };
-    }
+    const metrics = e.metrics === "cluster" ? await readMetrics(k8s, kc, custom, e, newest) : undefined;
     return { pod, nadConfig, answers: splitSections(answers), metrics };
+}
+
+/** A custom object (`what` names it in a failure), or undefined when it does not exist. */
+async function readCustom<T>(
+    custom: import("@kubernetes/client-node").CustomObjectsApi,
+    what: string,
+    ref: { group: string; version: string; namespace: string; plural: string; name: string },
+): Promise<T | undefined> {
+    try {
+        return (await custom.getNamespacedCustomObject(ref)) as T;
+    } catch (err) {
+        if ((err as { code?: number }).code === 404) return undefined;
+        throw new CheckError(`cannot read ${what} in ${ref.namespace}: ${(err as Error).message}`);
+    }
+}
+
+/** `metrics: cluster`: the metrics container's status, its Service's ready endpoints, the PodMonitor. */
+async function readMetrics(
+    k8s: typeof import("@kubernetes/client-node"),
+    kc: import("@kubernetes/client-node").KubeConfig,
+    custom: import("@kubernetes/client-node").CustomObjectsApi,
+    e: Expected,
+    pod: import("@kubernetes/client-node").V1Pod | undefined,
+): Promise<MetricsState> {
+    const status = pod?.status?.containerStatuses?.find((s) => s.name === METRICS_CONTAINER);
+    let endpoints: string[];
+    try {
+        const slices = await kc.makeApiClient(k8s.DiscoveryV1Api).listNamespacedEndpointSlice({
+            namespace: e.namespace,
+            labelSelector: `kubernetes.io/service-name=${METRICS_SERVICE}`,
+        });
+        endpoints = slices.items.flatMap((sl) =>
+            (sl.endpoints ?? [])
+                .filter((ep) => ep.conditions?.ready !== false)
+                .flatMap((ep) => ep.addresses.flatMap((a) => (sl.ports ?? []).map((p) => `${a}:${p.port}`))),
+        );
+    } catch (err) {
+        throw new CheckError(`cannot list the EndpointSlices of Service ${METRICS_SERVICE}: ${(err as Error).message}`);
+    }
+    const pm = await readCustom<{
+        spec?: { podMetricsEndpoints?: { port?: string; path?: string; interval?: string }[] };
+    }>(custom, `PodMonitor ${POD_MONITOR}`, {
+        group: "monitoring.coreos.com",
+        version: "v1",
+        namespace: e.namespace,
+        plural: "podmonitors",
+        name: POD_MONITOR,
+    });
+    const first = pm?.spec?.podMetricsEndpoints?.[0];
+    return {
+        container: status
+            ? {
+                  ready: status.ready,
+                  restarts: status.restartCount,
+                  reason: status.state?.waiting?.reason ?? status.lastState?.terminated?.reason,
+              }
+            : undefined,
+        endpoints,
+        podMonitor: pm ? { port: first?.port, path: first?.path, interval: first?.interval } : undefined,
+    };
 }
 
 /** Runs `sh -c script` in the VPP container; resolves with what it printed. */
