@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { labPod, LabPod } from "../test/dataplane/pod";
-import { cpuNanos, findVpp, maxMemory, PodCgroup, Rig, RunningVpp } from "../test/dataplane/rig";
+import { cpuNanos, findVpp, maxMemory, PodCgroup, Rig, RunningContainer } from "../test/dataplane/rig";
 import type { RawConfig } from "../stacks/config";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -129,7 +129,7 @@ async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
     const cg = rig.cgroup(`p${index}`, { cpus, memoryBytes: Rig.memoryLimit(pod.vpp) });
     const init = rig.runInit(pod, cg, vols);
     if (init.status !== 0) throw new Error(`${p.name}: the init container failed: ${init.out}`);
-    const vpp: RunningVpp = rig.startVpp(pod, cg, vols);
+    const vpp: RunningContainer = rig.startVpp(pod, cg, vols);
     try {
         const startup = pod.vpp.startupProbe!;
         let ready = false;

@@ -22,7 +22,7 @@ import {
     readinessCommand,
 } from "./vppConfig";
 
-/** Where the ConfigMap (templates and scripts) is mounted, read-only, in both containers. */
+/** Where the ConfigMap (templates and scripts) is mounted, read-only, in every container. */
 export const TEMPLATE_DIR = "/etc/vpp-server";
 
 /** Each emptyDir's size limit; VPP writes kilobytes to each (the web root at most 512 KiB). */

@@ -8,7 +8,9 @@
  *   unless the stack says `adopt: true`;
  * - a namespace that exists without this stack's mark is used, never owned (live/namespace.ts);
  * - each object read is compared with what the stack declares (live/drift.ts), and an object that
- *   could not be read is left as the stack's state has it: a warning, no change planned.
+ *   could not be read is left as the stack's state has it: a warning, no change planned;
+ * - a kind the API server does not serve is kept as `notServed`, and live/index.ts stops the run
+ *   on it (ClusterKindsError): its object could never be created.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { describeRef, INSTANCE_LABEL, ObjectRef, stackScopedName } from "../components/names";

@@ -13,7 +13,7 @@ import type { RawConfig } from "../../stacks/config";
 import { Expected, judge, probeScript, splitSections } from "../../check/checks";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { EXPORTER_ERROR_NODES } from "../../components/vppConfig";
-import { findVpp, maxMemory, PodCgroup, Rig, RunningVpp } from "./rig";
+import { findVpp, maxMemory, PodCgroup, Rig, RunningContainer } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
 
@@ -55,7 +55,7 @@ function threadCores(showThreads: string): [string, string][] {
 }
 
 /** The pod's probe, run every periodSeconds until it succeeds, at most failureThreshold times (the kubelet's budget). */
-async function untilProbe(rig: Rig, pod: LabPod, which: "startupProbe", vpp: RunningVpp): Promise<number> {
+async function untilProbe(rig: Rig, pod: LabPod, which: "startupProbe", vpp: RunningContainer): Promise<number> {
     const p = pod.vpp[which]!;
     const t0 = Date.now();
     for (let i = 0; i < p.failureThreshold; i++) {
@@ -81,7 +81,7 @@ if (prefix) {
         let pod: LabPod;
         let vols: Record<string, string>;
         let cg: PodCgroup;
-        let vpp: RunningVpp;
+        let vpp: RunningContainer;
         const address = () => pod.ipCidr.split("/")[0];
         const curl = () => rig.inNetns("client", ["curl", "-sS", "--max-time", "5", `http://${address()}/index.html`]);
         const start = async (c: PodCgroup) => {
@@ -353,8 +353,11 @@ if (prefix) {
                 assert.match(status, /^Uid:\s+10000\s+10000\s+10000\s+10000$/m);
                 assert.match(status, /^CapEff:\s+0000000000000000$/m);
 
+                // As Prometheus scrapes it: the pod's address (here its loopback) and the declared port.
+                const url = `http://127.0.0.1:${m.ports[0].containerPort}/metrics`;
+                const get = () => rig.inNetns("pod", ["curl", "-sS", "--max-time", "5", url]);
                 const scrape = () => {
-                    const r = rig.inNetns("pod", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9482/metrics"]);
+                    const r = get();
                     assert.strictEqual(r.status, 0, r.out);
                     return r.out;
                 };
@@ -403,7 +406,7 @@ if (prefix) {
                 const t0 = Date.now();
                 let fresh = "";
                 while (Date.now() - t0 < 15_000) {
-                    const r = rig.inNetns("pod", ["curl", "-sS", "--max-time", "5", "http://127.0.0.1:9482/metrics"]);
+                    const r = get();
                     if (r.status === 0 && boot(r.out) > boot0) {
                         fresh = r.out;
                         break;

@@ -90,10 +90,11 @@ export interface PodCgroup {
     readonly dirs: Record<(typeof CONTROLLERS)[number], string>;
 }
 
-export interface RunningVpp {
+/** A long-running container's process: VPP's, or the metrics container's. */
+export interface RunningContainer {
     readonly pid: number;
     readonly process: ChildProcess;
-    /** VPP's stdout and stderr so far. */
+    /** Its stdout and stderr so far. */
     log(): string;
     exited: Promise<number | null>;
 }
@@ -134,9 +135,8 @@ export class Rig {
     /** Removes network namespaces and cgroups of rigs whose process is gone. */
     static removeStale(): void {
         const alive = (pid: number) => fs.existsSync(`/proc/${pid}`);
-        for (const line of run("ip", ["netns", "list"]).split("\n")) {
-            const m = /^(vdp(\d+)-\S+)/.exec(line);
-            if (m && !alive(Number(m[2]))) spawnSync("ip", ["netns", "del", m[1]]);
+        for (const { netns, pid } of Rig.netnsByRig()) {
+            if (!alive(pid)) spawnSync("ip", ["netns", "del", netns]);
         }
         for (const c of CONTROLLERS) {
             const root = path.join(CGROUP_ROOT, c);
@@ -280,11 +280,17 @@ export class Rig {
 
     /** Whether a rig of another live process has network namespaces (it may be running containers). */
     static otherRigAlive(ownId: string): boolean {
-        for (const line of run("ip", ["netns", "list"]).split("\n")) {
-            const m = /^(vdp(\d+))-/.exec(line);
-            if (m && m[1] !== ownId && fs.existsSync(`/proc/${m[2]}`)) return true;
-        }
-        return false;
+        return Rig.netnsByRig().some(({ id, pid }) => id !== ownId && fs.existsSync(`/proc/${pid}`));
+    }
+
+    /** The network namespaces rigs made (`vdp<pid>-<role>`), with the rig's id and process. */
+    private static netnsByRig(): { netns: string; id: string; pid: number }[] {
+        return run("ip", ["netns", "list"])
+            .split("\n")
+            .flatMap((line) => {
+                const m = /^((vdp(\d+))-\S+)/.exec(line);
+                return m ? [{ netns: m[1], id: m[2], pid: Number(m[3]) }] : [];
+            });
     }
 
     /**
@@ -370,12 +376,12 @@ export class Rig {
     }
 
     /** Starts the VPP container's command; its process id stays VPP's (every step execs). */
-    startVpp(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): RunningVpp {
+    startVpp(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): RunningContainer {
         return this.startContainer(pod.vpp, cg, vols);
     }
 
     /** Starts a long-running container's command; its process id stays the command's (every step execs). */
-    startContainer(c: Container, cg: PodCgroup, vols: Record<string, string>): RunningVpp {
+    startContainer(c: Container, cg: PodCgroup, vols: Record<string, string>): RunningContainer {
         const [cmd, ...args] = this.containerArgv(c, cg, vols);
         const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
         this.children.add(child);

@@ -47,6 +47,46 @@ interface Step {
     op: string;
     urn: string;
 }
+
+/** The YAML files a render stack wrote under `dir`. */
+function renderedManifests(dir: string): string[] {
+    return fs
+        .readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => path.join(dir, f));
+}
+
+/** One kube-score finding. kube-score's grades: 1 CRITICAL, 5 WARNING, 7 almost OK, 10 OK. */
+interface ScoreCheck {
+    object: string;
+    id: string;
+    grade: number;
+    skipped: boolean;
+}
+
+/**
+ * kube-score v1.20.0 (built by scripts/tools/kube-score.sh) on `files`, every check. No CPU limit on
+ * shared CPUs: a limit throttles VPP's threads (README: Dedicated cores).
+ */
+function kubeScore(files: readonly string[], ...extra: string[]): ScoreCheck[] {
+    const bin = execFileSync("bash", [path.join(ROOT, "scripts", "tools", "kube-score.sh")], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+    const r = spawnSync(bin, ["score", "--output-format", "json", "--ignore-container-cpu-limit", ...extra, ...files], {
+        encoding: "utf8",
+    });
+    assert.ok(r.stdout.startsWith("["), `kube-score failed (exit ${r.status}): ${r.stderr}`);
+    return (JSON.parse(r.stdout) as any[]).flatMap((o) =>
+        (o.checks as any[]).map((c) => ({
+            object: o.object_name as string,
+            id: c.check.id as string,
+            grade: c.grade as number,
+            skipped: c.skipped as boolean,
+        })),
+    );
+}
 function previewSteps(json: string): Step[] {
     const parsed = JSON.parse(json);
     return (parsed.steps ?? []) as Step[];
@@ -386,11 +426,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             "the renderedTo output names the project's directory",
         );
         assert.deepStrictEqual(objectsOf("vpp-server-e2e-render"), [], "rendering must create nothing in the cluster");
-        const files = fs
-            .readdirSync(dir, { recursive: true })
-            .map(String)
-            .filter((f) => f.endsWith(".yaml"))
-            .map((f) => path.join(dir, f));
+        const files = renderedManifests(dir);
         assert.ok(files.length >= 9, `expected the 9 manifests, found ${files.length}: ${files.join(", ")}`);
         rendered = files;
         const kinds = files.map((f) => /^kind: (\S+)$/m.exec(fs.readFileSync(f, "utf8"))?.[1]).sort();
@@ -424,29 +460,8 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
 
     it("4b. kube-score v1.20.0 finds nothing CRITICAL in the rendered manifests, ignoring only the pull policy", () => {
         assert.ok(rendered.length > 0, "step 4 must have rendered the manifests");
-        const kubeScore = execFileSync("bash", [path.join(ROOT, "scripts", "tools", "kube-score.sh")], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-        }).trim();
-        // No CPU limit on shared CPUs: a limit throttles VPP's threads (README: Dedicated cores).
-        const score = (...extra: string[]): { object: string; id: string; grade: number; skipped: boolean }[] => {
-            const r = spawnSync(
-                kubeScore,
-                ["score", "--output-format", "json", "--ignore-container-cpu-limit", ...extra, ...rendered],
-                { encoding: "utf8" },
-            );
-            assert.ok(r.stdout.startsWith("["), `kube-score failed (exit ${r.status}): ${r.stderr}`);
-            return (JSON.parse(r.stdout) as any[]).flatMap((o) =>
-                (o.checks as any[]).map((c) => ({
-                    object: o.object_name as string,
-                    id: c.check.id as string,
-                    grade: c.grade as number,
-                    skipped: c.skipped as boolean,
-                })),
-            );
-        };
-        // kube-score's grades: 1 CRITICAL, 5 WARNING, 7 almost OK, 10 OK.
-        const critical = (checks: ReturnType<typeof score>) =>
+        const score = (...extra: string[]) => kubeScore(rendered, ...extra);
+        const critical = (checks: ScoreCheck[]) =>
             checks.filter((c) => !c.skipped && c.grade === 1).map((c) => `${c.object}: ${c.id}`);
         const DEPLOYMENT = `Deployment/apps/v1/${RENDER_NS}/vpp-server`;
 
@@ -556,25 +571,11 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         });
         ws.ok("up (metrics render)", kc, ["up", "--stack", render, "--yes", "--skip-preview"]);
         const dir = path.join(ws.project, "rendered-metrics");
-        const files = fs
-            .readdirSync(dir, { recursive: true })
-            .map(String)
-            .filter((f) => f.endsWith(".yaml"))
-            .map((f) => path.join(dir, f));
+        const files = renderedManifests(dir);
         assert.strictEqual(files.length, 12, files.join(", "));
-        const kubeScore = execFileSync("bash", [path.join(ROOT, "scripts", "tools", "kube-score.sh")], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-        }).trim();
-        const r = spawnSync(kubeScore, ["score", "--output-format", "json", "--ignore-container-cpu-limit", ...files], {
-            encoding: "utf8",
-        });
-        assert.ok(r.stdout.startsWith("["), `kube-score failed (exit ${r.status}): ${r.stderr}`);
-        const findings = (JSON.parse(r.stdout) as any[]).flatMap((o) =>
-            (o.checks as any[])
-                .filter((c) => !c.skipped && c.grade < 10)
-                .map((c) => `${o.object_name}: ${c.check.id} (grade ${c.grade})`),
-        );
+        const findings = kubeScore(files)
+            .filter((c) => !c.skipped && c.grade < 10)
+            .map((c) => `${c.object}: ${c.id} (grade ${c.grade})`);
         assert.deepStrictEqual(findings, [], "kube-score findings with metrics cluster");
         ws.ok("destroy (metrics render)", kc, ["destroy", "--stack", render, "--yes", "--skip-preview"]);
         ws.ok("stack rm (metrics render)", kc, ["stack", "rm", render, "--yes"]);

@@ -1,7 +1,8 @@
 /**
  * connectLab, the program's one step before anything is registered, against a real HTTPS server
  * answering as an API server: the version asked first; every object the lab declares read once;
- * another stack's object an OwnershipError; an unreadable object one warning, not an error; the
+ * another stack's object an OwnershipError; an unreadable object one warning, not an error; a kind
+ * the cluster does not serve (PodMonitor, with metrics cluster) a ClusterKindsError; the
  * namespace's plan in the lab's arguments; the target named in the notes.
  */
 import * as assert from "assert";
