@@ -70,7 +70,13 @@ cluster_running() {
     done <"$state/cluster/pids"
     [ -n "$any" ]
 }
-stack_exists() { [ -d "$state/backend" ] && pulumi_ stack ls --json 2>/dev/null | grep -q "\"name\": \"$stack\""; }
+# The whole list is read before it is searched: grep -q would exit at the first match and the
+# CLI die of SIGPIPE, which pipefail turns into "no such stack".
+stack_exists() {
+    local list
+    [ -d "$state/backend" ] && list=$(pulumi_ stack ls --json 2>/dev/null) &&
+        jq -e --arg s "$stack" 'any(.[]; .name == $s)' <<<"$list" >/dev/null
+}
 
 case $cmd in
 up)

@@ -231,7 +231,7 @@ mod_dir() {
 
 # semver_lt A B: true when A < B (vX.Y.Z, pre-release ignored).
 semver_lt() {
-  [[ "$1" != "$2" && "$(printf '%s\n%s\n' "${1%%-*}" "${2%%-*}" | sort -V | head -n1)" == "${1%%-*}" && "${1%%-*}" != "${2%%-*}" ]]
+  [[ "$1" != "$2" && "$(printf '%s\n%s\n' "${1%%-*}" "${2%%-*}" | sort -V | vpp_first_line)" == "${1%%-*}" && "${1%%-*}" != "${2%%-*}" ]]
 }
 
 go_build() { # DIR LDFLAGS OUT PKG...   (OUT: a dir ending in / or a file)
@@ -457,7 +457,7 @@ build_crds() {
   d="$(modinfo "github.com/openshift/api@$OPENSHIFT_API_VERSION" | jq -r '.Dir // empty')"
   [[ -n "$d" ]] || die "github.com/openshift/api@$OPENSHIFT_API_VERSION is not served"
   f="$d/security/v1/zz_generated.crd-manifests/0000_03_config-operator_01_securitycontextconstraints.crd.yaml"
-  [[ -f "$f" ]] || f="$(find "$d" -name '*securitycontextconstraints*.crd.yaml' ! -name '*TechPreview*' ! -name '*DevPreview*' | sort | head -n1)"
+  [[ -f "$f" ]] || f="$(find "$d" -name '*securitycontextconstraints*.crd.yaml' ! -name '*TechPreview*' ! -name '*DevPreview*' | sort | vpp_first_line)"
   [[ -f "$f" ]] || die "no SecurityContextConstraints CRD in github.com/openshift/api@$OPENSHIFT_API_VERSION"
   install -m 0644 "$f" "$DIR/crds/securitycontextconstraints.crd.yaml.tmp"
   d="$(modinfo "github.com/k8snetworkplumbingwg/network-attachment-definition-client@$NAD_CLIENT_VERSION" | jq -r '.Dir // empty')"
@@ -551,12 +551,12 @@ fi
       pulumi) v="$("$BIN/pulumi" version 2>/dev/null)" ;;
       pulumi-resource-random) v="$("$BIN/$b" -version 2>/dev/null) (local stand-in, scripts/tools/random-provider)" ;;
       pulumi-language-nodejs) v="$("$BIN/$b" -version 2>/dev/null) (local stand-in, scripts/tools/langhost-nodejs)" ;;
-      pulumi-resource-kubernetes) v="$(go version -m "$BIN/$b" | awk '($1=="mod"||$1=="dep") && $2 ~ /pulumi-kubernetes\/provider/ {print $2"@"$3}' | head -n1)"
+      pulumi-resource-kubernetes) v="$(go version -m "$BIN/$b" | awk '($1=="mod"||$1=="dep") && $2 ~ /pulumi-kubernetes\/provider/ {print $2"@"$3}' | vpp_first_line)"
         v+=" (reports version $(cat "$DIR/src/kubernetes-provider/reported-version" 2>/dev/null); installed as plugin $NPM_KUBERNETES)" ;;
       kube-apiserver) v="$("$BIN/$b" --version 2>/dev/null)" ;;
-      kubectl) v="$("$BIN/$b" version --client 2>/dev/null | head -n1)" ;;
-      etcd) v="$("$BIN/$b" --version 2>/dev/null | head -n1)" ;;
-      kwok) v="$("$BIN/$b" --version 2>/dev/null | head -n1)" ;;
+      kubectl) v="$("$BIN/$b" version --client 2>/dev/null | vpp_first_line)" ;;
+      etcd) v="$("$BIN/$b" --version 2>/dev/null | vpp_first_line)" ;;
+      kwok) v="$("$BIN/$b" --version 2>/dev/null | vpp_first_line)" ;;
     esac
     echo "$b: $v"
   done

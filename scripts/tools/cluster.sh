@@ -111,7 +111,8 @@ free_port() { # VAR
     p=$((PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1)))
     case " ${RESERVED[*]:-} " in *"/$p "*) continue ;; esac
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then continue; fi # something listens
-    if ss -Htan 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then continue; fi
+    # awk reads all of ss's output (grep -q would exit early and SIGPIPE ss under pipefail)
+    if ss -Htan 2>/dev/null | awk -v p=":$p" 'substr($4, length($4) - length(p) + 1) == p {f = 1} END {exit !f}'; then continue; fi
     mkdir -p /tmp/vpp-cluster-ports
     if ! mkdir "/tmp/vpp-cluster-ports/$p" 2>/dev/null; then
       # reserved by another start; stale after 10 minutes

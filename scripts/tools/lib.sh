@@ -61,3 +61,13 @@ vpp_tools_cache_dir() {
   key="$(vpp_tools_key)" || return 1
   printf '%s/%s\n' "$VPP_TOOLS_CACHE_ROOT" "$key"
 }
+
+# vpp_first_line: prints the first line of standard input after reading ALL of it. Under
+# `set -o pipefail`, `writer | head -n1` fails at random: head exits after one line, the writer
+# dies of SIGPIPE, and the pipeline's status is 141. Every "first line of" in these scripts
+# goes through this (test/host/first-line.test.ts runs it many times against a long writer).
+vpp_first_line() {
+  local all
+  all="$(cat)"
+  printf '%s\n' "${all%%$'\n'*}"
+}
