@@ -19,7 +19,17 @@ export { LiveCluster, liveCluster } from "./reader";
 /** The stack's `kubernetes:kubeconfig` and `kubernetes:context`, as Pulumi hands them to the program. */
 export function stackKubeconfigSettings(): KubeconfigSettings {
     const kubernetes = new pulumi.Config("kubernetes");
-    return { kubeconfig: kubernetes.get("kubeconfig"), context: kubernetes.get("context") };
+    return {
+        kubeconfig: kubernetes.get("kubeconfig"),
+        context: kubernetes.get("context"),
+        kubeconfigSecret: isConfigSecret("kubernetes:kubeconfig"),
+    };
+}
+
+/** Whether a config key holds a secret: the SDK's runtime says so (internal in its typings, public in its module). */
+function isConfigSecret(key: string): boolean {
+    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+    return typeof runtime.isConfigSecret === "function" ? runtime.isConfigSecret(key) : true;
 }
 
 /** The kubernetes provider on the stack's connection. */
@@ -122,7 +132,7 @@ export async function connectLab(
             namespaceOptions: ns.create
                 ? {
                       retainOnDelete: true,
-                      hooks: { afterDelete: [namespaceDeletionHook(cluster, args.stack, args.namespace)] },
+                      hooks: { afterDelete: [namespaceDeletionHook(cluster, args.stack)] },
                   }
                 : undefined,
         },

@@ -18,6 +18,8 @@ export interface KubeconfigSettings {
     readonly kubeconfig?: string;
     /** `kubernetes:context`; undefined: the kubeconfig's current context. */
     readonly context?: string;
+    /** `kubernetes:kubeconfig` is a secret (`config set --secret`): no message shows its value. */
+    readonly kubeconfigSecret?: boolean;
 }
 
 /** One kubeconfig file's text, where it came from, and the directory its relative paths are relative to. */
@@ -68,6 +70,15 @@ export class ConnectionError extends pulumi.RunError {
 }
 
 const LOOKS_LIKE_CONTENT = /^\s*(apiVersion|clusters|kind|contexts|current-context|users|preferences)\s*:/m;
+
+/**
+ * Whether `kubernetes:kubeconfig` holds a kubeconfig's content rather than a path, as the provider
+ * takes it: YAML, or JSON (`oc config view --raw -o json`), or anything on more than one line (no
+ * path is). Content may hold tokens and keys, so no message ever shows it.
+ */
+export function isKubeconfigContent(value: string): boolean {
+    return LOOKS_LIKE_CONTENT.test(value) || /^\s*[{[]/.test(value) || /[\r\n]/.test(value.trim());
+}
 const CONTENT_NAME = "kubernetes:kubeconfig (content)";
 
 /** `~/x` as the provider expands it. */
@@ -92,7 +103,7 @@ export function kubeconfigFiles(
     });
     const given = settings.kubeconfig;
     if (given !== undefined && given.trim() !== "") {
-        if (LOOKS_LIKE_CONTENT.test(given)) {
+        if (isKubeconfigContent(given)) {
             return {
                 files: [{ text: given, dir: projectRoot, name: CONTENT_NAME }],
                 source: CONTENT_NAME,
@@ -102,8 +113,11 @@ export function kubeconfigFiles(
         }
         const file = path.resolve(projectRoot, expandHome(given.trim()));
         if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+            const accepted = "a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON";
             throw new ConnectionError(
-                `kubernetes:kubeconfig is ${JSON.stringify(given)}: no file ${file} (a path relative to the project, ~/, absolute, or the kubeconfig's content)`,
+                settings.kubeconfigSecret
+                    ? `kubernetes:kubeconfig (a secret; its value is not shown) is neither a kubeconfig nor the path of a file that exists (${accepted})`
+                    : `kubernetes:kubeconfig is ${JSON.stringify(given)}: no file ${file} (${accepted})`,
             );
         }
         return {

@@ -76,45 +76,88 @@ export function foreignObjects(objects: readonly ObjectSummary[], stack: string)
 /** How long the hook waits for a deleted namespace to be finalized (its objects deleted by Kubernetes). */
 export const NAMESPACE_FINALIZE_TIMEOUT_MS = 5 * 60 * 1000;
 
+/** The namespace the engine deleted from the stack's state: its name and uid, from the hook's old outputs. */
+export function deletedNamespace(args: pulumi.ResourceHookArgs): { name: string; uid: string } | undefined {
+    const metadata = (args.oldOutputs as { metadata?: { name?: unknown; uid?: unknown } } | undefined)?.metadata;
+    return typeof metadata?.name === "string" && metadata.name && typeof metadata.uid === "string" && metadata.uid
+        ? { name: metadata.name, uid: metadata.uid }
+        : undefined;
+}
+
 /**
- * The after-delete hook of the namespace a stack owns: deletes it only when nothing foreign is
- * left, and waits until Kubernetes has finalized it, as the provider's own delete waited. When it
+ * The after-delete hook of the namespace a stack owns. It acts on the namespace the engine deleted
+ * from the stack's state (the hook's old outputs: name and uid), never on the one this run declares:
+ * after `namespace` changes from a to b, the engine replaces the Namespace and runs this hook for a,
+ * while b holds the lab. Before deleting it checks, on the cluster, that the namespace is still that
+ * very object (same uid) with this stack's mark, and that nothing foreign is in it; the DELETE itself
+ * carries the uid as a precondition, so a namespace made again under the same name is never deleted.
+ * It then waits until Kubernetes has finalized it, as the provider's own delete waited. When it
  * keeps the namespace, its error is the reason, shown as a warning (`ignoreErrors`): the stack's
- * objects are deleted and `destroy` succeeds.
+ * objects are deleted and the update or destroy succeeds.
  */
 export function namespaceDeletionHook(
     cluster: LiveCluster,
     stack: string,
-    namespace: string,
     finalizeTimeoutMs = NAMESPACE_FINALIZE_TIMEOUT_MS,
 ): pulumi.ResourceHook {
-    const hook = async () => {
+    const hook = async (args: pulumi.ResourceHookArgs) => {
+        const deleted = deletedNamespace(args);
+        if (!deleted) {
+            throw new Error(
+                `namespace ${args.id || args.name} is kept: the engine did not say which namespace it deleted (no name and uid in its old outputs); delete it by hand once it holds nothing you need`,
+            );
+        }
+        const { name, uid } = deleted;
+        const ref = { apiVersion: "v1", kind: "Namespace", name };
+        const live = await cluster.read(ref).catch((e: unknown) => {
+            throw new Error(
+                `namespace ${name} is kept: it could not be read (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
+            );
+        });
+        if (!live) {
+            void pulumi.log.info(`namespace ${name} is already gone`);
+            return;
+        }
+        const liveUid = (live.metadata as { uid?: unknown } | undefined)?.uid;
+        if (liveUid !== uid) {
+            throw new Error(
+                `namespace ${name} is kept: it is not the namespace this stack made (uid ${String(liveUid)}, the stack's was ${uid}), so it was made again by someone else`,
+            );
+        }
+        const own = ownershipOf(live, stack);
+        if (own.kind !== "ours") {
+            throw new Error(
+                `namespace ${name} is kept: it no longer carries this stack's mark (${INSTANCE_LABEL}=${stackScopedName(stack)})`,
+            );
+        }
         let objects: ObjectSummary[];
         try {
-            objects = await cluster.listNamespace(namespace);
+            objects = await cluster.listNamespace(name);
         } catch (e) {
             throw new Error(
-                `namespace ${namespace} is kept: its objects could not be listed (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
+                `namespace ${name} is kept: its objects could not be listed (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
             );
         }
         const foreign = foreignObjects(objects, stack);
         if (foreign.length > 0) {
             const names = foreign.map((o) => `${o.kind} ${o.name}`);
             throw new Error(
-                `namespace ${namespace} is kept: it holds objects this stack did not make (${names.join(", ")}); this stack's own objects were deleted`,
+                `namespace ${name} is kept: it holds objects this stack did not make (${names.join(", ")}); this stack's own objects were deleted`,
             );
         }
-        await cluster.deleteNamespace(namespace);
-        const ref = { apiVersion: "v1", kind: "Namespace", name: namespace };
-        for (const t0 = Date.now(); (await cluster.read(ref)) !== undefined;) {
+        await cluster.deleteNamespace(name, uid);
+        for (
+            const t0 = Date.now();
+            ((await cluster.read(ref))?.metadata as { uid?: unknown } | undefined)?.uid === uid;
+        ) {
             if (Date.now() - t0 > finalizeTimeoutMs) {
                 throw new Error(
-                    `namespace ${namespace} was deleted but is still terminating after ${finalizeTimeoutMs / 1000} s: check its finalizers (kubectl get namespace ${namespace} -o yaml)`,
+                    `namespace ${name} was deleted but is still terminating after ${finalizeTimeoutMs / 1000} s: check its finalizers (kubectl get namespace ${name} -o yaml)`,
                 );
             }
             await new Promise((r) => setTimeout(r, 500));
         }
-        void pulumi.log.info(`namespace ${namespace} deleted: nothing but this stack's objects was in it`);
+        void pulumi.log.info(`namespace ${name} deleted: nothing but this stack's objects was in it`);
     };
     return new pulumi.ResourceHook(`${stackScopedName(stack)}-namespace-if-empty`, hook, { ignoreErrors: true });
 }

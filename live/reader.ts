@@ -44,8 +44,11 @@ export interface LiveCluster {
     version(): Promise<string>;
     /** Every object in a namespace, of every namespaced kind that can be listed. */
     listNamespace(namespace: string): Promise<ObjectSummary[]>;
-    /** Deletes a namespace (and, by Kubernetes, what is in it). */
-    deleteNamespace(namespace: string): Promise<void>;
+    /**
+     * Deletes a namespace (and, by Kubernetes, what is in it), only while its uid is `uid` (a
+     * precondition the API server checks: a namespace made again under the name is left alone).
+     */
+    deleteNamespace(namespace: string, uid: string): Promise<void>;
 }
 
 /** A read that failed, with the reason. */
@@ -87,6 +90,7 @@ export function request(
     method: "GET" | "DELETE",
     apiPath: string,
     timeoutMs = REQUEST_TIMEOUT_MS,
+    body?: unknown,
 ): Promise<unknown> {
     const what = `${method} ${access.server}${apiPath}`;
     return new Promise((resolve, reject) => {
@@ -105,6 +109,7 @@ export function request(
                 agent,
                 headers: {
                     Accept: "application/json",
+                    ...(body === undefined ? {} : { "Content-Type": "application/json" }),
                     ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}),
                 },
                 ...(url.protocol === "https:"
@@ -137,7 +142,7 @@ export function request(
         );
         req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs / 1000} s`)));
         req.on("error", (e) => reject(new ReadError(`${what}: ${e.message}`)));
-        req.end();
+        req.end(body === undefined ? undefined : JSON.stringify(body));
     });
 }
 
@@ -228,8 +233,12 @@ export function directCluster(access: ClusterAccess, timeoutMs = REQUEST_TIMEOUT
             }
             return out;
         },
-        async deleteNamespace(namespace) {
-            await request(access, agent, "DELETE", `/api/v1/namespaces/${encodeURIComponent(namespace)}`, timeoutMs);
+        async deleteNamespace(namespace, uid) {
+            await request(access, agent, "DELETE", `/api/v1/namespaces/${encodeURIComponent(namespace)}`, timeoutMs, {
+                apiVersion: "v1",
+                kind: "DeleteOptions",
+                preconditions: { uid },
+            });
         },
     };
 }
@@ -279,9 +288,9 @@ async function clientNodeCluster(connection: Connection): Promise<LiveCluster> {
         listNamespace: async () => {
             throw new ReadError("listing a namespace's objects is not supported for exec-plugin users");
         },
-        deleteNamespace: (namespace) =>
+        deleteNamespace: (namespace, uid) =>
             wrap(`DELETE namespace ${namespace}`, async () => {
-                await core.deleteNamespace({ name: namespace });
+                await core.deleteNamespace({ name: namespace, body: { preconditions: { uid } } });
             }),
     };
 }
@@ -294,6 +303,6 @@ export function liveCluster(connection: Connection, timeoutMs = REQUEST_TIMEOUT_
         read: async (ref) => (await delegate).read(ref),
         version: async () => (await delegate).version(),
         listNamespace: async (ns) => (await delegate).listNamespace(ns),
-        deleteNamespace: async (ns) => (await delegate).deleteNamespace(ns),
+        deleteNamespace: async (ns, uid) => (await delegate).deleteNamespace(ns, uid),
     };
 }

@@ -145,14 +145,26 @@ describe("live: what keeps a namespace from being deleted", () => {
 });
 
 describe("live: the namespace's after-delete hook", () => {
-    /** A cluster whose namespace holds `objects`, and that finalizes a deleted namespace after `reads` reads. */
-    const cluster = (objects: ObjectSummary[] | Error, reads = 2) => {
+    const MARK = { "app.kubernetes.io/instance": "vpp-server-lab" };
+    /**
+     * A cluster with one namespace `ns` (uid `uid`, `labels`) that holds `objects`, and that
+     * finalizes a deleted namespace after `reads` further reads.
+     */
+    const cluster = (
+        objects: ObjectSummary[] | Error,
+        o: { reads?: number; uid?: string; labels?: Record<string, string>; exists?: boolean } = {},
+    ) => {
         const calls: string[] = [];
-        let left = reads;
+        let left = o.reads ?? 2;
+        let deleted = false;
         const c: LiveCluster = {
-            read: async () => {
-                calls.push("read");
-                return left-- > 0 ? { kind: "Namespace" } : undefined;
+            read: async (ref) => {
+                calls.push(`read ${ref.name}`);
+                if (o.exists === false || (deleted && left-- <= 0)) return undefined;
+                return {
+                    kind: "Namespace",
+                    metadata: { name: ref.name, uid: o.uid ?? "uid-a", labels: o.labels ?? MARK },
+                };
             },
             version: async () => "v1.35.4",
             listNamespace: async (ns) => {
@@ -160,29 +172,66 @@ describe("live: the namespace's after-delete hook", () => {
                 if (objects instanceof Error) throw objects;
                 return objects;
             },
-            deleteNamespace: async (ns) => {
-                calls.push(`delete ${ns}`);
+            deleteNamespace: async (ns, uid) => {
+                calls.push(`delete ${ns} if uid ${uid}`);
+                deleted = true;
             },
         };
         return { c, calls };
     };
-    const run = (h: ReturnType<typeof namespaceDeletionHook>) =>
-        h.callback({ urn: "urn", id: "lab", name: "ns", type: "kubernetes:core/v1:Namespace" });
+    /** The hook as the engine calls it after deleting Namespace `name` (uid `uid`) from the state. */
+    const run = (h: ReturnType<typeof namespaceDeletionHook>, name = "a", uid = "uid-a") =>
+        h.callback({
+            urn: "urn",
+            id: name,
+            name: "vpp-server-namespace",
+            type: "kubernetes:core/v1:Namespace",
+            oldOutputs: { metadata: { name, ...(uid ? { uid } : {}), labels: MARK } },
+        });
     const ours = {
         apiVersion: "v1",
         kind: "ConfigMap",
         name: "vpp-server-config",
         owned: false,
-        labels: { "app.kubernetes.io/instance": "vpp-server-lab" },
+        labels: MARK,
     };
 
-    it("nothing foreign: deletes the namespace and waits until it is gone; its errors are warnings", async () => {
+    it("nothing foreign: deletes the namespace the engine deleted (by its old outputs, uid as precondition) and waits until it is gone", async () => {
         const { c, calls } = cluster([ours]);
-        const hook = namespaceDeletionHook(c, "lab", "lab");
+        const hook = namespaceDeletionHook(c, "lab");
         assert.strictEqual(hook.name, "vpp-server-lab-namespace-if-empty");
         assert.deepStrictEqual(hook.opts, { ignoreErrors: true });
-        await run(hook);
-        assert.deepStrictEqual(calls, ["list lab", "delete lab", "read", "read", "read"]);
+        await run(hook, "a", "uid-a");
+        assert.deepStrictEqual(calls, ["read a", "list a", "delete a if uid uid-a", "read a", "read a", "read a"]);
+    });
+    it("a namespace of the same name made again (another uid): kept, never listed or deleted", async () => {
+        const { c, calls } = cluster([ours], { uid: "uid-new" });
+        await assert.rejects(
+            Promise.resolve(run(namespaceDeletionHook(c, "lab"), "a", "uid-a")),
+            /^Error: namespace a is kept: it is not the namespace this stack made \(uid uid-new, the stack's was uid-a\), so it was made again by someone else$/,
+        );
+        assert.deepStrictEqual(calls, ["read a"]);
+    });
+    it("a namespace that lost this stack's mark: kept", async () => {
+        const { c, calls } = cluster([ours], { labels: { "app.kubernetes.io/instance": "vpp-server-other" } });
+        await assert.rejects(
+            Promise.resolve(run(namespaceDeletionHook(c, "lab"))),
+            /^Error: namespace a is kept: it no longer carries this stack's mark \(app\.kubernetes\.io\/instance=vpp-server-lab\)$/,
+        );
+        assert.deepStrictEqual(calls, ["read a"]);
+    });
+    it("no name or uid in the old outputs: kept, nothing read or deleted", async () => {
+        const { c, calls } = cluster([ours]);
+        await assert.rejects(
+            Promise.resolve(run(namespaceDeletionHook(c, "lab"), "a", "")),
+            /^Error: namespace a is kept: the engine did not say which namespace it deleted \(no name and uid in its old outputs\)/,
+        );
+        assert.deepStrictEqual(calls, []);
+    });
+    it("already gone: nothing to do", async () => {
+        const { c, calls } = cluster([ours], { exists: false });
+        await run(namespaceDeletionHook(c, "lab"));
+        assert.deepStrictEqual(calls, ["read a"]);
     });
     it("something foreign: keeps the namespace and says what is in it", async () => {
         const { c, calls } = cluster([
@@ -190,24 +239,24 @@ describe("live: the namespace's after-delete hook", () => {
             { apiVersion: "v1", kind: "ConfigMap", name: "notes", owned: false, labels: {} },
         ]);
         await assert.rejects(
-            Promise.resolve(run(namespaceDeletionHook(c, "lab", "lab"))),
-            /^Error: namespace lab is kept: it holds objects this stack did not make \(ConfigMap notes\); this stack's own objects were deleted$/,
+            Promise.resolve(run(namespaceDeletionHook(c, "lab"))),
+            /^Error: namespace a is kept: it holds objects this stack did not make \(ConfigMap notes\); this stack's own objects were deleted$/,
         );
-        assert.deepStrictEqual(calls, ["list lab"]);
+        assert.deepStrictEqual(calls, ["read a", "list a"]);
     });
     it("its objects cannot be listed: kept, with the reason", async () => {
         const { c, calls } = cluster(new Error("HTTP 403: forbidden"));
         await assert.rejects(
-            Promise.resolve(run(namespaceDeletionHook(c, "lab", "lab"))),
-            /^Error: namespace lab is kept: its objects could not be listed \(HTTP 403: forbidden\); delete it by hand once it holds nothing you need$/,
+            Promise.resolve(run(namespaceDeletionHook(c, "lab"))),
+            /^Error: namespace a is kept: its objects could not be listed \(HTTP 403: forbidden\); delete it by hand once it holds nothing you need$/,
         );
-        assert.deepStrictEqual(calls, ["list lab"]);
+        assert.deepStrictEqual(calls, ["read a", "list a"]);
     });
     it("a namespace that never finalizes: named, with where to look", async () => {
-        const { c } = cluster([], 1_000_000);
+        const { c } = cluster([], { reads: 1_000_000 });
         await assert.rejects(
-            Promise.resolve(run(namespaceDeletionHook(c, "lab", "lab", 100))),
-            /namespace lab was deleted but is still terminating after 0.1 s: check its finalizers \(kubectl get namespace lab -o yaml\)/,
+            Promise.resolve(run(namespaceDeletionHook(c, "lab", 100))),
+            /namespace a was deleted but is still terminating after 0.1 s: check its finalizers \(kubectl get namespace a -o yaml\)/,
         );
     });
 });

@@ -156,7 +156,31 @@ describe("live: the kubeconfig's context, cluster and user", () => {
         const dir = tmp();
         assert.strictEqual(
             connectionError(() => resolveConnection({ kubeconfig: "lab-b.kubeconfig" }, dir, {})),
-            `kubernetes:kubeconfig is "lab-b.kubeconfig": no file ${path.join(dir, "lab-b.kubeconfig")} (a path relative to the project, ~/, absolute, or the kubeconfig's content); nothing was deployed`,
+            `kubernetes:kubeconfig is "lab-b.kubeconfig": no file ${path.join(dir, "lab-b.kubeconfig")} (a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON); nothing was deployed`,
+        );
+    });
+    it("content as JSON (oc config view --raw -o json) is content, not a path; a secret is never shown", () => {
+        const json = JSON.stringify(YAML.parse(KUBECONFIG));
+        const c = resolveConnection({ kubeconfig: json, context: "lab-token", kubeconfigSecret: true }, "/p", {});
+        assert.deepStrictEqual(
+            [c.context, c.server, c.source],
+            ["lab-token", "https://api.lab.example:6443", "kubernetes:kubeconfig (content)"],
+        );
+        assert.strictEqual(c.access !== "delegate" && c.access.token, "sha256~abc");
+        // Content that is broken, and a secret single line that is no file: the messages hold no part of it.
+        for (const value of [json.slice(0, -1), "sha256~abcdefsecrettoken", `${json}\n{`]) {
+            const message = connectionError(() =>
+                resolveConnection({ kubeconfig: value, context: "lab-token", kubeconfigSecret: true }, "/p", {}),
+            );
+            for (const secret of ["sha256~abc", "secrettoken", b64("KEY")]) {
+                assert.ok(!message.includes(secret), `the message shows ${secret}: ${message}`);
+            }
+        }
+        assert.strictEqual(
+            connectionError(() =>
+                resolveConnection({ kubeconfig: "sha256~abcdefsecrettoken", kubeconfigSecret: true }, "/p", {}),
+            ),
+            "kubernetes:kubeconfig (a secret; its value is not shown) is neither a kubeconfig nor the path of a file that exists (a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON); nothing was deployed",
         );
     });
     it("$KUBECONFIG naming no existing file is named", () => {
