@@ -6,7 +6,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { clusterProvider, connectLab, stackKubeconfigSettings } from "./live";
+import {
+    clusterProvider,
+    connectLab,
+    previousDeployment,
+    RenderOnDeployedError,
+    stackKubeconfigSettings,
+} from "./live";
 import { staleBuildMessage } from "./stacks/build";
 import { buildLab, labArgs } from "./stacks/compose";
 import { readStackConfig } from "./stacks/config";
@@ -27,9 +33,17 @@ export = async () => {
     for (const warning of config.warnings) {
         void pulumi.log.warn(warning);
     }
-    const args = labArgs(config, pulumi.getStack());
+    // What the stack's last deployment said of itself (its outputs): the cluster it is on, and its
+    // mark, which it keeps through a `pulumi stack rename`.
+    const previous = await previousDeployment();
+    const args = { ...labArgs(config, pulumi.getStack()), instance: previous.instance };
 
     if (config.renderDir) {
+        // A stack on a cluster never becomes a render stack: its objects would move to the render
+        // provider, which deletes them from the cluster.
+        if (previous.server) {
+            throw new RenderOnDeployedError(pulumi.getStack(), config.renderDir, previous.server);
+        }
         // Manifests only: no cluster is read or written.
         const renderedTo = path.resolve(projectRoot, config.renderDir);
         const provider = new k8s.Provider("render", {
@@ -43,7 +57,7 @@ export = async () => {
 
     // The stack's own cluster, read before anything is registered: a wrong context, a cluster that
     // does not answer, or objects of another stack stop here, naming what is wrong.
-    const live = await connectLab(args, stackKubeconfigSettings(), projectRoot, config.adopt);
+    const live = await connectLab(args, stackKubeconfigSettings(), projectRoot, config.adopt, previous);
     for (const note of live.notes) {
         void pulumi.log.info(note);
     }
@@ -63,6 +77,8 @@ export = async () => {
 
 function outputs(lab: ReturnType<typeof buildLab>) {
     return {
+        // The stack's mark on the cluster, read back by the next run (live/index.ts: previousDeployment).
+        instance: lab.instance,
         namespace: lab.namespace,
         nadName: lab.nadName,
         sccName: lab.sccName,

@@ -17,6 +17,8 @@ import type { AfPacketVersion, Metrics, RxMode } from "../components/vppConfig";
 /** What the stack asked for, from its outputs and its configuration. */
 export interface Expected {
     readonly stack: string;
+    /** The stack's mark on its objects (its `instance` output; older stacks: their SCC's name, the same value). */
+    readonly instance?: string;
     readonly namespace: string;
     readonly deployment: string;
     readonly nadName: string;

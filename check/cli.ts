@@ -103,6 +103,7 @@ function expected(dir: string, stack: string): Expected {
     const mac = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(outputs.macAddress!) ? outputs.macAddress : undefined;
     return {
         stack,
+        instance: outputs.instance ?? outputs.sccName,
         namespace: outputs.namespace!,
         deployment: outputs.deploymentName!,
         nadName: outputs.nadName!,
@@ -131,7 +132,7 @@ async function readLab(dir: string, stack: string, e: Expected) {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
 
-    const selector = Object.entries(selectorLabels(stack))
+    const selector = Object.entries(selectorLabels(e.instance ? { stack, instance: e.instance } : stack))
         .map(([k, v]) => `${k}=${v}`)
         .join(",");
     let pods;

@@ -8,7 +8,8 @@ import * as random from "@pulumi/random";
 import {
     labels as stackLabels,
     sccClusterRoleName,
-    sccName,
+    identityOf,
+    StackIdentity,
     selectorLabels,
     CONFIG_MAP,
     CONTAINER,
@@ -38,6 +39,11 @@ export type MacChoice =
 export interface VppLabArgs {
     /** The stack's name: it makes the cluster-scoped names unique. */
     readonly stack: string;
+    /**
+     * The stack's mark and the name of its cluster-scoped objects, once deployed (kept across a
+     * stack rename). @default stackScopedName(stack)
+     */
+    readonly instance?: string;
     /** Everything namespaced lives in it. */
     readonly namespace: string;
     /**
@@ -71,6 +77,8 @@ export interface VppLabArgs {
 
 export class VppLab extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
+    /** The stack's mark on every object (the instance label's value) and its SCC's name. */
+    public readonly instance: string;
     public readonly nadName: pulumi.Output<string>;
     public readonly sccName: pulumi.Output<string>;
     public readonly deploymentName: pulumi.Output<string>;
@@ -84,7 +92,9 @@ export class VppLab extends pulumi.ComponentResource {
     constructor(name: string, args: VppLabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("vpp-server:lab:VppLab", name, {}, opts);
 
-        const labels = stackLabels(args.stack);
+        const who = labIdentity(args);
+        this.instance = who.instance;
+        const labels = stackLabels(who);
         const child = { parent: this };
 
         let pinnedMac: pulumi.Output<string> | undefined;
@@ -125,11 +135,11 @@ export class VppLab extends pulumi.ComponentResource {
             `${name}-security`,
             {
                 namespace: args.namespace,
-                sccName: sccName(args.stack),
+                sccName: who.instance,
                 capabilities: args.imageCapabilities,
                 uid: VPP_UID,
                 labels,
-                denyClusterNetworkFor: args.denyClusterNetwork ? selectorLabels(args.stack) : undefined,
+                denyClusterNetworkFor: args.denyClusterNetwork ? selectorLabels(who) : undefined,
             },
             inNamespace,
         );
@@ -151,7 +161,7 @@ export class VppLab extends pulumi.ComponentResource {
                 runtimeClassName: args.runtimeClassName,
                 nodeSelector: { ...args.nodeSelector },
                 labels,
-                selectorLabels: selectorLabels(args.stack),
+                selectorLabels: selectorLabels(who),
             },
             // The pod must be admitted under this SCC: the grant exists before the pod does.
             { parent: this, dependsOn: [...nsDeps, security, network] },
@@ -160,7 +170,7 @@ export class VppLab extends pulumi.ComponentResource {
         if (args.vpp.metrics === "cluster") {
             new ClusterMetrics(
                 `${name}-metrics`,
-                { namespace: args.namespace, podSelector: selectorLabels(args.stack), labels },
+                { namespace: args.namespace, podSelector: selectorLabels(who), labels },
                 inNamespace,
             );
         }
@@ -188,6 +198,11 @@ export class VppLab extends pulumi.ComponentResource {
     }
 }
 
+/** The lab's stack identity: its name and its instance (kept from its first deployment). */
+export function labIdentity(args: Pick<VppLabArgs, "stack" | "instance">): StackIdentity {
+    return args.instance ? { stack: args.stack, instance: args.instance } : identityOf(args.stack);
+}
+
 /**
  * Every Kubernetes object the lab declares, as the cluster names it, from its arguments alone: the
  * live checks read these before anything is registered. A unit test holds it equal to what the
@@ -195,7 +210,7 @@ export class VppLab extends pulumi.ComponentResource {
  */
 export function labObjects(args: VppLabArgs): ObjectRef[] {
     const ns = args.namespace;
-    const scc = sccName(args.stack);
+    const scc = labIdentity(args).instance;
     return [
         ...((args.createNamespace ?? true) ? [{ apiVersion: "v1", kind: "Namespace", name: ns }] : []),
         { apiVersion: "k8s.cni.cncf.io/v1", kind: "NetworkAttachmentDefinition", namespace: ns, name: NAD_NAME },

@@ -70,17 +70,33 @@ export function describeRef(ref: ObjectRef): string {
     return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
 }
 
+/**
+ * Who a stack is on its cluster: its name, for messages, and its instance, the mark on every object
+ * (the `app.kubernetes.io/instance` label's value) and the name of its cluster-scoped objects. The
+ * instance is `stackScopedName(stack)` when the stack first deploys and is kept from then on (the
+ * stack's `instance` output), so a renamed stack still knows its objects.
+ */
+export interface StackIdentity {
+    readonly stack: string;
+    readonly instance: string;
+}
+
+/** A stack's identity: as given, or, from its name alone, the instance it gets when it first deploys. */
+export function identityOf(who: string | StackIdentity): StackIdentity {
+    return typeof who === "string" ? { stack: who, instance: stackScopedName(who) } : who;
+}
+
 /** Labels on every object of one stack; the selector uses the first two. */
-export function labels(stack: string): Record<string, string> {
+export function labels(who: string | StackIdentity): Record<string, string> {
     return {
         "app.kubernetes.io/name": APP,
-        [INSTANCE_LABEL]: stackScopedName(stack),
+        [INSTANCE_LABEL]: identityOf(who).instance,
         "app.kubernetes.io/managed-by": "pulumi",
     };
 }
 
-export function selectorLabels(stack: string): Record<string, string> {
-    const all = labels(stack);
+export function selectorLabels(who: string | StackIdentity): Record<string, string> {
+    const all = labels(who);
     return {
         "app.kubernetes.io/name": all["app.kubernetes.io/name"],
         "app.kubernetes.io/instance": all["app.kubernetes.io/instance"],

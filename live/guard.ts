@@ -13,7 +13,7 @@
  *   on it (ClusterKindsError): its object could never be created.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { describeRef, INSTANCE_LABEL, ObjectRef, stackScopedName } from "../components/names";
+import { describeRef, identityOf, INSTANCE_LABEL, ObjectRef, StackIdentity } from "../components/names";
 import {
     describeDrift,
     driftOf,
@@ -78,11 +78,11 @@ export type Ownership =
     | { readonly kind: "unmarked" }
     | { readonly kind: "other"; readonly mark: string };
 
-export function ownershipOf(live: LiveObject | undefined, stack: string): Ownership {
+export function ownershipOf(live: LiveObject | undefined, who: string | StackIdentity): Ownership {
     if (!live) return { kind: "absent" };
     const mark = live.metadata?.labels?.[INSTANCE_LABEL];
     if (mark === undefined || mark === "") return { kind: "unmarked" };
-    return mark === stackScopedName(stack) ? { kind: "ours" } : { kind: "other", mark };
+    return mark === identityOf(who).instance ? { kind: "ours" } : { kind: "other", mark };
 }
 
 /** The stack a mark names, as far as it can be told (a folded name carries a hash instead). */
@@ -105,6 +105,8 @@ export class OwnershipError extends pulumi.RunError {
 
 export interface OwnershipOptions {
     readonly stack: string;
+    /** The stack's mark, when it is not stackScopedName(stack) (a renamed stack keeps its first one). */
+    readonly instance?: string;
     /** Take over existing objects that carry no stack's mark. */
     readonly adopt: boolean;
 }
@@ -120,7 +122,7 @@ export function ownershipProblems(state: LiveState, o: OwnershipOptions): { prob
     const fixNamespace = `choose another namespace (pulumi config set vpp-server:namespace <name> --stack ${o.stack})`;
     for (const r of state.results) {
         if ("error" in r) continue;
-        const own = ownershipOf(r.live, o.stack);
+        const own = ownershipOf(r.live, o.instance ? { stack: o.stack, instance: o.instance } : o.stack);
         const isNamespace = r.ref.kind === "Namespace" && r.ref.apiVersion === "v1";
         if (own.kind === "other") {
             const label = `${INSTANCE_LABEL}=${own.mark}`;

@@ -5,9 +5,18 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { labObjects, VppLabArgs } from "../components/lab";
-import { describeRef } from "../components/names";
-import { declaredStateWins, LiveState, OwnershipError, ownershipProblems, preflight } from "./guard";
+import { labIdentity, labObjects, VppLabArgs } from "../components/lab";
+import { describeRef, StackIdentity } from "../components/names";
+import { KubeObject, objectRef } from "./drift";
+import {
+    declaredStateWins,
+    LiveState,
+    OwnershipError,
+    ownershipOf,
+    ownershipProblems,
+    preflight,
+    stackOfMark,
+} from "./guard";
 import { Connection, ConnectionError, describeConnection, KubeconfigSettings, resolveConnection } from "./kubeconfig";
 import { namespaceDeletionHook, planNamespace } from "./namespace";
 import { LiveCluster, liveCluster } from "./reader";
@@ -69,6 +78,81 @@ export class ClusterKindsError extends pulumi.RunError {
     }
 }
 
+/**
+ * What the stack's last deployment said of itself (its outputs, read through a StackReference to
+ * the stack itself before anything is registered): the cluster it deployed to. Undefined fields:
+ * never deployed, or deployed by a version that did not say.
+ */
+export interface PreviousDeployment {
+    /** The stack has outputs: it deployed (or rendered) before. */
+    readonly deployed: boolean;
+    readonly server?: string;
+    readonly context?: string;
+    readonly namespace?: string;
+    readonly renderedTo?: string;
+    /** The stack's mark (its `instance` output; older versions said it as `sccName`, the same value). */
+    readonly instance?: string;
+}
+
+/**
+ * The stack's own outputs from its last deployment, through a StackReference to the stack itself
+ * (a read: it never counts as a change, and runs in preview too). A stack never deployed has none.
+ */
+export async function previousDeployment(): Promise<PreviousDeployment> {
+    const self = new pulumi.StackReference("previous-deployment", {
+        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    });
+    const text = async (key: string): Promise<string | undefined> => {
+        const d = await self.getOutputDetails(key);
+        const v = d.value ?? d.secretValue;
+        return typeof v === "string" && v !== "" ? v : undefined;
+    };
+    const [server, context, namespace, renderedTo, deploymentName, instance, scc] = await Promise.all(
+        ["clusterServer", "clusterContext", "namespace", "renderedTo", "deploymentName", "instance", "sccName"].map(
+            text,
+        ),
+    );
+    return {
+        deployed: [server, namespace, renderedTo, deploymentName].some((v) => v !== undefined),
+        server,
+        context,
+        namespace,
+        renderedTo,
+        instance: instance ?? scc,
+    };
+}
+
+/** `renderDir` on a stack that has deployed to a cluster: refused before anything is registered. */
+export class RenderOnDeployedError extends pulumi.RunError {
+    constructor(stack: string, renderDir: string, server: string) {
+        super(
+            [
+                `vpp-server:renderDir is ${JSON.stringify(renderDir)}, but stack ${stack} is deployed on server ${server}: rendering it would move every object to the render provider, which deletes them from the cluster; nothing was changed.`,
+                `  - to keep the lab: pulumi config rm vpp-server:renderDir --stack ${stack}`,
+                `  - to render this lab's manifests: a stack of its own, e.g. pulumi stack init ${stack}-render --copy-config-from ${stack}, then pulumi config set vpp-server:renderDir ${renderDir} --stack ${stack}-render and pulumi up --stack ${stack}-render`,
+            ].join("\n"),
+        );
+        this.name = "RenderOnDeployedError";
+    }
+}
+
+/** The environment variable that confirms, for one `up`, moving a deployed lab to another cluster. */
+export const MOVE_TO_ENV = "VPP_SERVER_MOVE_TO";
+
+/** The stack's resolved cluster is not the one it last deployed to: stopped before anything is registered. */
+export class ClusterChangedError extends pulumi.RunError {
+    constructor(stack: string, previous: PreviousDeployment, connection: Connection) {
+        super(
+            [
+                `stack ${stack} last deployed to server ${previous.server}${previous.context ? ` (context ${previous.context})` : ""}, but now resolves to server ${connection.server} (context ${connection.context}, kubeconfig ${connection.source}); nothing was changed.`,
+                `  - to keep the lab where it is: pulumi config set kubernetes:context ${previous.context ?? "<the old cluster's context>"} --stack ${stack} (a stack with kubernetes:context never follows the current context)`,
+                `  - to move the lab (it is created on ${connection.server}, then deleted from ${previous.server}): ${MOVE_TO_ENV}=${connection.server} pulumi up --stack ${stack}`,
+            ].join("\n"),
+        );
+        this.name = "ClusterChangedError";
+    }
+}
+
 /** What the program needs from the cluster to build the lab. */
 export interface LiveLab {
     readonly connection: Connection;
@@ -79,22 +163,46 @@ export interface LiveLab {
     readonly state: LiveState;
     /** Lines for the engineer: the target, the namespace's fate, adopted objects. */
     readonly notes: readonly string[];
-    /** One warning per object that could not be read. */
+    /** Warnings: what `up` will refuse to change, and why. */
     readonly warnings: readonly string[];
+    /**
+     * What keeps `up` from changing anything: objects of another stack or of nobody, reads that
+     * failed, kinds the cluster does not serve. On a stack that deployed before these do not throw
+     * (so `destroy --run-program` always runs): every object's before-create and before-update hook
+     * refuses instead, so no object is created or changed.
+     */
+    readonly problems: readonly string[];
 }
 
+/** The hooks' names: fixed, never the stack's, so a renamed stack's state still names hooks this run registers. */
+export const STOP_HOOK = "vpp-server-stop-before-change";
+export const CLAIM_HOOK = "vpp-server-claim-before-create";
+export const NAMESPACE_HOOK = "vpp-server-namespace-if-empty";
+
 /**
- * Connects to the stack's cluster and reads what the lab would touch. Throws a ConnectionError when
- * the cluster cannot be reached as configured, and an OwnershipError when the lab would take objects
- * another stack, or nobody, made: in both cases before anything is registered.
+ * Connects to the stack's cluster and reads what the lab would touch, before anything is registered.
+ *
+ * - The cluster cannot be reached as configured: a ConnectionError.
+ * - The stack deployed before to another server: a ClusterChangedError, unless $VPP_SERVER_MOVE_TO
+ *   names the new server.
+ * - Objects another stack or nobody made, reads that fail (after retries), kinds the cluster does
+ *   not serve: on a stack that never deployed, an OwnershipError or ClusterKindsError (nothing to
+ *   destroy, so nothing is lost by stopping); on a deployed stack, `problems`, which every object's
+ *   before-create and before-update hook enforces, so `up` changes nothing while `destroy
+ *   --run-program`, which runs the program too, still deletes the stack's own objects.
  */
 export async function connectLab(
     args: VppLabArgs,
     settings: KubeconfigSettings,
     projectRoot: string,
     adopt: boolean,
+    previous: PreviousDeployment = { deployed: false },
+    env: NodeJS.ProcessEnv = process.env,
 ): Promise<LiveLab> {
-    const connection = resolveConnection(settings, projectRoot);
+    const connection = resolveConnection(settings, projectRoot, env);
+    if (previous.server && previous.server !== connection.server && env[MOVE_TO_ENV] !== connection.server) {
+        throw new ClusterChangedError(args.stack, previous, connection);
+    }
     const cluster = liveCluster(connection);
     try {
         await cluster.version();
@@ -110,38 +218,138 @@ export async function connectLab(
             notServed.set(`${r.ref.apiVersion}/${r.ref.kind}`, { apiVersion: r.ref.apiVersion, kind: r.ref.kind });
         }
     }
-    if (notServed.size > 0) {
-        throw new ClusterKindsError(connection, [...notServed.values()]);
-    }
-    const { problems, adopted } = ownershipProblems(state, { stack: args.stack, adopt });
-    if (problems.length > 0) {
-        throw new OwnershipError(problems);
-    }
-    const nsRead = state.get({ apiVersion: "v1", kind: "Namespace", name: args.namespace });
-    const ns = planNamespace(nsRead, args.stack, args.namespace);
-    const warnings = state.results.flatMap((r) =>
-        "error" in r ? [`cannot read ${describeRef(r.ref)}: ${r.error}; its hand edits are not checked this run`] : [],
+    const kindsError = notServed.size > 0 ? new ClusterKindsError(connection, [...notServed.values()]) : undefined;
+    const who = labIdentity(args);
+    const { problems: owned, adopted } = ownershipProblems(state, { ...who, adopt });
+    const ownershipError = owned.length > 0 ? new OwnershipError(owned) : undefined;
+    const unread = state.results.flatMap((r) =>
+        "error" in r && !r.notServed
+            ? [`${describeRef(r.ref)} could not be read (${r.error}), so whose it is is not known`]
+            : [],
     );
+    if (!previous.deployed) {
+        // Nothing deployed: nothing for destroy to delete, so stop here, before anything is registered.
+        if (kindsError) throw kindsError;
+        if (ownershipError) throw ownershipError;
+        if (unread.length > 0) throw new UnreadError(unread);
+    }
+    const problems = [
+        ...(kindsError ? [kindsError.message] : []),
+        ...(ownershipError ? [ownershipError.message] : []),
+        ...(unread.length > 0 ? [new UnreadError(unread).message] : []),
+    ];
+    const nsRead = state.get({ apiVersion: "v1", kind: "Namespace", name: args.namespace });
+    const ns = planNamespace(nsRead, who, args.namespace);
+    // Hooks of the namespace's delete, by every name a state may hold: the fixed one, and the one
+    // that carried the stack's name before (a namespace deleted this run still names it).
+    namespaceDeletionHook(cluster, who, `${who.instance}-namespace-if-empty`);
     return {
         connection,
         cluster,
         state,
+        problems,
         args: {
             ...args,
             createNamespace: ns.create,
             namespaceOptions: ns.create
                 ? {
                       retainOnDelete: true,
-                      hooks: { afterDelete: [namespaceDeletionHook(cluster, args.stack)] },
+                      hooks: { afterDelete: [namespaceDeletionHook(cluster, who, NAMESPACE_HOOK)] },
                   }
                 : undefined,
         },
-        transformation: declaredStateWins(state),
+        transformation: composeTransformations(declaredStateWins(state), guardHooks(cluster, who, adopt, problems)),
         notes: [
             describeConnection(connection),
             ns.reason,
             ...adopted.map((ref) => `adopting ${describeRef(ref)} (vpp-server:adopt is true): this stack now owns it`),
         ],
-        warnings,
+        warnings: problems.map(
+            (p) => `pulumi up will refuse to create or change any object of this stack until this is resolved: ${p}`,
+        ),
+    };
+}
+
+/** Objects whose reads failed: whose they are is not known, so nothing is taken. */
+export class UnreadError extends pulumi.RunError {
+    constructor(readonly unread: readonly string[]) {
+        super(
+            [
+                `this stack's objects could not all be read (${unread.length}); nothing was changed, since an object that cannot be read may be another stack's or a team's:`,
+                ...unread.map((u) => `  - ${u}`),
+                "  Check the cluster's health and your rights (kubectl auth can-i get <kind> -n <namespace>), then run again.",
+            ].join("\n"),
+        );
+        this.name = "UnreadError";
+    }
+}
+
+function composeTransformations(...ts: pulumi.ResourceTransformation[]): pulumi.ResourceTransformation {
+    return (args) => {
+        let current = { props: args.props, opts: args.opts };
+        for (const t of ts) {
+            const r = t({ ...args, props: current.props, opts: current.opts });
+            if (r) current = r;
+        }
+        return current;
+    };
+}
+
+/**
+ * The hooks every Kubernetes object of the lab gets:
+ * - before create and before update: refuse while `problems` is not empty (the engine runs them in
+ *   `up` only, never in preview or destroy);
+ * - before create, too: claim the object. A Namespace is created here with the stack's mark by a
+ *   plain create, which fails when it exists (two stacks racing into one new namespace: the second
+ *   stops); any other object is read again, and the create stops when it now exists with another
+ *   mark, or none. The provider's create that follows is a server-side apply with force, which
+ *   would take over whatever is there.
+ */
+export function guardHooks(
+    cluster: LiveCluster,
+    stack: string | StackIdentity,
+    adopt: boolean,
+    problems: readonly string[],
+): pulumi.ResourceTransformation {
+    const refuse = () => {
+        if (problems.length > 0) {
+            throw new Error(
+                `this stack changes nothing on the cluster until this is resolved:\n${problems.join("\n")}`,
+            );
+        }
+    };
+    const stop = new pulumi.ResourceHook(STOP_HOOK, async () => refuse());
+    const claim = new pulumi.ResourceHook(CLAIM_HOOK, async (hookArgs) => {
+        refuse();
+        const inputs = (hookArgs.newInputs ?? {}) as KubeObject & { metadata?: { labels?: Record<string, string> } };
+        const ref = objectRef(inputs);
+        if (!ref) return;
+        if (ref.kind === "Namespace" && ref.apiVersion === "v1") {
+            // Fails with 409 when it exists: then its mark, read below, says whose it is.
+            await cluster.createNamespace(ref.name, inputs.metadata?.labels ?? {});
+        }
+        const live = await cluster.read(ref);
+        const own = ownershipOf(live, stack);
+        const isNamespace = ref.kind === "Namespace" && ref.apiVersion === "v1";
+        if (own.kind === "other" || (own.kind === "unmarked" && (isNamespace || !adopt))) {
+            throw new Error(
+                `${describeRef(ref)} was created by ${own.kind === "other" ? `stack ${JSON.stringify(stackOfMark(own.mark))}` : "someone else"} after this run read the cluster; nothing of it was changed: run again to see whose it is`,
+            );
+        }
+    });
+    return ({ type, props, opts }) => {
+        if (!type.startsWith("kubernetes:")) return undefined;
+        const hooks = opts.hooks ?? {};
+        return {
+            props,
+            opts: {
+                ...opts,
+                hooks: {
+                    ...hooks,
+                    beforeCreate: [...(hooks.beforeCreate ?? []), claim],
+                    beforeUpdate: [...(hooks.beforeUpdate ?? []), stop],
+                },
+            },
+        };
     };
 }

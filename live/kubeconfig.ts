@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as ipaddr from "ipaddr.js";
 import * as YAML from "yaml";
 
 export interface KubeconfigSettings {
@@ -37,6 +38,15 @@ export interface ClusterAccess {
     readonly cert?: Buffer;
     readonly key?: Buffer;
     readonly token?: string;
+    /** Basic auth, as the user's `username` and `password` give it. */
+    readonly username?: string;
+    readonly password?: string;
+    /** Impersonation (`as`, `as-uid`, `as-groups`), sent as kubectl sends it. */
+    readonly impersonate?: string;
+    readonly impersonateUid?: string;
+    readonly impersonateGroups?: readonly string[];
+    /** The cluster's `tls-server-name`: the name the server's certificate is checked against. */
+    readonly serverName?: string;
     readonly insecure: boolean;
 }
 
@@ -221,6 +231,7 @@ export function clusterAccess(
     files: readonly KubeconfigFile[],
     context?: string,
     source = files.map((f) => f.name).join(path.delimiter),
+    env: NodeJS.ProcessEnv = process.env,
 ): { context: string; server: string; access: ClusterAccess | "delegate" } {
     const { clusters, users, contexts, current } = merge(files);
     const name = context ?? current;
@@ -254,11 +265,35 @@ export function clusterAccess(
               ? fs.readFileSync(path.resolve(String(o.dir), o[file] as string))
               : undefined;
     const tokenFile = typeof user.tokenFile === "string" ? path.resolve(String(user.dir), user.tokenFile) : undefined;
+    // What the program's own reads cannot do as the provider would: stop, naming the field, rather
+    // than read anonymously or around it.
+    const unsupported = [
+        ...(typeof cluster["proxy-url"] === "string" && cluster["proxy-url"]
+            ? [`the cluster's proxy-url (${redactUrl(cluster["proxy-url"])})`]
+            : []),
+        ...(proxyFor(server, env) ? [`the proxy in $${proxyFor(server, env)}`] : []),
+        ...(user["as-user-extra"] ? ["the user's as-user-extra"] : []),
+    ];
+    if (unsupported.length > 0) {
+        throw new ConnectionError(
+            `${setting} reaches its server ${server} through ${unsupported.join(" and ")}, which this program's reads do not support (the lab is read before anything is registered, and never anonymously): use a context without it, or reach the server directly (set NO_PROXY=${new URL(server).hostname})`,
+        );
+    }
+    const groups = user["as-groups"];
     return {
         context: name,
         server,
-        access: {
+        access: defined({
             server,
+            username: typeof user.username === "string" ? user.username : undefined,
+            password: typeof user.password === "string" ? user.password : undefined,
+            impersonate: typeof user.as === "string" && user.as ? user.as : undefined,
+            impersonateUid: typeof user["as-uid"] === "string" && user["as-uid"] ? user["as-uid"] : undefined,
+            impersonateGroups: Array.isArray(groups) ? groups.map(String) : undefined,
+            serverName:
+                typeof cluster["tls-server-name"] === "string" && cluster["tls-server-name"]
+                    ? cluster["tls-server-name"]
+                    : undefined,
             ca: bytes(cluster, "certificate-authority-data", "certificate-authority"),
             cert: bytes(user, "client-certificate-data", "client-certificate"),
             key: bytes(user, "client-key-data", "client-key"),
@@ -269,8 +304,13 @@ export function clusterAccess(
                       ? fs.readFileSync(tokenFile, "utf8").trim()
                       : undefined,
             insecure: cluster["insecure-skip-tls-verify"] === true,
-        },
+        }),
     };
+}
+
+/** The object without its undefined fields. */
+function defined<T extends object>(o: T): T {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The stack's connection, or a ConnectionError that names what is wrong. */
@@ -281,7 +321,7 @@ export function resolveConnection(
 ): Connection {
     const { files, source, providerKubeconfig, resolved } = kubeconfigFiles(settings, projectRoot, env);
     const context = settings.context?.trim() ? settings.context.trim() : undefined;
-    const found = clusterAccess(files, context, source);
+    const found = clusterAccess(files, context, source, env);
     return {
         source,
         files,
@@ -296,4 +336,60 @@ export function resolveConnection(
 /** One line for the engineer: where this stack deploys. */
 export function describeConnection(c: Connection): string {
     return `target cluster: context ${c.context}, server ${c.server} (kubeconfig: ${c.source})`;
+}
+
+/** A proxy URL without its credentials, for a message. */
+function redactUrl(u: string): string {
+    try {
+        const url = new URL(u);
+        url.username = "";
+        url.password = "";
+        return url.toString().replace(/\/$/, "");
+    } catch {
+        return "not a URL";
+    }
+}
+
+/**
+ * The environment variable whose proxy a request to `server` would go through, as Go's
+ * http.ProxyFromEnvironment (the provider's and kubectl's) decides: HTTPS_PROXY (or HTTP_PROXY for
+ * an http:// server), unless NO_PROXY names the host, a domain it ends in, its IP or `*`. Loopback
+ * is never proxied.
+ */
+export function proxyFor(server: string, env: NodeJS.ProcessEnv): string | undefined {
+    let url: URL;
+    try {
+        url = new URL(server);
+    } catch {
+        return undefined;
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+    if (host === "localhost" || /^127\./.test(host) || host === "::1") return undefined;
+    const names = url.protocol === "http:" ? ["HTTP_PROXY", "http_proxy"] : ["HTTPS_PROXY", "https_proxy"];
+    const variable = names.find((n) => env[n]);
+    if (!variable) return undefined;
+    const noProxy = (env.NO_PROXY ?? env.no_proxy ?? "")
+        .split(",")
+        .map((e) => e.trim().toLowerCase())
+        .filter(Boolean);
+    const port = url.port || (url.protocol === "http:" ? "80" : "443");
+    for (const entry of noProxy) {
+        if (entry === "*") return undefined;
+        const [h, p] = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(entry)?.slice(1) ?? [entry];
+        if (p && p !== port) continue;
+        const bare = h.replace(/^\*?\./, "");
+        if (host === bare || host.endsWith(`.${bare}`)) return undefined;
+        if (h.includes("/") && inCidr(host, h)) return undefined;
+    }
+    return variable;
+}
+
+function inCidr(host: string, cidr: string): boolean {
+    try {
+        const addr = ipaddr.parse(host);
+        const range = ipaddr.parseCIDR(cidr);
+        return addr.kind() === range[0].kind() && addr.match(range);
+    } catch {
+        return false;
+    }
 }

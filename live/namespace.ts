@@ -15,7 +15,7 @@
  * the hook this stack's connection.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { INSTANCE_LABEL, stackScopedName } from "../components/names";
+import { identityOf, INSTANCE_LABEL, StackIdentity } from "../components/names";
 import type { ReadResult } from "./guard";
 import { ownershipOf } from "./guard";
 import type { LiveCluster, ObjectSummary } from "./reader";
@@ -26,13 +26,18 @@ export interface NamespacePlan {
     readonly reason: string;
 }
 
-export function planNamespace(read: ReadResult | undefined, stack: string, namespace: string): NamespacePlan {
+export function planNamespace(
+    read: ReadResult | undefined,
+    stack: string | StackIdentity,
+    namespace: string,
+): NamespacePlan {
     if (!read || "error" in read) {
-        // Not known: declaring it would adopt a namespace that may be a team's. Create it only when
-        // it is known to be absent, or ours; otherwise the provider's create reports what is wrong.
+        // Not known. Declared all the same, so the stack's state decides: a namespace the stack owns
+        // stays declared (left out, the engine would delete it and run its hook), and one it does not
+        // own would be a create, which the before-create hook refuses while a read has failed.
         return {
-            create: false,
-            reason: `namespace ${namespace} could not be read (${read && "error" in read ? read.error : "not read"}): it is used as it is, not created`,
+            create: true,
+            reason: `namespace ${namespace} could not be read (${read && "error" in read ? read.error : "not read"}): it stays as the stack's state has it, and nothing is created`,
         };
     }
     const own = ownershipOf(read.live, stack);
@@ -57,8 +62,8 @@ export function planNamespace(read: ReadResult | undefined, stack: string, names
  * events' sources, tokens of a ServiceAccount) go with their owner; events, and what Kubernetes and
  * OpenShift put in every namespace, are not anyone's data.
  */
-export function foreignObjects(objects: readonly ObjectSummary[], stack: string): ObjectSummary[] {
-    const mark = stackScopedName(stack);
+export function foreignObjects(objects: readonly ObjectSummary[], stack: string | StackIdentity): ObjectSummary[] {
+    const mark = identityOf(stack).instance;
     return objects.filter((o) => {
         if (o.labels[INSTANCE_LABEL] === mark || o.owned) return false;
         if (o.kind === "Event") return false;
@@ -97,7 +102,8 @@ export function deletedNamespace(args: pulumi.ResourceHookArgs): { name: string;
  */
 export function namespaceDeletionHook(
     cluster: LiveCluster,
-    stack: string,
+    stack: string | StackIdentity,
+    name = "vpp-server-namespace-if-empty",
     finalizeTimeoutMs = NAMESPACE_FINALIZE_TIMEOUT_MS,
 ): pulumi.ResourceHook {
     const hook = async (args: pulumi.ResourceHookArgs) => {
@@ -107,57 +113,57 @@ export function namespaceDeletionHook(
                 `namespace ${args.id || args.name} is kept: the engine did not say which namespace it deleted (no name and uid in its old outputs); delete it by hand once it holds nothing you need`,
             );
         }
-        const { name, uid } = deleted;
-        const ref = { apiVersion: "v1", kind: "Namespace", name };
+        const { name: namespace, uid } = deleted;
+        const ref = { apiVersion: "v1", kind: "Namespace", name: namespace };
         const live = await cluster.read(ref).catch((e: unknown) => {
             throw new Error(
-                `namespace ${name} is kept: it could not be read (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
+                `namespace ${namespace} is kept: it could not be read (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
             );
         });
         if (!live) {
-            void pulumi.log.info(`namespace ${name} is already gone`);
+            void pulumi.log.info(`namespace ${namespace} is already gone`);
             return;
         }
         const liveUid = (live.metadata as { uid?: unknown } | undefined)?.uid;
         if (liveUid !== uid) {
             throw new Error(
-                `namespace ${name} is kept: it is not the namespace this stack made (uid ${String(liveUid)}, the stack's was ${uid}), so it was made again by someone else`,
+                `namespace ${namespace} is kept: it is not the namespace this stack made (uid ${String(liveUid)}, the stack's was ${uid}), so it was made again by someone else`,
             );
         }
         const own = ownershipOf(live, stack);
         if (own.kind !== "ours") {
             throw new Error(
-                `namespace ${name} is kept: it no longer carries this stack's mark (${INSTANCE_LABEL}=${stackScopedName(stack)})`,
+                `namespace ${namespace} is kept: it no longer carries this stack's mark (${INSTANCE_LABEL}=${identityOf(stack).instance})`,
             );
         }
         let objects: ObjectSummary[];
         try {
-            objects = await cluster.listNamespace(name);
+            objects = await cluster.listNamespace(namespace);
         } catch (e) {
             throw new Error(
-                `namespace ${name} is kept: its objects could not be listed (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
+                `namespace ${namespace} is kept: its objects could not be listed (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
             );
         }
         const foreign = foreignObjects(objects, stack);
         if (foreign.length > 0) {
             const names = foreign.map((o) => `${o.kind} ${o.name}`);
             throw new Error(
-                `namespace ${name} is kept: it holds objects this stack did not make (${names.join(", ")}); this stack's own objects were deleted`,
+                `namespace ${namespace} is kept: it holds objects this stack did not make (${names.join(", ")}); this stack's own objects were deleted`,
             );
         }
-        await cluster.deleteNamespace(name, uid);
+        await cluster.deleteNamespace(namespace, uid);
         for (
             const t0 = Date.now();
             ((await cluster.read(ref))?.metadata as { uid?: unknown } | undefined)?.uid === uid;
         ) {
             if (Date.now() - t0 > finalizeTimeoutMs) {
                 throw new Error(
-                    `namespace ${name} was deleted but is still terminating after ${finalizeTimeoutMs / 1000} s: check its finalizers (kubectl get namespace ${name} -o yaml)`,
+                    `namespace ${namespace} was deleted but is still terminating after ${finalizeTimeoutMs / 1000} s: check its finalizers (kubectl get namespace ${namespace} -o yaml)`,
                 );
             }
             await new Promise((r) => setTimeout(r, 500));
         }
-        void pulumi.log.info(`namespace ${name} deleted: nothing but this stack's objects was in it`);
+        void pulumi.log.info(`namespace ${namespace} deleted: nothing but this stack's objects was in it`);
     };
-    return new pulumi.ResourceHook(`${stackScopedName(stack)}-namespace-if-empty`, hook, { ignoreErrors: true });
+    return new pulumi.ResourceHook(name, hook, { ignoreErrors: true });
 }

@@ -13,6 +13,7 @@
  */
 import * as http from "http";
 import * as https from "https";
+import * as tls from "tls";
 import type { ObjectRef } from "../components/names";
 import type { ClusterAccess, Connection } from "./kubeconfig";
 
@@ -42,6 +43,11 @@ export interface LiveCluster {
     read(ref: ObjectRef): Promise<LiveObject | undefined>;
     /** The API server's version (`gitVersion`): proves it answers with these credentials. */
     version(): Promise<string>;
+    /**
+     * Creates a namespace with these labels by a plain create: resolves whether it was made now or
+     * existed (409); rejects on any other failure.
+     */
+    createNamespace(namespace: string, labels: Record<string, string>): Promise<void>;
     /** Every object in a namespace, of every namespaced kind that can be listed. */
     listNamespace(namespace: string): Promise<ObjectSummary[]>;
     /**
@@ -56,6 +62,8 @@ export class ReadError extends Error {
     constructor(
         message: string,
         readonly status?: number,
+        /** The answer's Retry-After header, when it had one. */
+        readonly retryAfter?: string,
     ) {
         super(message);
         this.name = "ReadError";
@@ -83,16 +91,73 @@ export function objectPath(ref: ObjectRef, plural: string, namespaced: boolean):
 /** How long one request may take before it counts as failed. */
 export const REQUEST_TIMEOUT_MS = 15_000;
 
-/** One request against the API server: the body's JSON, or undefined on 404. */
-export function request(
+/**
+ * How often a request is tried when the API server answers 429 (too many requests) or 5xx (it is
+ * starting, overloaded or between leaders), and how long it waits between tries: the server's
+ * Retry-After when it gives one, else 0.25 s doubling; never more than MAX_RETRY_WAIT_MS at once.
+ * Any other failure is final at once.
+ */
+export const REQUEST_ATTEMPTS = 5;
+export const MAX_RETRY_WAIT_MS = 10_000;
+
+/** The wait before try `attempt` + 1 (attempt counts from 1), from the answer's Retry-After when it has one. */
+export function retryDelayMs(attempt: number, retryAfter: string | undefined): number {
+    const seconds = retryAfter !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(retryAfter) ? Number(retryAfter) : undefined;
+    const date = retryAfter !== undefined && seconds === undefined ? Date.parse(retryAfter) : NaN;
+    const wanted =
+        seconds !== undefined ? seconds * 1000 : !Number.isNaN(date) ? date - Date.now() : 250 * 2 ** (attempt - 1);
+    return Math.max(0, Math.min(MAX_RETRY_WAIT_MS, wanted));
+}
+
+/** The headers that say who asks: a token or basic auth, and impersonation, as kubectl sends them. */
+function authHeaders(access: ClusterAccess): Record<string, string | string[]> {
+    const h: Record<string, string | string[]> = {};
+    if (access.token) h.Authorization = `Bearer ${access.token}`;
+    else if (access.username !== undefined)
+        h.Authorization = `Basic ${Buffer.from(`${access.username}:${access.password ?? ""}`).toString("base64")}`;
+    if (access.impersonate) h["Impersonate-User"] = access.impersonate;
+    if (access.impersonateUid) h["Impersonate-Uid"] = access.impersonateUid;
+    if (access.impersonateGroups?.length) h["Impersonate-Group"] = [...access.impersonateGroups];
+    return h;
+}
+
+/**
+ * One request against the API server: the body's JSON, or undefined on 404. 429 and 5xx answers
+ * are tried again (REQUEST_ATTEMPTS); every other failure rejects with a ReadError at once.
+ */
+export async function request(
     access: ClusterAccess,
     agent: http.Agent,
-    method: "GET" | "DELETE",
+    method: "GET" | "DELETE" | "POST",
     apiPath: string,
     timeoutMs = REQUEST_TIMEOUT_MS,
     body?: unknown,
+    sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await requestOnce(access, agent, method, apiPath, timeoutMs, body);
+        } catch (e) {
+            const retry = e instanceof ReadError && e.status !== undefined && (e.status === 429 || e.status >= 500);
+            if (!retry || attempt >= REQUEST_ATTEMPTS) {
+                if (retry) (e as ReadError).message += ` (tried ${attempt} times)`;
+                throw e;
+            }
+            await sleep(retryDelayMs(attempt, (e as ReadError).retryAfter));
+        }
+    }
+}
+
+function requestOnce(
+    access: ClusterAccess,
+    agent: http.Agent,
+    method: "GET" | "DELETE" | "POST",
+    apiPath: string,
+    timeoutMs: number,
+    body: unknown,
 ): Promise<unknown> {
     const what = `${method} ${access.server}${apiPath}`;
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
         let url: URL;
         try {
@@ -109,11 +174,19 @@ export function request(
                 agent,
                 headers: {
                     Accept: "application/json",
-                    ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-                    ...(access.token ? { Authorization: `Bearer ${access.token}` } : {}),
+                    ...(payload
+                        ? { "Content-Type": "application/json", "Content-Length": String(payload.length) }
+                        : {}),
+                    ...authHeaders(access),
                 },
                 ...(url.protocol === "https:"
-                    ? { ca: access.ca, cert: access.cert, key: access.key, rejectUnauthorized: !access.insecure }
+                    ? {
+                          ca: access.ca ?? systemCertificates(),
+                          cert: access.cert,
+                          key: access.key,
+                          rejectUnauthorized: !access.insecure,
+                          ...(access.serverName ? { servername: access.serverName } : {}),
+                      }
                     : {}),
                 timeout: timeoutMs,
             },
@@ -122,28 +195,43 @@ export function request(
                 res.on("data", (c: Buffer) => chunks.push(c));
                 res.on("error", (e) => reject(new ReadError(`${what}: ${e.message}`)));
                 res.on("end", () => {
-                    const body = Buffer.concat(chunks).toString("utf8");
+                    const text = Buffer.concat(chunks).toString("utf8");
                     const status = res.statusCode ?? 0;
                     if (status === 404) {
                         resolve(undefined);
                         return;
                     }
                     if (status < 200 || status >= 300) {
-                        reject(new ReadError(`${what}: HTTP ${status}: ${reason(body)}`, status));
+                        const retryAfter = res.headers["retry-after"];
+                        reject(new ReadError(`${what}: HTTP ${status}: ${reason(text)}`, status, retryAfter));
                         return;
                     }
                     try {
-                        resolve(JSON.parse(body));
+                        resolve(JSON.parse(text));
                     } catch {
-                        reject(new ReadError(`${what}: HTTP ${status} but the body is not JSON: ${body.slice(0, 80)}`));
+                        reject(new ReadError(`${what}: HTTP ${status} but the body is not JSON: ${text.slice(0, 80)}`));
                     }
                 });
             },
         );
         req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs / 1000} s`)));
         req.on("error", (e) => reject(new ReadError(`${what}: ${e.message}`)));
-        req.end(body === undefined ? undefined : JSON.stringify(body));
+        req.end(payload);
     });
+}
+
+/**
+ * The CAs to trust when the kubeconfig names none: Node's bundled ones and the system's store
+ * (where `update-ca-certificates` puts a corporate CA that `oc login` relies on), as kubectl and
+ * the provider (Go's crypto/x509) trust the system's. Node 22.15 and later can read the store.
+ */
+let systemCas: string[] | undefined;
+export function systemCertificates(): string[] | undefined {
+    if (systemCas === undefined) {
+        const get = (tls as unknown as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+        systemCas = typeof get === "function" ? [...new Set([...get("bundled"), ...get("system")])] : [];
+    }
+    return systemCas.length > 0 ? systemCas : undefined;
 }
 
 /** The API server's message from a Status body, else the body's start. */
@@ -164,11 +252,15 @@ interface Resource {
 }
 
 /** A reader over Node's HTTPS for a user with certificates or a token. */
-export function directCluster(access: ClusterAccess, timeoutMs = REQUEST_TIMEOUT_MS): LiveCluster {
+export function directCluster(
+    access: ClusterAccess,
+    timeoutMs = REQUEST_TIMEOUT_MS,
+    sleep?: (ms: number) => Promise<void>,
+): LiveCluster {
     const Agent = access.server.startsWith("http:") ? http.Agent : https.Agent;
     // Node's agent unrefs idle keep-alive sockets: they never hold the program open.
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-    const get = (p: string) => request(access, agent, "GET", p, timeoutMs);
+    const get = (p: string) => request(access, agent, "GET", p, timeoutMs, undefined, sleep);
     const discovery = new Map<string, Promise<Map<string, Resource>>>();
     const resources = (apiVersion: string) => {
         let found = discovery.get(apiVersion);
@@ -233,12 +325,31 @@ export function directCluster(access: ClusterAccess, timeoutMs = REQUEST_TIMEOUT
             }
             return out;
         },
+        async createNamespace(namespace, labels) {
+            try {
+                await request(
+                    access,
+                    agent,
+                    "POST",
+                    "/api/v1/namespaces",
+                    timeoutMs,
+                    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } },
+                    sleep,
+                );
+            } catch (e) {
+                if (!(e instanceof ReadError && e.status === 409)) throw e;
+            }
+        },
         async deleteNamespace(namespace, uid) {
-            await request(access, agent, "DELETE", `/api/v1/namespaces/${encodeURIComponent(namespace)}`, timeoutMs, {
-                apiVersion: "v1",
-                kind: "DeleteOptions",
-                preconditions: { uid },
-            });
+            await request(
+                access,
+                agent,
+                "DELETE",
+                `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+                timeoutMs,
+                { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid } },
+                sleep,
+            );
         },
     };
 }
@@ -288,6 +399,14 @@ async function clientNodeCluster(connection: Connection): Promise<LiveCluster> {
         listNamespace: async () => {
             throw new ReadError("listing a namespace's objects is not supported for exec-plugin users");
         },
+        createNamespace: (namespace, labels) =>
+            wrap(`POST namespace ${namespace}`, async () => {
+                try {
+                    await core.createNamespace({ body: { metadata: { name: namespace, labels } } });
+                } catch (e) {
+                    if ((e as { code?: number }).code !== 409) throw e;
+                }
+            }),
         deleteNamespace: (namespace, uid) =>
             wrap(`DELETE namespace ${namespace}`, async () => {
                 await core.deleteNamespace({ name: namespace, body: { preconditions: { uid } } });
@@ -303,6 +422,7 @@ export function liveCluster(connection: Connection, timeoutMs = REQUEST_TIMEOUT_
         read: async (ref) => (await delegate).read(ref),
         version: async () => (await delegate).version(),
         listNamespace: async (ns) => (await delegate).listNamespace(ns),
+        createNamespace: async (ns, labels) => (await delegate).createNamespace(ns, labels),
         deleteNamespace: async (ns, uid) => (await delegate).deleteNamespace(ns, uid),
     };
 }

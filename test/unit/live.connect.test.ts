@@ -9,7 +9,14 @@ import * as assert from "assert";
 import * as path from "path";
 import { labArgs } from "../../stacks/compose";
 import { parseStackConfig } from "../../stacks/config";
-import { ClusterKindsError, connectLab, ConnectionError, OwnershipError } from "../../live";
+import {
+    ClusterChangedError,
+    ClusterKindsError,
+    connectLab,
+    ConnectionError,
+    OwnershipError,
+    UnreadError,
+} from "../../live";
 import { LAB_CONFIG } from "../fixtures/lab";
 import { FakeApiServer } from "./apiserver";
 
@@ -71,10 +78,7 @@ describe("live: connectLab against an API server", function () {
         ]);
         assert.strictEqual(live.args.createNamespace, true);
         assert.strictEqual(live.args.namespaceOptions?.retainOnDelete, true);
-        assert.strictEqual(
-            live.args.namespaceOptions?.hooks?.afterDelete?.[0].name,
-            "vpp-server-lab-b-namespace-if-empty",
-        );
+        assert.strictEqual(live.args.namespaceOptions?.hooks?.afterDelete?.[0].name, "vpp-server-namespace-if-empty");
         assert.deepStrictEqual(live.notes, [
             `target cluster: context lab-b-cluster, server ${api.access.server} (kubeconfig: kubernetes:kubeconfig ${kubeconfig})`,
             "namespace lab-b does not exist: this stack creates and owns it",
@@ -115,15 +119,63 @@ describe("live: connectLab against an API server", function () {
         );
     });
 
-    it("an object that cannot be read: one warning naming it and the reason; the run goes on", async () => {
+    it("an object that cannot be read, on a stack never deployed: an UnreadError naming it, before anything is registered", async () => {
         api.routes.set("GET /apis/apps/v1/namespaces/lab-b/deployments/vpp-server", [
-            503,
-            '{"message":"etcd timeout"}',
+            403,
+            '{"message":"deployments.apps \\"vpp-server\\" is forbidden"}',
         ]);
-        const live = await connect();
-        assert.deepStrictEqual(live.warnings, [
-            `cannot read Deployment lab-b/vpp-server: GET ${api.access.server}/apis/apps/v1/namespaces/lab-b/deployments/vpp-server: HTTP 503: etcd timeout; its hand edits are not checked this run`,
-        ]);
+        await assert.rejects(connect(), (e: Error) => {
+            assert.ok(e instanceof UnreadError, String(e));
+            assert.deepStrictEqual(e.unread, [
+                `Deployment lab-b/vpp-server could not be read (GET ${api.access.server}/apis/apps/v1/namespaces/lab-b/deployments/vpp-server: HTTP 403: deployments.apps "vpp-server" is forbidden), so whose it is is not known`,
+            ]);
+            return true;
+        });
+    });
+
+    it("on a stack that deployed before, the same problems do not throw (destroy must run): up's hooks refuse, preview warns", async () => {
+        api.routes.set("GET /apis/apps/v1/namespaces/lab-b/deployments/vpp-server", [403, '{"message":"forbidden"}']);
+        const other = JSON.stringify({
+            kind: "ConfigMap",
+            metadata: { name: "vpp-server-config", labels: { "app.kubernetes.io/instance": "vpp-server-lab-a" } },
+        });
+        api.routes.set("GET /api/v1/namespaces/lab-b/configmaps/vpp-server-config", [200, other]);
+        api.routes.set("GET /api/v1/namespaces/lab-b", [403, '{"message":"forbidden"}']);
+        const live = await connectLab(args(), { kubeconfig }, "/unused", false, {
+            deployed: true,
+            server: api.access.server,
+        });
+        assert.strictEqual(live.problems.length, 2, live.problems.join("\n"));
+        assert.match(live.problems[0], /ConfigMap lab-b\/vpp-server-config belongs to stack "lab-a"/);
+        assert.match(live.problems[1], /Deployment lab-b\/vpp-server could not be read/);
+        assert.match(live.problems[1], /Namespace lab-b could not be read/);
+        assert.strictEqual(live.args.createNamespace, true, "an unreadable namespace stays declared");
+        assert.ok(
+            live.warnings.every((w) =>
+                w.startsWith("pulumi up will refuse to create or change any object of this stack"),
+            ),
+        );
+    });
+
+    it("a deployed stack whose context now resolves to another server stops, naming both and how to move; VPP_SERVER_MOVE_TO confirms", async () => {
+        const previous = { deployed: true, server: "https://api.old.example:6443", context: "old" };
+        await assert.rejects(connectLab(args(), { kubeconfig }, "/unused", false, previous, {}), (e: Error) => {
+            assert.ok(e instanceof ClusterChangedError, String(e));
+            assert.strictEqual(
+                e.message,
+                [
+                    `stack lab-b last deployed to server https://api.old.example:6443 (context old), but now resolves to server ${api.access.server} (context lab-b-cluster, kubeconfig kubernetes:kubeconfig ${kubeconfig}); nothing was changed.`,
+                    "  - to keep the lab where it is: pulumi config set kubernetes:context old --stack lab-b (a stack with kubernetes:context never follows the current context)",
+                    `  - to move the lab (it is created on ${api.access.server}, then deleted from https://api.old.example:6443): VPP_SERVER_MOVE_TO=${api.access.server} pulumi up --stack lab-b`,
+                ].join("\n"),
+            );
+            return true;
+        });
+        assert.deepStrictEqual(api.seen, [], "nothing is read from the new cluster");
+        const moved = await connectLab(args(), { kubeconfig }, "/unused", false, previous, {
+            VPP_SERVER_MOVE_TO: api.access.server,
+        });
+        assert.strictEqual(moved.connection.server, api.access.server);
     });
 
     it("metrics cluster on a cluster that serves no PodMonitor: a ClusterKindsError naming the kind, the setting and the fixes", async () => {

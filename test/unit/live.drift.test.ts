@@ -21,6 +21,7 @@ function stubCluster(live: Record<string, unknown> | undefined | Error, reads: O
         },
         version: async () => "v1.35.4",
         listNamespace: async () => [],
+        createNamespace: async () => undefined,
         deleteNamespace: async () => undefined,
     };
 }

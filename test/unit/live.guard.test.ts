@@ -8,6 +8,8 @@ import { LiveState, OwnershipError, ownershipOf, ownershipProblems, stackOfMark 
 import { foreignObjects, namespaceDeletionHook, planNamespace } from "../../live/namespace";
 import { ObjectRef, stackScopedName } from "../../components/names";
 import type { LiveCluster, LiveObject, ObjectSummary } from "../../live/reader";
+import * as pulumi from "@pulumi/pulumi";
+import { guardHooks } from "../../live";
 
 const NS: ObjectRef = { apiVersion: "v1", kind: "Namespace", name: "precious" };
 const CM: ObjectRef = { apiVersion: "v1", kind: "ConfigMap", namespace: "precious", name: "vpp-server-config" };
@@ -105,10 +107,10 @@ describe("live: the namespace's plan", () => {
             reason: "namespace precious exists and no stack made it: this stack uses it and never deletes it",
         });
     });
-    it("unreadable: used as it is, never created over whatever is there", () => {
+    it("unreadable: stays declared, so the state decides (the before-create hook refuses a create)", () => {
         assert.deepStrictEqual(planNamespace({ ref: NS, error: "HTTP 403: forbidden" }, "lab", "precious"), {
-            create: false,
-            reason: "namespace precious could not be read (HTTP 403: forbidden): it is used as it is, not created",
+            create: true,
+            reason: "namespace precious could not be read (HTTP 403: forbidden): it stays as the stack's state has it, and nothing is created",
         });
     });
 });
@@ -167,6 +169,7 @@ describe("live: the namespace's after-delete hook", () => {
                 };
             },
             version: async () => "v1.35.4",
+            createNamespace: async () => undefined,
             listNamespace: async (ns) => {
                 calls.push(`list ${ns}`);
                 if (objects instanceof Error) throw objects;
@@ -199,7 +202,11 @@ describe("live: the namespace's after-delete hook", () => {
     it("nothing foreign: deletes the namespace the engine deleted (by its old outputs, uid as precondition) and waits until it is gone", async () => {
         const { c, calls } = cluster([ours]);
         const hook = namespaceDeletionHook(c, "lab");
-        assert.strictEqual(hook.name, "vpp-server-lab-namespace-if-empty");
+        assert.strictEqual(
+            hook.name,
+            "vpp-server-namespace-if-empty",
+            "a fixed name: a renamed stack's state names it too",
+        );
         assert.deepStrictEqual(hook.opts, { ignoreErrors: true });
         await run(hook, "a", "uid-a");
         assert.deepStrictEqual(calls, ["read a", "list a", "delete a if uid uid-a", "read a", "read a", "read a"]);
@@ -255,8 +262,111 @@ describe("live: the namespace's after-delete hook", () => {
     it("a namespace that never finalizes: named, with where to look", async () => {
         const { c } = cluster([], { reads: 1_000_000 });
         await assert.rejects(
-            Promise.resolve(run(namespaceDeletionHook(c, "lab", 100))),
+            Promise.resolve(run(namespaceDeletionHook(c, "lab", undefined, 100))),
             /namespace a was deleted but is still terminating after 0.1 s: check its finalizers \(kubectl get namespace a -o yaml\)/,
+        );
+    });
+});
+
+describe("live: the hooks every object gets (before create, before update)", () => {
+    const MARK = { "app.kubernetes.io/instance": "vpp-server-lab" };
+    /** A cluster holding `objects` by name; createNamespace adds one unless it exists. */
+    const cluster = (objects: Record<string, LiveObject>) => {
+        const calls: string[] = [];
+        const c: LiveCluster = {
+            read: async (ref) => {
+                calls.push(`read ${ref.kind} ${ref.name}`);
+                return objects[`${ref.kind} ${ref.name}`];
+            },
+            version: async () => "v1.35.4",
+            createNamespace: async (ns, labels) => {
+                calls.push(`create Namespace ${ns}`);
+                objects[`Namespace ${ns}`] ??= { metadata: { name: ns, labels } };
+            },
+            listNamespace: async () => [],
+            deleteNamespace: async () => undefined,
+        };
+        return { c, calls };
+    };
+    /** The hooks the transformation gives a resource of `type`. */
+    const hooksOf = (t: pulumi.ResourceTransformation, type: string) => {
+        const r = t({ type, name: "x", props: {}, opts: {} } as pulumi.ResourceTransformationArgs);
+        return r?.opts.hooks;
+    };
+    const create = (hooks: ReturnType<typeof hooksOf>, kind: string, name: string) =>
+        Promise.resolve(
+            (hooks!.beforeCreate![0] as pulumi.ResourceHook).callback({
+                urn: "urn",
+                id: "",
+                name: "x",
+                type: `kubernetes:core/v1:${kind}`,
+                newInputs: {
+                    apiVersion: "v1",
+                    kind,
+                    metadata: { name, namespace: kind === "Namespace" ? undefined : "lab", labels: MARK },
+                },
+            }),
+        );
+
+    it("a Kubernetes object gets the claim before create and the stop before update; providers and components get nothing", () => {
+        const t = guardHooks(cluster({}).c, "lab", false, []);
+        const hooks = hooksOf(t, "kubernetes:core/v1:ConfigMap");
+        assert.deepStrictEqual(
+            [
+                hooks?.beforeCreate?.map((h) => (h as pulumi.ResourceHook).name),
+                hooks?.beforeUpdate?.map((h) => (h as pulumi.ResourceHook).name),
+            ],
+            [["vpp-server-claim-before-create"], ["vpp-server-stop-before-change"]],
+        );
+        assert.strictEqual(hooksOf(t, "pulumi:providers:kubernetes"), undefined);
+        assert.strictEqual(hooksOf(t, "vpp-server:index:VppLab"), undefined);
+    });
+    it("with problems, create and update are refused, naming them", async () => {
+        const hooks = hooksOf(
+            guardHooks(cluster({}).c, "lab", false, ['ConfigMap lab/x belongs to stack "b"']),
+            "kubernetes:core/v1:ConfigMap",
+        );
+        await assert.rejects(
+            create(hooks, "ConfigMap", "x"),
+            /this stack changes nothing on the cluster until this is resolved:\nConfigMap lab\/x belongs to stack "b"/,
+        );
+        await assert.rejects(
+            Promise.resolve(
+                (hooks!.beforeUpdate![0] as pulumi.ResourceHook).callback({ urn: "u", id: "x", name: "x", type: "t" }),
+            ),
+            /belongs to stack "b"/,
+        );
+    });
+    it("a namespace is created by a plain create first: made now, it is ours and the create goes on", async () => {
+        const { c, calls } = cluster({});
+        await create(hooksOf(guardHooks(c, "lab", false, []), "kubernetes:core/v1:Namespace"), "Namespace", "lab");
+        assert.deepStrictEqual(calls, ["create Namespace lab", "read Namespace lab"]);
+    });
+    it("a namespace another stack made since this run read it: the create stops, naming that stack", async () => {
+        const { c } = cluster({
+            "Namespace lab": {
+                metadata: { name: "lab", labels: { "app.kubernetes.io/instance": "vpp-server-other" } },
+            },
+        });
+        await assert.rejects(
+            create(hooksOf(guardHooks(c, "lab", false, []), "kubernetes:core/v1:Namespace"), "Namespace", "lab"),
+            /^Error: Namespace lab was created by stack "other" after this run read the cluster; nothing of it was changed: run again to see whose it is$/,
+        );
+    });
+    it("an object that appeared unmarked since the read: stops, unless adopt is true", async () => {
+        const objects = { "ConfigMap x": { metadata: { name: "x" } } };
+        await assert.rejects(
+            create(
+                hooksOf(guardHooks(cluster(objects).c, "lab", false, []), "kubernetes:core/v1:ConfigMap"),
+                "ConfigMap",
+                "x",
+            ),
+            /ConfigMap lab\/x was created by someone else after this run read the cluster/,
+        );
+        await create(
+            hooksOf(guardHooks(cluster(objects).c, "lab", true, []), "kubernetes:core/v1:ConfigMap"),
+            "ConfigMap",
+            "x",
         );
     });
 });

@@ -67,7 +67,6 @@ describe("live: the kubeconfig's context, cluster and user", () => {
                 ca: Buffer.from("CA"),
                 cert: Buffer.from("CERT"),
                 key: Buffer.from("KEY"),
-                token: undefined,
                 insecure: false,
             },
         });
@@ -182,6 +181,58 @@ describe("live: the kubeconfig's context, cluster and user", () => {
             ),
             "kubernetes:kubeconfig (a secret; its value is not shown) is neither a kubeconfig nor the path of a file that exists (a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON); nothing was deployed",
         );
+    });
+    it("basic auth, impersonation and tls-server-name are read as kubectl reads them", () => {
+        const kc = YAML.parse(KUBECONFIG);
+        kc.clusters[0].cluster["tls-server-name"] = "api.lab.internal";
+        kc.users.push({
+            name: "basic",
+            user: { username: "admin", password: "pw", as: "lab-bot", "as-uid": "7", "as-groups": ["ops", "labs"] },
+        });
+        kc.contexts.push({ name: "lab-basic", context: { cluster: "lab-cluster", user: "basic" } });
+        const c = resolveConnection({ kubeconfig: YAML.stringify(kc), context: "lab-basic" }, "/p", {});
+        assert.ok(c.access !== "delegate");
+        const { username, password, impersonate, impersonateUid, impersonateGroups, serverName } = c.access;
+        assert.deepStrictEqual(
+            { username, password, impersonate, impersonateUid, impersonateGroups, serverName },
+            {
+                username: "admin",
+                password: "pw",
+                impersonate: "lab-bot",
+                impersonateUid: "7",
+                impersonateGroups: ["ops", "labs"],
+                serverName: "api.lab.internal",
+            },
+        );
+    });
+    it("a proxy (proxy-url, or $HTTPS_PROXY without NO_PROXY for the server) stops the run, naming it; never read around it", () => {
+        const kc = YAML.parse(KUBECONFIG);
+        const proxied = YAML.parse(KUBECONFIG);
+        proxied.clusters[0].cluster["proxy-url"] = "http://user:pw@proxy.corp:3128";
+        assert.strictEqual(
+            connectionError(() => resolveConnection({ kubeconfig: YAML.stringify(proxied) }, "/p", {})),
+            "the current context \"lab\" reaches its server https://api.lab.example:6443 through the cluster's proxy-url (http://proxy.corp:3128), which this program's reads do not support (the lab is read before anything is registered, and never anonymously): use a context without it, or reach the server directly (set NO_PROXY=api.lab.example); nothing was deployed",
+        );
+        const env = { HTTPS_PROXY: "http://proxy.corp:3128" };
+        assert.match(
+            connectionError(() => resolveConnection({ kubeconfig: KUBECONFIG }, "/p", env)),
+            /through the proxy in \$HTTPS_PROXY, which this program's reads do not support/,
+        );
+        for (const noProxy of ["api.lab.example", ".lab.example", "lab.example", "*", "x,api.lab.example:6443"]) {
+            const c = resolveConnection({ kubeconfig: YAML.stringify(kc) }, "/p", { ...env, NO_PROXY: noProxy });
+            assert.strictEqual(c.server, "https://api.lab.example:6443", `NO_PROXY=${noProxy} exempts the server`);
+        }
+        assert.throws(() =>
+            resolveConnection({ kubeconfig: KUBECONFIG }, "/p", { ...env, NO_PROXY: "api.lab.example:443" }),
+        );
+        const local = YAML.parse(KUBECONFIG);
+        local.clusters[0].cluster.server = "https://127.0.0.1:6443";
+        assert.strictEqual(
+            resolveConnection({ kubeconfig: YAML.stringify(local) }, "/p", env).server,
+            "https://127.0.0.1:6443",
+        );
+        local.clusters[0].cluster.server = "https://10.1.2.3:6443";
+        assert.ok(resolveConnection({ kubeconfig: YAML.stringify(local) }, "/p", { ...env, no_proxy: "10.0.0.0/8" }));
     });
     it("$KUBECONFIG naming no existing file is named", () => {
         assert.strictEqual(

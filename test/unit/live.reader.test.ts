@@ -5,13 +5,17 @@
  * preflight keeps of each failure. No mock of the reader itself.
  */
 import * as assert from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
+import * as tls from "tls";
 import { preflight } from "../../live/guard";
-import { directCluster, NotServedError, ReadError } from "../../live/reader";
+import { directCluster, NotServedError, ReadError, retryDelayMs } from "../../live/reader";
 import type { ClusterAccess } from "../../live/kubeconfig";
-import { FakeApiServer } from "./apiserver";
+import { BASIC, FakeApiServer } from "./apiserver";
 
 const NS_REF = { apiVersion: "v1", kind: "ConfigMap", namespace: "lab", name: "vpp-server-config" };
+
+/** No wait between tries: the tests count them instead. */
+const noWait = async () => undefined;
 
 describe("live: the reader over HTTPS", function () {
     const api = new FakeApiServer();
@@ -24,8 +28,7 @@ describe("live: the reader over HTTPS", function () {
     });
     after(() => api.stop());
     beforeEach(() => {
-        routes.clear();
-        seen.length = 0;
+        api.reset();
         routes.set("GET /api/v1", [
             200,
             JSON.stringify({
@@ -65,9 +68,64 @@ describe("live: the reader over HTTPS", function () {
             return true;
         });
     });
-    it("5xx with a body that is not a Status: the body's start", async () => {
+    it("5xx with a body that is not a Status: the body's start, after every try", async () => {
         routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [503, "upstream connect error"]);
-        await assert.rejects(directCluster(access).read(NS_REF), /HTTP 503: upstream connect error$/);
+        await assert.rejects(
+            directCluster(access, undefined, noWait).read(NS_REF),
+            /HTTP 503: upstream connect error \(tried 5 times\)$/,
+        );
+        assert.strictEqual(seen.filter((s) => s.endsWith("/vpp-server-config")).length, 5);
+    });
+    it("429 and 5xx are tried again, honouring Retry-After; the answer that follows wins", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [
+            [429, '{"message":"too many requests"}', { "Retry-After": "2" }],
+            [500, '{"message":"etcdserver: leader changed"}'],
+            [200, '{"kind":"ConfigMap"}'],
+        ]);
+        const waits: number[] = [];
+        const live = await directCluster(access, undefined, async (ms) => void waits.push(ms)).read(NS_REF);
+        assert.deepStrictEqual(live, { kind: "ConfigMap" });
+        assert.deepStrictEqual(waits, [2000, 500], "Retry-After's 2 s, then the second backoff step");
+    });
+    it("403 and 401 are final at once: never tried again", async () => {
+        routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [403, '{"message":"forbidden"}']);
+        const waits: number[] = [];
+        await assert.rejects(
+            directCluster(access, undefined, async (ms) => void waits.push(ms)).read(NS_REF),
+            /HTTP 403/,
+        );
+        assert.deepStrictEqual(waits, []);
+    });
+    it("the backoff: Retry-After in seconds or as a date, else 0.25 s doubling, never over 10 s", () => {
+        assert.deepStrictEqual(
+            [1, 2, 3, 4, 7].map((n) => retryDelayMs(n, undefined)),
+            [250, 500, 1000, 2000, 10000],
+        );
+        assert.strictEqual(retryDelayMs(1, "3"), 3000);
+        assert.strictEqual(retryDelayMs(1, "600"), 10000);
+        const soon = retryDelayMs(1, new Date(Date.now() + 4000).toUTCString());
+        assert.ok(soon > 2000 && soon <= 4000, String(soon));
+        assert.strictEqual(retryDelayMs(2, "soon"), 500, "an unreadable Retry-After: the backoff");
+    });
+    it("basic auth and impersonation are sent as kubectl sends them", async () => {
+        routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+        const basic = { ...access, token: undefined, ...BASIC, impersonate: "lab-bot", impersonateGroups: ["a", "b"] };
+        assert.strictEqual(await directCluster(basic).version(), "v1.35.4");
+        const h = api.requests[0].headers;
+        assert.strictEqual(h.authorization, `Basic ${Buffer.from("admin:s3cret").toString("base64")}`);
+        assert.strictEqual(h["impersonate-user"], "lab-bot");
+        assert.strictEqual(h["impersonate-group"], "a, b");
+        await assert.rejects(directCluster({ ...basic, password: "wrong" }).version(), /HTTP 401: Unauthorized$/);
+    });
+    it("a DELETE carries its body (a namespace's uid precondition)", async () => {
+        routes.set("DELETE /api/v1/namespaces/a", [200, '{"kind":"Namespace"}']);
+        await directCluster(access).deleteNamespace("a", "uid-a");
+        assert.deepStrictEqual(JSON.parse(api.requests[0].body), {
+            apiVersion: "v1",
+            kind: "DeleteOptions",
+            preconditions: { uid: "uid-a" },
+        });
+        assert.strictEqual(api.requests[0].headers["content-type"], "application/json");
     });
     it("2xx with a body that is not JSON: rejected, never thrown outside the promise", async () => {
         routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [200, "<html>proxy login</html>"]);
@@ -103,7 +161,7 @@ describe("live: the reader over HTTPS", function () {
     });
     it("a failed discovery is asked again on the next read", async () => {
         routes.set("GET /api/v1", [500, "boom"]);
-        const cluster = directCluster(access);
+        const cluster = directCluster(access, undefined, noWait);
         await assert.rejects(cluster.read(NS_REF), /HTTP 500: boom/);
         routes.set("GET /api/v1", [200, '{"resources":[{"name":"configmaps","kind":"ConfigMap","namespaced":true}]}']);
         assert.strictEqual(await cluster.read(NS_REF), undefined);
@@ -163,19 +221,65 @@ describe("live: the reader over HTTPS", function () {
             '{"message":"etcdserver: timeout"}',
         ]);
         routes.set("GET /api/v1/namespaces/lab", [200, '{"kind":"Namespace","metadata":{"name":"lab"}}']);
-        const state = await preflight(directCluster(access), [
+        const state = await preflight(directCluster(access, undefined, noWait), [
             NS_REF,
             { apiVersion: "v1", kind: "Namespace", name: "lab" },
         ]);
         assert.deepStrictEqual(state.results, [
             {
                 ref: NS_REF,
-                error: `GET ${access.server}/api/v1/namespaces/lab/configmaps/vpp-server-config: HTTP 500: etcdserver: timeout`,
+                error: `GET ${access.server}/api/v1/namespaces/lab/configmaps/vpp-server-config: HTTP 500: etcdserver: timeout (tried 5 times)`,
             },
             {
                 ref: { apiVersion: "v1", kind: "Namespace", name: "lab" },
                 live: { kind: "Namespace", metadata: { name: "lab" } },
             },
         ]);
+    });
+});
+
+describe("live: the reader's TLS as kubectl's", function () {
+    this.timeout(20_000);
+    it("tls-server-name: a certificate for the cluster's name, reached at an address", async () => {
+        const api = new FakeApiServer();
+        await api.start("DNS:api.lab.example");
+        try {
+            api.routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+            await assert.rejects(directCluster(api.access).version(), /altnames|Hostname\/IP does not match/);
+            assert.strictEqual(
+                await directCluster({ ...api.access, serverName: "api.lab.example" }).version(),
+                "v1.35.4",
+            );
+        } finally {
+            api.stop();
+        }
+    });
+    it("no CA in the kubeconfig: the system's store is trusted (a CA that only the system holds)", async () => {
+        const api = new FakeApiServer();
+        await api.start();
+        try {
+            api.routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+            // A fresh Node whose system store (OpenSSL's, as SSL_CERT_FILE points a machine's) holds the
+            // test's CA, and a kubeconfig-less access: no ca. It is read once per process.
+            const script = `require("ts-node").register({ transpileOnly: true });
+                const { directCluster } = require(${JSON.stringify(require.resolve("../../live/reader"))});
+                directCluster({ server: ${JSON.stringify(api.access.server)}, token: ${JSON.stringify(api.access.token)}, insecure: false })
+                    .version().then((v) => console.log("version " + v), (e) => console.log("failed " + e.message));`;
+            const run = (env: NodeJS.ProcessEnv) =>
+                new Promise<string>((resolve) => {
+                    const child = spawn(process.execPath, ["-e", script], { env });
+                    let out = "";
+                    child.stdout.on("data", (c: Buffer) => (out += c));
+                    child.stderr.on("data", (c: Buffer) => (out += c));
+                    child.on("close", () => resolve(out.trim()));
+                });
+            const trusted = await run({ ...process.env, SSL_CERT_FILE: `${api.dir}/cert.pem` });
+            const supported = typeof (tls as { getCACertificates?: unknown }).getCACertificates === "function";
+            if (supported) assert.strictEqual(trusted, "version v1.35.4");
+            const untrusted = await run({ ...process.env, SSL_CERT_FILE: "/nonexistent" });
+            assert.match(untrusted, /^failed .*(self[- ]signed|unable to verify)/);
+        } finally {
+            api.stop();
+        }
     });
 });

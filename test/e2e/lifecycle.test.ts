@@ -1,0 +1,315 @@
+/**
+ * End to end, on a real kube-apiserver: what a lab goes through after its first `up` loses
+ * nothing (issue 21). Each step is a scenario a lab engineer meets:
+ *
+ * 1. `namespace` changes a -> b -> c: the lab moves; the old namespace is deleted when it was the
+ *    stack's and empty, kept (and said) when a team's object is in it; the new one is never
+ *    touched by the old one's hook; preview --expect-no-changes passes; destroy leaves nothing.
+ * 2. `renderDir` set on a deployed stack: refused before anything is registered; the live objects
+ *    stay.
+ * 3. The current context switches to another server: `up` stops, naming both; nothing changes on
+ *    the cluster; VPP_SERVER_MOVE_TO is the way to confirm a move.
+ * 4. Fail closed, destroy always possible: an object re-marked by hand (another stack's now) makes
+ *    `up` refuse every change while `destroy --run-program` still deletes; the PodMonitor CRD
+ *    removed under a deployed `metrics: cluster` stack does not stop destroy; two stacks racing
+ *    into one new namespace: one wins, the other stops and takes nothing.
+ * 5. A kubeconfig given as JSON content, as a secret: it deploys; a broken one fails, and no
+ *    credential appears in any output.
+ * 6. `pulumi stack rename`: the stack keeps its mark (its `instance` output), so `up` converges
+ *    with no change and `destroy --run-program` removes everything, its namespace included.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ControlPlane, podMonitorCrd, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
+import { LAB_CONFIG } from "../fixtures/lab";
+
+describe("end to end: a lab's whole life loses nothing", function () {
+    this.timeout(30 * 60 * 1000);
+    let ws: Workspace;
+    let cp: ControlPlane;
+    /** The kubeconfig of most commands: the control plane's, its context vpp-e2e current. */
+    let kc: string;
+    let server: string;
+
+    const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
+    const newStack = (stack: string, config: Record<string, string>, kubeconfig = kc) => {
+        ws.ok(`stack init ${stack}`, kubeconfig, ["stack", "init", stack]);
+        ws.configure(stack, kubeconfig, { ...LAB_CONFIG, ...config });
+    };
+    const up = (stack: string, kubeconfig = kc) =>
+        ws.pulumi(`up ${stack}`, kubeconfig, ["up", "--stack", stack, "--yes", "--skip-preview"]);
+    const destroy = (stack: string, kubeconfig = kc) =>
+        ws.ok(`destroy ${stack}`, kubeconfig, [
+            "destroy",
+            "--stack",
+            stack,
+            "--yes",
+            "--skip-preview",
+            "--run-program",
+        ]);
+    const settles = (stack: string, kubeconfig = kc) => {
+        const p = ws.pulumi(`preview --expect-no-changes ${stack}`, kubeconfig, [
+            "preview",
+            "--stack",
+            stack,
+            "--expect-no-changes",
+        ]);
+        assert.strictEqual(p.status, 0, `stack ${stack} must settle:\n${out(p)}`);
+    };
+    /** Each object of an instance with its resource version: unchanged means untouched. */
+    const versions = (instance: string) =>
+        cp
+            .objectsOf(instance)
+            .map((o) => `${o}@${cp.kubectl("get", o, ...namespaceOf(o), "-o", "jsonpath={.metadata.resourceVersion}")}`)
+            .sort();
+    const namespaceOf = (o: string): string[] => {
+        const ns = cp
+            .kubectl("get", o.split("/")[0], "-A", "--field-selector", `metadata.name=${o.split("/")[1]}`, "-o", "json")
+            .trim();
+        const item = (JSON.parse(ns).items ?? [])[0];
+        return item?.metadata?.namespace ? ["-n", item.metadata.namespace] : [];
+    };
+
+    before(function () {
+        const env = toolsEnv(toolsDir());
+        const dir = tempDir("vpp-life-");
+        ws = new Workspace(dir, env);
+        cp = new ControlPlane(path.join(dir, "cluster"), env);
+        cp.start();
+        kc = cp.kubeconfig;
+        server = YAML.parse(fs.readFileSync(kc, "utf8")).clusters[0].cluster.server;
+    });
+    after(function () {
+        if (cp) cp.stop();
+        if (ws) console.log(`\n${ws.table()}\n`);
+    });
+
+    it("1. namespace a -> b -> c: the lab moves; a (the stack's, empty) is deleted, b (a team's object in it) is kept; c is never touched by their hooks", () => {
+        newStack("mv", { namespace: "life-a", "kubernetes:context": "vpp-e2e" });
+        let r = up("mv");
+        assert.strictEqual(r.status, 0, out(r));
+        const uidA = cp.get("namespace", "life-a").metadata.uid;
+
+        ws.configure("mv", kc, { namespace: "life-b" });
+        r = up("mv");
+        assert.strictEqual(r.status, 0, out(r));
+        assert.ok(cp.get("deployment", "vpp-server", "life-b"), "the lab is in b");
+        assert.ok(cp.get("configmap", "vpp-server-config", "life-b"), "with its ConfigMap");
+        assert.strictEqual(cp.get("namespace", "life-a"), undefined, `a (uid ${uidA}) was the stack's and empty`);
+        assert.match(out(r), /namespace life-a deleted: nothing but this stack's objects was in it/);
+        settles("mv");
+
+        // A team's ConfigMap in b, then the lab moves on to c: b is kept, and said.
+        cp.kubectl("create", "configmap", "team-notes", "-n", "life-b", "--from-literal=k=v");
+        ws.configure("mv", kc, { namespace: "life-c" });
+        r = up("mv");
+        assert.strictEqual(r.status, 0, out(r));
+        assert.ok(cp.get("deployment", "vpp-server", "life-c"), "the lab is in c");
+        assert.ok(cp.get("namespace", "life-c"), "c is the stack's now");
+        assert.match(
+            out(r),
+            /namespace life-b is kept: it holds objects this stack did not make \(ConfigMap team-notes\); this stack's own objects were deleted/,
+        );
+        assert.deepStrictEqual(cp.get("configmap", "team-notes", "life-b").data, { k: "v" }, "the team's data");
+        assert.strictEqual(cp.get("deployment", "vpp-server", "life-b"), undefined, "the lab left b");
+        settles("mv");
+    });
+
+    it("2. renderDir on the deployed stack: refused before anything is registered; the live objects stay", () => {
+        const before = versions("vpp-server-mv");
+        assert.ok(before.length >= 9, before.join("\n"));
+        ws.configure("mv", kc, { renderDir: "rendered" });
+        for (const cmd of ["preview", "up"]) {
+            const r = ws.pulumi(`${cmd} mv (render)`, kc, [cmd, "--stack", "mv", ...(cmd === "up" ? ["--yes"] : [])]);
+            assert.notStrictEqual(r.status, 0, `${cmd} must fail:\n${out(r)}`);
+            assert.ok(
+                out(r).includes(
+                    `vpp-server:renderDir is "rendered", but stack mv is deployed on server ${server}: rendering it would move every object to the render provider, which deletes them from the cluster; nothing was changed.`,
+                ),
+                out(r),
+            );
+        }
+        assert.deepStrictEqual(versions("vpp-server-mv"), before, "every object untouched");
+        assert.ok(!fs.existsSync(path.join(ws.project, "rendered")), "nothing rendered");
+        ws.ok("config rm renderDir", kc, ["config", "rm", "--stack", "mv", "renderDir"]);
+        settles("mv");
+    });
+
+    it("3. the current context now names another server: up stops, naming both; nothing changes; VPP_SERVER_MOVE_TO is the way", () => {
+        // The stack follows the current context (no kubernetes:context). The same API server is
+        // then reached as localhost: another server to the stack, as another cluster would be.
+        const live = YAML.parse(fs.readFileSync(kc, "utf8"));
+        const moved = JSON.parse(JSON.stringify(live));
+        moved.clusters[0].cluster.server = server.replace("127.0.0.1", "localhost");
+        const kcA = path.join(ws.dir, "current-a.kubeconfig");
+        const kcB = path.join(ws.dir, "current-b.kubeconfig");
+        fs.writeFileSync(kcA, YAML.stringify(live));
+        fs.writeFileSync(kcB, YAML.stringify(moved));
+        newStack("cur", { namespace: "life-cur" }, kcA);
+        const r = up("cur", kcA);
+        assert.strictEqual(r.status, 0, out(r));
+        const before = versions("vpp-server-cur");
+        const other = moved.clusters[0].cluster.server;
+        for (const cmd of ["preview", "up", "destroy"]) {
+            const extra = cmd === "preview" ? [] : cmd === "up" ? ["--yes"] : ["--yes", "--run-program"];
+            const s = ws.pulumi(`${cmd} cur (other server)`, kcB, [cmd, "--stack", "cur", ...extra]);
+            assert.notStrictEqual(s.status, 0, `${cmd} must stop:\n${out(s)}`);
+            assert.ok(
+                out(s).includes(
+                    `stack cur last deployed to server ${server} (context vpp-e2e), but now resolves to server ${other} (context vpp-e2e, kubeconfig $KUBECONFIG ${kcB}); nothing was changed.`,
+                ),
+                out(s),
+            );
+            assert.ok(out(s).includes(`VPP_SERVER_MOVE_TO=${other} pulumi up --stack cur`), out(s));
+        }
+        assert.deepStrictEqual(versions("vpp-server-cur"), before, "nothing changed on the cluster");
+        settles("cur", kcA);
+        destroy("cur", kcA);
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-cur"), []);
+    });
+
+    it("4a. an object re-marked by hand as another stack's: up refuses every change (hooks), preview says why; destroy --run-program still deletes the stack's objects", () => {
+        cp.kubectl(
+            "label",
+            "--overwrite",
+            "configmap",
+            "vpp-server-config",
+            "-n",
+            "life-c",
+            "app.kubernetes.io/instance=vpp-server-x",
+        );
+        const before = versions("vpp-server-mv");
+        const p = ws.pulumi("preview mv (re-marked)", kc, ["preview", "--stack", "mv"]);
+        assert.match(
+            out(p),
+            /pulumi up will refuse to create or change any object of this stack until this is resolved: this stack would take objects it did not create \(1\)/,
+        );
+        const r = up("mv");
+        assert.notStrictEqual(r.status, 0, `up must refuse:\n${out(r)}`);
+        assert.match(out(r), /this stack changes nothing on the cluster until this is resolved/);
+        assert.match(out(r), /ConfigMap life-c\/vpp-server-config belongs to stack "x"/);
+        assert.deepStrictEqual(versions("vpp-server-mv"), before, "nothing changed");
+        assert.strictEqual(
+            cp.get("configmap", "vpp-server-config", "life-c").metadata.labels["app.kubernetes.io/instance"],
+            "vpp-server-x",
+        );
+        destroy("mv");
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-mv"), [], "the stack's objects are gone");
+        assert.strictEqual(cp.get("deployment", "vpp-server", "life-c"), undefined);
+        assert.ok(cp.get("namespace", "life-b"), "the team's namespace stays");
+    });
+
+    it("4b. the PodMonitor CRD removed under a deployed metrics: cluster stack: destroy --run-program still removes everything", () => {
+        cp.kubectl("apply", "--server-side", "-f", podMonitorCrd());
+        cp.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd/podmonitors.monitoring.coreos.com");
+        newStack("mon", { namespace: "life-mon", "kubernetes:context": "vpp-e2e", metrics: "cluster" });
+        const r = up("mon");
+        assert.strictEqual(r.status, 0, out(r));
+        assert.ok(cp.get("podmonitors.monitoring.coreos.com", "vpp-server", "life-mon"));
+        cp.kubectl("delete", "crd", "podmonitors.monitoring.coreos.com", "--wait=true");
+        const p = ws.pulumi("preview mon (no CRD)", kc, ["preview", "--stack", "mon"]);
+        assert.match(out(p), /does not serve what this stack declares/);
+        destroy("mon");
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-mon"), []);
+        assert.strictEqual(cp.get("namespace", "life-mon"), undefined, "its own namespace is deleted");
+    });
+
+    it("4c. two stacks' up into one new namespace at once: one wins, the other stops and takes nothing", () => {
+        for (const s of ["race1", "race2"]) newStack(s, { namespace: "life-race", "kubernetes:context": "vpp-e2e" });
+        const runs = ["race1", "race2"].map((s) => {
+            const child = ws.spawnPulumi(kc, ["up", "--stack", s, "--yes", "--skip-preview"]);
+            let text = "";
+            child.stdout.on("data", (c: Buffer) => (text += c));
+            child.stderr.on("data", (c: Buffer) => (text += c));
+            return new Promise<{ stack: string; status: number | null; text: string }>((resolve) =>
+                child.on("close", (status) => resolve({ stack: s, status, text })),
+            );
+        });
+        return Promise.all(runs).then((results) => {
+            const won = results.filter((x) => x.status === 0);
+            assert.strictEqual(won.length, 1, results.map((x) => `${x.stack}: ${x.status}\n${x.text}`).join("\n---\n"));
+            const winner = won[0].stack;
+            const loser = results.find((x) => x.status !== 0)!;
+            assert.match(
+                loser.text,
+                /belongs to stack "race\d"|was created by stack "race\d" after this run read the cluster/,
+            );
+            // The loser may have made its own cluster-scoped SCC and ClusterRole (their names are its
+            // own); nothing of it is in the namespace.
+            assert.deepStrictEqual(
+                cp
+                    .objectsOf(`vpp-server-${loser.stack}`)
+                    .filter((o) => !/^(securitycontextconstraints|clusterrole)/.test(o)),
+                [],
+                "the loser took nothing in the namespace",
+            );
+            const ns = cp.get("namespace", "life-race");
+            assert.strictEqual(ns.metadata.labels["app.kubernetes.io/instance"], `vpp-server-${winner}`);
+            for (const o of ["configmap/vpp-server-config", "deployment/vpp-server", "serviceaccount/vpp-server"]) {
+                const obj = JSON.parse(cp.kubectl("get", o, "-n", "life-race", "-o", "json"));
+                assert.strictEqual(obj.metadata.labels["app.kubernetes.io/instance"], `vpp-server-${winner}`, o);
+            }
+            destroy(winner);
+            destroy(loser.stack);
+            assert.strictEqual(cp.get("namespace", "life-race"), undefined);
+        });
+    });
+
+    it("5. kubernetes:kubeconfig as JSON content, a secret: it deploys; broken, it fails; no credential in any output", () => {
+        const json = cp.kubectl("config", "view", "--raw", "-o", "json");
+        const key = JSON.parse(json).users[0].user["client-key-data"] as string;
+        assert.ok(key && key.length > 100, "the kubeconfig holds a client key");
+        ws.ok("stack init json", kc, ["stack", "init", "json"]);
+        ws.configure("json", kc, { ...LAB_CONFIG, namespace: "life-json" });
+        const secret = (value: string) =>
+            ws.ok("config set --secret kubeconfig", kc, [
+                "config",
+                "set",
+                "--stack",
+                "json",
+                "--secret",
+                "kubernetes:kubeconfig",
+                "--",
+                value,
+            ]);
+        const outputs: string[] = [];
+        secret(json);
+        let r = up("json");
+        outputs.push(out(r));
+        assert.strictEqual(r.status, 0, out(r));
+        assert.ok(cp.get("deployment", "vpp-server", "life-json"), "deployed with the JSON kubeconfig");
+        assert.match(out(r), /kubeconfig: kubernetes:kubeconfig \(content\)/);
+        for (const broken of [json.replace('"vpp-e2e"', '"nope"'), key, json.slice(0, json.length / 2)]) {
+            secret(broken);
+            r = ws.pulumi("preview json (broken)", kc, ["preview", "--stack", "json"]);
+            outputs.push(out(r));
+            assert.notStrictEqual(r.status, 0, `a broken kubeconfig must fail:\n${out(r)}`);
+        }
+        for (const text of outputs) {
+            assert.ok(!text.includes(key), "the client key appears in an output");
+            assert.ok(!text.includes(key.slice(0, 40)), "part of the client key appears in an output");
+        }
+        secret(json);
+        destroy("json");
+        assert.strictEqual(cp.get("namespace", "life-json"), undefined);
+    });
+
+    it("6. pulumi stack rename ren ren2: up converges with no change, destroy --run-program removes everything", () => {
+        newStack("ren", { namespace: "life-ren", "kubernetes:context": "vpp-e2e" });
+        const r = up("ren");
+        assert.strictEqual(r.status, 0, out(r));
+        const before = versions("vpp-server-ren");
+        ws.ok("stack rename", kc, ["stack", "rename", "ren2", "--stack", "ren"]);
+        settles("ren2");
+        const again = up("ren2");
+        assert.strictEqual(again.status, 0, out(again));
+        assert.deepStrictEqual(versions("vpp-server-ren"), before, "nothing was replaced or changed");
+        const outputs = JSON.parse(ws.ok("outputs ren2", kc, ["stack", "output", "--stack", "ren2", "--json"]).stdout);
+        assert.deepStrictEqual([outputs.instance, outputs.sccName], ["vpp-server-ren", "vpp-server-ren"]);
+        destroy("ren2");
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-ren"), []);
+        assert.strictEqual(cp.get("namespace", "life-ren"), undefined, "its own namespace is deleted");
+    });
+});
