@@ -22,10 +22,41 @@
  *   stack never shows a change.
  */
 import { createHash } from "crypto";
+import { gunzipSync, gzipSync } from "zlib";
 import { describeRef, ObjectRef } from "../components/names";
 
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 export const RECONCILED_ANNOTATION = "vpp-server/reconciled";
+/**
+ * What the stack last applied to the object (gzip, base64, of the declared object without this
+ * program's own annotations), as kubectl keeps `last-applied-configuration`: a hand edit is a field
+ * whose live value differs from it, so an ordinary change of the stack's settings is not one.
+ */
+export const APPLIED_ANNOTATION = "vpp-server/applied";
+
+/** The annotations this program sets for itself: never part of what is compared or kept. */
+export const OWN_ANNOTATIONS = [PATCH_FORCE_ANNOTATION, RECONCILED_ANNOTATION, APPLIED_ANNOTATION];
+
+/** The declared object as the applied annotation keeps it. */
+export function appliedValue(declared: KubeObject): string {
+    const annotations = Object.fromEntries(
+        Object.entries(declared.metadata?.annotations ?? {}).filter(([k]) => !OWN_ANNOTATIONS.includes(k)),
+    );
+    const kept = { ...declared, metadata: { ...declared.metadata, annotations } };
+    return gzipSync(Buffer.from(JSON.stringify(kept))).toString("base64");
+}
+
+/** The object the applied annotation holds, or undefined when it has none or it cannot be read. */
+export function appliedObject(live: KubeObject): KubeObject | undefined {
+    const value = live.metadata?.annotations?.[APPLIED_ANNOTATION];
+    if (!value) return undefined;
+    try {
+        const o = JSON.parse(gunzipSync(Buffer.from(value, "base64")).toString("utf8")) as unknown;
+        return isObject(o) ? (o as KubeObject) : undefined;
+    } catch {
+        return undefined;
+    }
+}
 
 type Json = unknown;
 
@@ -83,6 +114,20 @@ export function driftOf(declared: Json, live: Json, path = "", skip: ReadonlySet
         return [];
     }
     return declared === live ? [] : [{ path, declared, live }];
+}
+
+/**
+ * The declared object against the live one: `drift`, every declared field whose live value differs
+ * (what makes the provider apply again), and `edits`, the hand edits among them: fields whose live
+ * value is not what the stack last applied (the applied annotation). A changed setting of the stack
+ * is drift but no edit. Without the annotation (an object applied by an older version) every
+ * difference counts as an edit.
+ */
+export function compareWithLive(declared: KubeObject, live: KubeObject): { drift: Drift[]; edits: Drift[] } {
+    const skip = new Set(OWN_ANNOTATIONS.map((a) => `metadata.annotations.${a}`));
+    const drift = driftOf(declared, live, "", skip);
+    const applied = appliedObject(live);
+    return { drift, edits: applied ? driftOf(applied, live, "", skip) : drift };
 }
 
 /** The object a resource's inputs declare, as the cluster names it. */

@@ -15,8 +15,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describeRef, identityOf, INSTANCE_LABEL, ObjectRef, StackIdentity } from "../components/names";
 import {
+    APPLIED_ANNOTATION,
+    appliedValue,
+    compareWithLive,
     describeDrift,
-    driftOf,
     isObject,
     KubeObject,
     objectRef,
@@ -160,14 +162,17 @@ export function declaredStateWins(state?: LiveState): pulumi.ResourceTransformat
         const ref = objectRef(props as KubeObject);
         const read = ref && state ? state.get(ref) : undefined;
         const annotations = pulumi.output(props as KubeObject).apply((declared: KubeObject) => {
-            const own = { ...(declared.metadata?.annotations ?? {}), [PATCH_FORCE_ANNOTATION]: "true" };
+            const forced = { ...(declared.metadata?.annotations ?? {}), [PATCH_FORCE_ANNOTATION]: "true" };
+            // What is applied now is kept on the object, for the next run's hand-edit check. Only
+            // where the cluster is read (not in a review or a render, which show the declared object).
+            const own = state && ref ? { ...forced, [APPLIED_ANNOTATION]: appliedValue(declared) } : forced;
             if (!read || "error" in read || !read.live || !ref) {
                 return own;
             }
             const live = read.live as KubeObject;
-            const drift = driftOf(declared, live, "", new Set([`metadata.annotations.${RECONCILED_ANNOTATION}`]));
-            if (drift.length > 0) {
-                void pulumi.log.warn(describeDrift(ref, drift));
+            const { drift, edits } = compareWithLive(declared, live);
+            if (edits.length > 0) {
+                void pulumi.log.warn(describeDrift(ref, edits));
             }
             const value = reconciledValue(live.metadata?.annotations?.[RECONCILED_ANNOTATION], drift);
             return value === undefined ? own : { ...own, [RECONCILED_ANNOTATION]: value };

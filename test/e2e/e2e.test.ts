@@ -299,7 +299,11 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             `no replacement or deletion: ${JSON.stringify(steps.map((s) => [s.op, urnKind(s.urn)]))}`,
         );
 
-        ws.ok("up (vlanId)", kc, ["up", "--stack", STACK, "--yes", "--skip-preview"]);
+        const changed = ws.ok("up (vlanId)", kc, ["up", "--stack", STACK, "--yes", "--skip-preview"]);
+        // A changed setting is no hand edit: nothing "was changed on the cluster" (3b: a real one is).
+        for (const run of [r, changed]) {
+            assert.doesNotMatch(run.stdout + run.stderr, /was changed on the cluster/);
+        }
         const dep = cp.get("deployment", "vpp-server", NS);
         assert.notStrictEqual(
             dep.spec.template.metadata.annotations["vpp-server/config-sha256"],

@@ -7,7 +7,14 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { findResource, mocksReady, registered, valueOf } from "./mocks";
 import type { ObjectRef } from "../../components/names";
-import { describeDrift, driftOf, reconciledValue } from "../../live/drift";
+import {
+    appliedObject,
+    appliedValue,
+    compareWithLive,
+    describeDrift,
+    driftOf,
+    reconciledValue,
+} from "../../live/drift";
 import { declaredStateWins, preflight, RECONCILED_PATH } from "../../live/guard";
 import type { LiveCluster } from "../../live/reader";
 
@@ -94,6 +101,58 @@ describe("declared state wins: what counts as a hand edit", () => {
     });
 });
 
+describe("declared state wins: a hand edit is what differs from what the stack last applied", () => {
+    const CM = {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "cm", annotations: { mine: "x" } },
+        data: { vlan: "123" },
+    };
+    /** The object as the cluster holds it after the stack applied `applied`, with `data`. */
+    const liveAfter = (applied: typeof CM, data: Record<string, string>) => ({
+        ...applied,
+        metadata: {
+            ...applied.metadata,
+            uid: "u",
+            annotations: { ...applied.metadata.annotations, "vpp-server/applied": appliedValue(applied) },
+        },
+        data,
+    });
+    it("the applied annotation holds the declared object without this program's own annotations", () => {
+        const declared = {
+            ...CM,
+            metadata: { ...CM.metadata, annotations: { mine: "x", "pulumi.com/patchForce": "true" } },
+        };
+        assert.deepStrictEqual(appliedObject(liveAfter(declared, {})), CM);
+        assert.strictEqual(
+            appliedObject({ metadata: { annotations: { "vpp-server/applied": "not gzip" } } }),
+            undefined,
+        );
+    });
+    it("a changed setting (vlanId 123 -> 124): drift, so the provider applies it, but no edit to warn of", () => {
+        const live = liveAfter(CM, { vlan: "123" });
+        const declared = { ...CM, data: { vlan: "124" } };
+        assert.deepStrictEqual(compareWithLive(declared, live), {
+            drift: [{ path: "data.vlan", declared: "124", live: "123" }],
+            edits: [],
+        });
+    });
+    it("a hand edit is one, whatever the stack declares now", () => {
+        const live = liveAfter(CM, { vlan: "999" });
+        assert.deepStrictEqual(compareWithLive({ ...CM, data: { vlan: "124" } }, live).edits, [
+            { path: "data.vlan", declared: "123", live: "999" },
+        ]);
+        assert.deepStrictEqual(compareWithLive(CM, live).edits, [{ path: "data.vlan", declared: "123", live: "999" }]);
+    });
+    it("an object applied by an older version (no annotation): every difference counts, as before", () => {
+        const live = { ...CM, data: { vlan: "123" } };
+        const declared = { ...CM, data: { vlan: "124" } };
+        const { drift, edits } = compareWithLive(declared, live);
+        assert.deepStrictEqual(edits, drift);
+        assert.strictEqual(edits.length, 1);
+    });
+});
+
 describe("declared state wins: the reconcile annotation", () => {
     const drift = [{ path: "users", declared: [], live: ["x"] }];
     it("keeps the live value while nothing drifted, so a clean stack has no diff", () => {
@@ -136,9 +195,15 @@ describe("declared state wins: the transformation, under mocks", () => {
         return { annotations: inputs.metadata.annotations as Record<string, string>, reads };
     }
 
-    it("every Kubernetes object is applied with force; its own annotations stay", async () => {
+    it("every Kubernetes object is applied with force, with what is applied kept on it; its own annotations stay", async () => {
         const r = await configMap(undefined);
-        assert.deepStrictEqual(r.annotations, { mine: "x", "pulumi.com/patchForce": "true" });
+        assert.deepStrictEqual(Object.keys(r.annotations), ["mine", "pulumi.com/patchForce", "vpp-server/applied"]);
+        assert.deepStrictEqual(appliedObject({ metadata: { annotations: r.annotations } }), {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: "cm", namespace: "lab", annotations: { mine: "x" } },
+            data: { a: "1" },
+        });
         assert.deepStrictEqual(r.reads, [{ apiVersion: "v1", kind: "ConfigMap", namespace: "lab", name: "cm" }]);
     });
     /** The cluster's copy of the ConfigMap, with `data`, carrying reconcile value feedfacefeedface. */
@@ -163,7 +228,7 @@ describe("declared state wins: the transformation, under mocks", () => {
     });
     it("an object that cannot be read is declared with force, and its reconcile value is the state's (ignoreChanges)", async () => {
         const r = await configMap(new Error("HTTP 503: etcd leader changed"));
-        assert.deepStrictEqual(r.annotations, { mine: "x", "pulumi.com/patchForce": "true" });
+        assert.deepStrictEqual(Object.keys(r.annotations), ["mine", "pulumi.com/patchForce", "vpp-server/applied"]);
         const state = await preflight(stubCluster(new Error("HTTP 503")), [CM_REF]);
         const result = declaredStateWins(state)({
             type: "kubernetes:core/v1:ConfigMap",
