@@ -111,6 +111,12 @@ export interface OwnershipOptions {
     readonly instance?: string;
     /** Take over existing objects that carry no stack's mark. */
     readonly adopt: boolean;
+    /**
+     * The Deployment's selector as the stack declares it: an adopted Deployment with another one
+     * (the proof of concept's `app: vpp-server`) cannot be changed in place, since a selector is
+     * immutable, and would fail the update halfway, after the other objects were adopted.
+     */
+    readonly deploymentSelector?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -133,7 +139,20 @@ export function ownershipProblems(state: LiveState, o: OwnershipOptions): { prob
                 `${describeRef(r.ref)} belongs to stack ${JSON.stringify(stackOfMark(own.mark))} (label ${label}): ${fix}`,
             );
         } else if (own.kind === "unmarked" && !isNamespace) {
-            if (o.adopt) {
+            const selector = (r.live?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)
+                ?.selector?.matchLabels;
+            const immutable =
+                r.ref.kind === "Deployment" &&
+                o.deploymentSelector !== undefined &&
+                JSON.stringify(sortedEntries(selector ?? {})) !== JSON.stringify(sortedEntries(o.deploymentSelector));
+            if (o.adopt && immutable) {
+                const shown = Object.entries(selector ?? {})
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(",");
+                problems.push(
+                    `${describeRef(r.ref)} exists and no stack made it, and its selector (${shown || "none"}) is not this stack's: a Deployment's selector cannot change, so it cannot be adopted in place. Delete it first, then run up again (the lab's address is down until up has run): kubectl delete deployment ${r.ref.name} -n ${r.ref.namespace}`,
+                );
+            } else if (o.adopt) {
                 adopted.push(r.ref);
             } else {
                 problems.push(
@@ -143,6 +162,10 @@ export function ownershipProblems(state: LiveState, o: OwnershipOptions): { prob
         }
     }
     return { problems, adopted };
+}
+
+function sortedEntries(o: Readonly<Record<string, string>>): [string, string][] {
+    return Object.entries(o).sort(([a], [b]) => a.localeCompare(b));
 }
 
 /** Where `ignoreChanges` finds the reconcile annotation. */

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { labIdentity, labObjects, VppLabArgs } from "../components/lab";
-import { describeRef, StackIdentity } from "../components/names";
+import { describeRef, selectorLabels, StackIdentity } from "../components/names";
 import { KubeObject, objectRef } from "./drift";
 import {
     declaredStateWins,
@@ -220,7 +220,11 @@ export async function connectLab(
     }
     const kindsError = notServed.size > 0 ? new ClusterKindsError(connection, [...notServed.values()]) : undefined;
     const who = labIdentity(args);
-    const { problems: owned, adopted } = ownershipProblems(state, { ...who, adopt });
+    const { problems: owned, adopted } = ownershipProblems(state, {
+        ...who,
+        adopt,
+        deploymentSelector: selectorLabels(who),
+    });
     const ownershipError = owned.length > 0 ? new OwnershipError(owned) : undefined;
     const unread = state.results.flatMap((r) =>
         "error" in r && !r.notServed

@@ -17,6 +17,10 @@
  *    credential appears in any output.
  * 6. `pulumi stack rename`: the stack keeps its mark (its `instance` output), so `up` converges
  *    with no change and `destroy --run-program` removes everything, its namespace included.
+ * 7. The README's move from the proof of concept, against the POC's own objects (its Deployment
+ *    with selector app=vpp-server, NAD, SCC): `adopt: true` stops before adopting anything, naming
+ *    the Deployment and the one command that clears the way; after it, `up` converges.
+ * 8. A drift warning only for a hand edit: a changed setting warns of nothing.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -312,4 +316,128 @@ describe("end to end: a lab's whole life loses nothing", function () {
         assert.deepStrictEqual(cp.objectsOf("vpp-server-ren"), []);
         assert.strictEqual(cp.get("namespace", "life-ren"), undefined, "its own namespace is deleted");
     });
+
+    it("7. from the proof of concept: adopt stops before adopting anything, naming the Deployment and the command; then it converges", () => {
+        const poc = path.join(ws.dir, "poc.yaml");
+        fs.writeFileSync(poc, POC_MANIFESTS);
+        cp.kubectl("apply", "-f", poc);
+        const nadBefore = cp.get("network-attachment-definitions.k8s.cni.cncf.io", "macvlan0", "vpp-server");
+        newStack("poc", { namespace: "vpp-server", "kubernetes:context": "vpp-e2e", adopt: "true" });
+        const r = up("poc");
+        assert.notStrictEqual(r.status, 0, out(r));
+        assert.match(
+            out(r),
+            /Deployment vpp-server\/vpp-server exists and no stack made it, and its selector \(app=vpp-server\) is not this stack's: a Deployment's selector cannot change, so it cannot be adopted in place\. Delete it first, then run up again \(the lab's address is down until up has run\): kubectl delete deployment vpp-server -n vpp-server/,
+        );
+        const nad = cp.get("network-attachment-definitions.k8s.cni.cncf.io", "macvlan0", "vpp-server");
+        assert.strictEqual(nad.metadata.resourceVersion, nadBefore.metadata.resourceVersion, "nothing adopted");
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-poc"), [], "nothing created");
+
+        cp.kubectl("delete", "deployment", "vpp-server", "-n", "vpp-server");
+        const adopted = up("poc");
+        assert.strictEqual(adopted.status, 0, out(adopted));
+        assert.match(
+            out(adopted),
+            /adopting NetworkAttachmentDefinition vpp-server\/macvlan0 \(vpp-server:adopt is true\)/,
+        );
+        assert.strictEqual(
+            cp.get("deployment", "vpp-server", "vpp-server").spec.selector.matchLabels["app.kubernetes.io/instance"],
+            "vpp-server-poc",
+        );
+        settles("poc");
+        destroy("poc");
+        assert.ok(cp.get("namespace", "vpp-server"), "the POC's namespace is used, never deleted");
+        assert.ok(cp.get("securitycontextconstraints", "vpp-server"), "the POC's SCC (another name) is left alone");
+    });
+
+    it("8. a changed setting is no hand edit: no 'changed on the cluster' warning; a hand edit still warns", () => {
+        newStack("edit", { namespace: "life-edit", "kubernetes:context": "vpp-e2e" });
+        let r = up("edit");
+        assert.strictEqual(r.status, 0, out(r));
+        ws.configure("edit", kc, { vlanId: "124" });
+        r = up("edit");
+        assert.strictEqual(r.status, 0, out(r));
+        assert.doesNotMatch(out(r), /was changed on the cluster/);
+        cp.kubectl(
+            "patch",
+            "configmap",
+            "vpp-server-config",
+            "-n",
+            "life-edit",
+            "--type=merge",
+            "-p",
+            '{"data":{"extra":"x"}}',
+        );
+        cp.kubectl("label", "--overwrite", "namespace", "life-edit", "app.kubernetes.io/name=edited");
+        r = ws.pulumi("preview edit (hand edit)", kc, ["preview", "--stack", "edit"]);
+        assert.strictEqual(r.status, 0, out(r));
+        assert.match(
+            out(r),
+            /Namespace life-edit was changed on the cluster; this update restores it \(metadata\.labels\.app\.kubernetes\.io\/name: "edited" on the cluster, "vpp-server" declared\)/,
+        );
+        destroy("edit");
+    });
 });
+
+/** The proof of concept's objects, as `make deploy` makes them (shared/reference: its Deployment, NAD and SCC). */
+const POC_MANIFESTS = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: vpp-server
+---
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata:
+  name: macvlan0
+  namespace: vpp-server
+spec:
+  config: '{"cniVersion":"0.3.1","type":"macvlan","master":"eno8403np1","linkInContainer":false,"mode":"bridge"}'
+---
+apiVersion: security.openshift.io/v1
+kind: SecurityContextConstraints
+metadata:
+  name: vpp-server
+allowHostDirVolumePlugin: false
+allowHostIPC: false
+allowHostNetwork: false
+allowHostPID: false
+allowHostPorts: false
+allowPrivilegeEscalation: false
+allowPrivilegedContainer: false
+allowedCapabilities: [NET_ADMIN, NET_RAW, IPC_LOCK, NET_BROADCAST]
+readOnlyRootFilesystem: false
+runAsUser: { type: RunAsAny }
+seLinuxContext: { type: MustRunAs }
+fsGroup: { type: MustRunAs }
+supplementalGroups: { type: RunAsAny }
+seccompProfiles: [runtime/default]
+volumes: [configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret]
+users: []
+groups: []
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: vpp-server
+  namespace: vpp-server
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: vpp-server
+  template:
+    metadata:
+      labels:
+        app: vpp-server
+      annotations:
+        k8s.v1.cni.cncf.io/networks: '[{"name":"macvlan0","interface":"macvlan0"}]'
+    spec:
+      containers:
+        - name: vpp-server
+          image: quay.io/akaris/vpp-server:latest
+          securityContext:
+            runAsUser: 10000
+            runAsGroup: 10000
+            runAsNonRoot: true
+            capabilities: { drop: [ALL], add: [NET_ADMIN, NET_RAW, IPC_LOCK, NET_BROADCAST] }
+`;

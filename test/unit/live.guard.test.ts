@@ -70,6 +70,45 @@ describe("live: what stops an update", () => {
         ]);
         assert.deepStrictEqual(ownershipProblems(state, { ...opts, adopt: true }), { problems: [], adopted: [CM] });
     });
+    it("adopt: the POC's Deployment (selector app=vpp-server) cannot be adopted in place; named, with the one command that clears the way", () => {
+        const DEP: ObjectRef = {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            namespace: "vpp-server",
+            name: "vpp-server",
+        };
+        const poc = { metadata: { name: "vpp-server" }, spec: { selector: { matchLabels: { app: "vpp-server" } } } };
+        const ours = { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": "vpp-server-lab-b" };
+        const state = new LiveState([
+            { ref: CM, live: marked() },
+            { ref: DEP, live: poc },
+        ]);
+        assert.deepStrictEqual(ownershipProblems(state, { ...opts, adopt: true, deploymentSelector: ours }), {
+            problems: [
+                "Deployment vpp-server/vpp-server exists and no stack made it, and its selector (app=vpp-server) is not this stack's: a Deployment's selector cannot change, so it cannot be adopted in place. Delete it first, then run up again (the lab's address is down until up has run): kubectl delete deployment vpp-server -n vpp-server",
+            ],
+            adopted: [CM],
+        });
+        // The same selector, in another order: adopted.
+        const same = {
+            spec: {
+                selector: {
+                    matchLabels: {
+                        "app.kubernetes.io/instance": "vpp-server-lab-b",
+                        "app.kubernetes.io/name": "vpp-server",
+                    },
+                },
+            },
+        };
+        assert.deepStrictEqual(
+            ownershipProblems(new LiveState([{ ref: DEP, live: same }]), {
+                ...opts,
+                adopt: true,
+                deploymentSelector: ours,
+            }),
+            { problems: [], adopted: [DEP] },
+        );
+    });
     it("adopt never takes another stack's object", () => {
         const state = new LiveState([{ ref: CM, live: marked("vpp-server-lab-a") }]);
         assert.strictEqual(ownershipProblems(state, { ...opts, adopt: true }).problems.length, 1);
