@@ -5,6 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import * as path from "path";
 import {
     clusterProvider,
@@ -57,7 +58,18 @@ export = async () => {
 
     // The stack's own cluster, read before anything is registered: a wrong context, a cluster that
     // does not answer, or objects of another stack stop here, naming what is wrong.
-    const live = await connectLab(args, stackKubeconfigSettings(), projectRoot, config.adopt, previous);
+    // The stack's id: made at its first up and kept in its state; on every object, so a copy of
+    // this project with a stack of the same name (another team, another backend) is told apart.
+    const stackId = new random.RandomId("stack-id", { byteLength: 4 });
+    const live = await connectLab(
+        args,
+        stackKubeconfigSettings(),
+        projectRoot,
+        config.adopt,
+        previous,
+        process.env,
+        stackId.hex,
+    );
     for (const note of live.notes) {
         void pulumi.log.info(note);
     }
@@ -72,6 +84,7 @@ export = async () => {
         ...outputs(lab),
         clusterContext: live.connection.context,
         clusterServer: live.connection.server,
+        stackId: stackId.hex,
     };
 };
 

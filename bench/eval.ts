@@ -22,6 +22,8 @@ const mocksReady = pulumi.runtime.setMocks(
                 state: {
                     ...args.inputs,
                     ...(args.type === "random:index/randomId:RandomId" ? { hex: "c7b4b5741188" } : {}),
+                    // The stack's reference to its own last outputs: a stack never deployed.
+                    ...(args.type === "pulumi:pulumi:StackReference" ? { outputs: {} } : {}),
                 },
             };
         },

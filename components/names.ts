@@ -79,7 +79,22 @@ export function describeRef(ref: ObjectRef): string {
 export interface StackIdentity {
     readonly stack: string;
     readonly instance: string;
+    /**
+     * The stack's id: random, made at its first deployment and kept in its state (a RandomId), on
+     * every object as the STACK_ID_ANNOTATION. Two copies of the project (two teams, two backends)
+     * with one stack name share the instance, never the id. Undefined: not known yet (a new
+     * stack's preview), or not checked (an identity from a name alone, as the review's).
+     */
+    readonly id?: string;
+    /**
+     * The stack deployed before it had an id: its objects carry its mark and no id, and are its own.
+     * @default true for an identity from a name alone
+     */
+    readonly legacy?: boolean;
 }
+
+/** The annotation that carries a stack's id on each of its objects. */
+export const STACK_ID_ANNOTATION = "vpp-server/stack-id";
 
 /** A stack's identity: as given, or, from its name alone, the instance it gets when it first deploys. */
 export function identityOf(who: string | StackIdentity): StackIdentity {

@@ -23,7 +23,7 @@
  */
 import { createHash } from "crypto";
 import { gunzipSync, gzipSync } from "zlib";
-import { describeRef, ObjectRef } from "../components/names";
+import { describeRef, ObjectRef, STACK_ID_ANNOTATION } from "../components/names";
 
 export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 export const RECONCILED_ANNOTATION = "vpp-server/reconciled";
@@ -35,7 +35,7 @@ export const RECONCILED_ANNOTATION = "vpp-server/reconciled";
 export const APPLIED_ANNOTATION = "vpp-server/applied";
 
 /** The annotations this program sets for itself: never part of what is compared or kept. */
-export const OWN_ANNOTATIONS = [PATCH_FORCE_ANNOTATION, RECONCILED_ANNOTATION, APPLIED_ANNOTATION];
+export const OWN_ANNOTATIONS = [PATCH_FORCE_ANNOTATION, RECONCILED_ANNOTATION, APPLIED_ANNOTATION, STACK_ID_ANNOTATION];
 
 /** The declared object as the applied annotation keeps it. */
 export function appliedValue(declared: KubeObject): string {

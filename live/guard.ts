@@ -13,7 +13,14 @@
  *   on it (ClusterKindsError): its object could never be created.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { describeRef, identityOf, INSTANCE_LABEL, ObjectRef, StackIdentity } from "../components/names";
+import {
+    describeRef,
+    identityOf,
+    INSTANCE_LABEL,
+    ObjectRef,
+    STACK_ID_ANNOTATION,
+    StackIdentity,
+} from "../components/names";
 import {
     APPLIED_ANNOTATION,
     appliedValue,
@@ -77,14 +84,25 @@ export async function preflight(cluster: LiveCluster, refs: readonly ObjectRef[]
 export type Ownership =
     | { readonly kind: "absent" }
     | { readonly kind: "ours" }
-    | { readonly kind: "unmarked" }
-    | { readonly kind: "other"; readonly mark: string };
+    | { readonly kind: "unmarked"; readonly copy?: undefined }
+    | { readonly kind: "other"; readonly mark: string; readonly copy?: undefined }
+    /**
+     * This stack's mark, but another stack's id (`id`), or none on a stack that has one (`id`
+     * undefined): another copy of the project with the same stack name, or an older deployment.
+     */
+    | { readonly kind: "copy"; readonly mark: string; readonly id?: string };
 
 export function ownershipOf(live: LiveObject | undefined, who: string | StackIdentity): Ownership {
     if (!live) return { kind: "absent" };
     const mark = live.metadata?.labels?.[INSTANCE_LABEL];
     if (mark === undefined || mark === "") return { kind: "unmarked" };
-    return mark === identityOf(who).instance ? { kind: "ours" } : { kind: "other", mark };
+    const me = identityOf(who);
+    if (mark !== me.instance) return { kind: "other", mark };
+    const id = live.metadata?.annotations?.[STACK_ID_ANNOTATION];
+    // An identity without an id and not marked new (a name alone, as the review's) checks marks only.
+    const unchecked = me.id === undefined && me.legacy !== false;
+    if (id) return id === me.id || unchecked ? { kind: "ours" } : { kind: "copy", mark, id };
+    return me.legacy !== false ? { kind: "ours" } : { kind: "copy", mark };
 }
 
 /** The stack a mark names, as far as it can be told (a folded name carries a hash instead). */
@@ -107,6 +125,9 @@ export class OwnershipError extends pulumi.RunError {
 
 export interface OwnershipOptions {
     readonly stack: string;
+    /** The stack's id and whether it deployed before it had one (StackIdentity). */
+    readonly id?: string;
+    readonly legacy?: boolean;
     /** The stack's mark, when it is not stackScopedName(stack) (a renamed stack keeps its first one). */
     readonly instance?: string;
     /** Take over existing objects that carry no stack's mark. */
@@ -130,8 +151,27 @@ export function ownershipProblems(state: LiveState, o: OwnershipOptions): { prob
     const fixNamespace = `choose another namespace (pulumi config set vpp-server:namespace <name> --stack ${o.stack})`;
     for (const r of state.results) {
         if ("error" in r) continue;
-        const own = ownershipOf(r.live, o.instance ? { stack: o.stack, instance: o.instance } : o.stack);
+        const own = ownershipOf(
+            r.live,
+            o.instance ? { stack: o.stack, instance: o.instance, id: o.id, legacy: o.legacy } : o.stack,
+        );
         const isNamespace = r.ref.kind === "Namespace" && r.ref.apiVersion === "v1";
+        if (own.kind === "copy" && own.id !== undefined) {
+            problems.push(
+                `${describeRef(r.ref)} carries this stack's mark (${INSTANCE_LABEL}=${own.mark}) but belongs to another stack of the same name (stack id ${own.id}${o.id ? `, this stack's is ${o.id}` : ""}): another copy of this project, or another backend, deploys a stack ${JSON.stringify(o.stack)} to this cluster. Give this stack a name of its own (pulumi stack rename <name> --stack ${o.stack}, before its first up)${r.ref.namespace || isNamespace ? ` and ${fixNamespace}` : ""}`,
+            );
+            continue;
+        }
+        if (own.kind === "copy" && !isNamespace) {
+            // This stack's mark, no id, on a stack that has one: made by a same-named stack of an
+            // older version (this project's or a copy's). Taken only when the stack says so.
+            if (o.adopt) adopted.push(r.ref);
+            else
+                problems.push(
+                    `${describeRef(r.ref)} carries this stack's mark (${INSTANCE_LABEL}=${own.mark}) but no stack id: a stack of the same name made it with an older version of this program, maybe from another copy of the project. If it is this lab's, set vpp-server:adopt true to take it over; otherwise ${fixNamespace}`,
+                );
+            continue;
+        }
         if (own.kind === "other") {
             const label = `${INSTANCE_LABEL}=${own.mark}`;
             const fix = r.ref.namespace || isNamespace ? fixNamespace : "give this stack another name";

@@ -6,8 +6,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { labIdentity, labObjects, VppLabArgs } from "../components/lab";
-import { describeRef, selectorLabels, StackIdentity } from "../components/names";
-import { KubeObject, objectRef } from "./drift";
+import { describeRef, selectorLabels, STACK_ID_ANNOTATION, StackIdentity } from "../components/names";
+import { isObject, KubeObject, objectRef } from "./drift";
 import {
     declaredStateWins,
     LiveState,
@@ -92,6 +92,8 @@ export interface PreviousDeployment {
     readonly renderedTo?: string;
     /** The stack's mark (its `instance` output; older versions said it as `sccName`, the same value). */
     readonly instance?: string;
+    /** The stack's id (its `stackId` output); undefined on a stack deployed before it had one. */
+    readonly stackId?: string;
 }
 
 /**
@@ -100,17 +102,24 @@ export interface PreviousDeployment {
  */
 export async function previousDeployment(): Promise<PreviousDeployment> {
     const self = new pulumi.StackReference("previous-deployment", {
-        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+        name: `${organization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
     const text = async (key: string): Promise<string | undefined> => {
         const d = await self.getOutputDetails(key);
         const v = d.value ?? d.secretValue;
         return typeof v === "string" && v !== "" ? v : undefined;
     };
-    const [server, context, namespace, renderedTo, deploymentName, instance, scc] = await Promise.all(
-        ["clusterServer", "clusterContext", "namespace", "renderedTo", "deploymentName", "instance", "sccName"].map(
-            text,
-        ),
+    const [server, context, namespace, renderedTo, deploymentName, instance, scc, stackId] = await Promise.all(
+        [
+            "clusterServer",
+            "clusterContext",
+            "namespace",
+            "renderedTo",
+            "deploymentName",
+            "instance",
+            "sccName",
+            "stackId",
+        ].map(text),
     );
     return {
         deployed: [server, namespace, renderedTo, deploymentName].some((v) => v !== undefined),
@@ -119,7 +128,17 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
         namespace,
         renderedTo,
         instance: instance ?? scc,
+        stackId,
     };
+}
+
+/** The stack's organization: the engine's, or the file backend's fixed one where none is given (Pulumi's mocks). */
+function organization(): string {
+    try {
+        return pulumi.getOrganization();
+    } catch {
+        return "organization";
+    }
 }
 
 /** `renderDir` on a stack that has deployed to a cluster: refused before anything is registered. */
@@ -198,6 +217,7 @@ export async function connectLab(
     adopt: boolean,
     previous: PreviousDeployment = { deployed: false },
     env: NodeJS.ProcessEnv = process.env,
+    stackId?: pulumi.Output<string>,
 ): Promise<LiveLab> {
     const connection = resolveConnection(settings, projectRoot, env);
     if (previous.server && previous.server !== connection.server && env[MOVE_TO_ENV] !== connection.server) {
@@ -219,7 +239,12 @@ export async function connectLab(
         }
     }
     const kindsError = notServed.size > 0 ? new ClusterKindsError(connection, [...notServed.values()]) : undefined;
-    const who = labIdentity(args);
+    // The stack's id, where it is known (not in a new stack's preview: its RandomId is made by up).
+    const id = stackId ? await knownValue(stackId) : undefined;
+    const who: StackIdentity = {
+        ...labIdentity(args),
+        ...(stackId ? { id, legacy: previous.deployed && previous.stackId === undefined } : {}),
+    };
     const { problems: owned, adopted } = ownershipProblems(state, {
         ...who,
         adopt,
@@ -262,7 +287,11 @@ export async function connectLab(
                   }
                 : undefined,
         },
-        transformation: composeTransformations(declaredStateWins(state), guardHooks(cluster, who, adopt, problems)),
+        transformation: composeTransformations(
+            ...(stackId ? [stampStackId(stackId)] : []),
+            declaredStateWins(state),
+            guardHooks(cluster, who, adopt, problems),
+        ),
         notes: [
             describeConnection(connection),
             ns.reason,
@@ -286,6 +315,25 @@ export class UnreadError extends pulumi.RunError {
         );
         this.name = "UnreadError";
     }
+}
+
+/** An Output's value, or undefined while it is unknown (a resource a preview would create). */
+async function knownValue<T>(o: pulumi.Output<T>): Promise<T | undefined> {
+    // Output's isKnown and promise() are the SDK's own, not in its typings.
+    const impl = o as unknown as { isKnown: Promise<boolean>; promise(): Promise<T> };
+    return (await impl.isKnown) ? impl.promise() : undefined;
+}
+
+/** Every Kubernetes object carries the stack's id (STACK_ID_ANNOTATION). */
+function stampStackId(stackId: pulumi.Output<string>): pulumi.ResourceTransformation {
+    return ({ type, props, opts }) => {
+        if (!type.startsWith("kubernetes:") || !isObject(props.metadata)) return undefined;
+        const metadata = props.metadata as { annotations?: pulumi.Input<Record<string, string>> };
+        const annotations = pulumi
+            .all([metadata.annotations ?? {}, stackId])
+            .apply(([a, id]) => ({ ...a, [STACK_ID_ANNOTATION]: id }));
+        return { props: { ...props, metadata: { ...props.metadata, annotations } }, opts };
+    };
 }
 
 function composeTransformations(...ts: pulumi.ResourceTransformation[]): pulumi.ResourceTransformation {
@@ -325,19 +373,36 @@ export function guardHooks(
     const stop = new pulumi.ResourceHook(STOP_HOOK, async () => refuse());
     const claim = new pulumi.ResourceHook(CLAIM_HOOK, async (hookArgs) => {
         refuse();
-        const inputs = (hookArgs.newInputs ?? {}) as KubeObject & { metadata?: { labels?: Record<string, string> } };
+        const inputs = (hookArgs.newInputs ?? {}) as KubeObject & {
+            metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+        };
         const ref = objectRef(inputs);
         if (!ref) return;
         if (ref.kind === "Namespace" && ref.apiVersion === "v1") {
             // Fails with 409 when it exists: then its mark, read below, says whose it is.
-            await cluster.createNamespace(ref.name, inputs.metadata?.labels ?? {});
+            const stamped = inputs.metadata?.annotations?.[STACK_ID_ANNOTATION];
+            await cluster.createNamespace(
+                ref.name,
+                inputs.metadata?.labels ?? {},
+                stamped ? { [STACK_ID_ANNOTATION]: stamped } : {},
+            );
         }
         const live = await cluster.read(ref);
         const own = ownershipOf(live, stack);
         const isNamespace = ref.kind === "Namespace" && ref.apiVersion === "v1";
-        if (own.kind === "other" || (own.kind === "unmarked" && (isNamespace || !adopt))) {
+        if (
+            own.kind === "other" ||
+            (own.kind === "copy" && (own.id !== undefined || isNamespace || !adopt)) ||
+            (own.kind === "unmarked" && (isNamespace || !adopt))
+        ) {
+            const by =
+                own.kind === "other"
+                    ? `stack ${JSON.stringify(stackOfMark(own.mark))}`
+                    : own.kind === "copy"
+                      ? "another stack of this name"
+                      : "someone else";
             throw new Error(
-                `${describeRef(ref)} was created by ${own.kind === "other" ? `stack ${JSON.stringify(stackOfMark(own.mark))}` : "someone else"} after this run read the cluster; nothing of it was changed: run again to see whose it is`,
+                `${describeRef(ref)} was created by ${by} after this run read the cluster; nothing of it was changed: run again to see whose it is`,
             );
         }
     });

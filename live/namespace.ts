@@ -51,6 +51,11 @@ export function planNamespace(
                 create: false,
                 reason: `namespace ${namespace} exists and no stack made it: this stack uses it and never deletes it`,
             };
+        case "copy":
+            return {
+                create: false,
+                reason: `namespace ${namespace} carries this stack's mark but ${own.id ? "another stack's id" : "no stack id"}`,
+            };
         default:
             return { create: false, reason: `namespace ${namespace} belongs to another stack` };
     }

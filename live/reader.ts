@@ -47,7 +47,11 @@ export interface LiveCluster {
      * Creates a namespace with these labels by a plain create: resolves whether it was made now or
      * existed (409); rejects on any other failure.
      */
-    createNamespace(namespace: string, labels: Record<string, string>): Promise<void>;
+    createNamespace(
+        namespace: string,
+        labels: Record<string, string>,
+        annotations?: Record<string, string>,
+    ): Promise<void>;
     /** Every object in a namespace, of every namespaced kind that can be listed. */
     listNamespace(namespace: string): Promise<ObjectSummary[]>;
     /**
@@ -325,7 +329,7 @@ export function directCluster(
             }
             return out;
         },
-        async createNamespace(namespace, labels) {
+        async createNamespace(namespace, labels, annotations = {}) {
             try {
                 await request(
                     access,
@@ -333,7 +337,7 @@ export function directCluster(
                     "POST",
                     "/api/v1/namespaces",
                     timeoutMs,
-                    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } },
+                    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels, annotations } },
                     sleep,
                 );
             } catch (e) {
@@ -399,10 +403,10 @@ async function clientNodeCluster(connection: Connection): Promise<LiveCluster> {
         listNamespace: async () => {
             throw new ReadError("listing a namespace's objects is not supported for exec-plugin users");
         },
-        createNamespace: (namespace, labels) =>
+        createNamespace: (namespace, labels, annotations = {}) =>
             wrap(`POST namespace ${namespace}`, async () => {
                 try {
-                    await core.createNamespace({ body: { metadata: { name: namespace, labels } } });
+                    await core.createNamespace({ body: { metadata: { name: namespace, labels, annotations } } });
                 } catch (e) {
                     if ((e as { code?: number }).code !== 409) throw e;
                 }
@@ -422,7 +426,7 @@ export function liveCluster(connection: Connection, timeoutMs = REQUEST_TIMEOUT_
         read: async (ref) => (await delegate).read(ref),
         version: async () => (await delegate).version(),
         listNamespace: async (ns) => (await delegate).listNamespace(ns),
-        createNamespace: async (ns, labels) => (await delegate).createNamespace(ns, labels),
+        createNamespace: async (ns, labels, annotations) => (await delegate).createNamespace(ns, labels, annotations),
         deleteNamespace: async (ns, uid) => (await delegate).deleteNamespace(ns, uid),
     };
 }

@@ -100,6 +100,8 @@ up)
         say "creating the stack '$stack' with the reference lab's values (Pulumi.lab.yaml)"
         pulumi_ stack init >/dev/null
         cat "$root/Pulumi.lab.yaml" >>"$config_file"
+        # Its own cluster by name, never the current context (which a later oc login moves).
+        pulumi_ config set kubernetes:context vpp-e2e >/dev/null
     fi
     pulumi_ up --yes
     say "outputs:"

@@ -21,6 +21,10 @@
  *    with selector app=vpp-server, NAD, SCC): `adopt: true` stops before adopting anything, naming
  *    the Deployment and the one command that clears the way; after it, `up` converges.
  * 8. A drift warning only for a hand edit: a changed setting warns of nothing.
+ * 9. Who "this stack" is: a second copy of the project (its own backend) with a stack of the same
+ *    name is refused before it touches anything, in the same namespace and in another (the
+ *    cluster-scoped names collide), naming the collision and the fix; its destroy leaves the
+ *    first's objects.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -200,7 +204,8 @@ describe("end to end: a lab's whole life loses nothing", function () {
             "vpp-server-x",
         );
         destroy("mv");
-        assert.deepStrictEqual(cp.objectsOf("vpp-server-mv"), [], "the stack's objects are gone");
+        // Left: namespace life-b, kept in step 1 for the team's ConfigMap (it still names its maker).
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-mv"), ["namespace/life-b"], "the stack's objects are gone");
         assert.strictEqual(cp.get("deployment", "vpp-server", "life-c"), undefined);
         assert.ok(cp.get("namespace", "life-b"), "the team's namespace stays");
     });
@@ -275,7 +280,6 @@ describe("end to end: a lab's whole life loses nothing", function () {
                 "json",
                 "--secret",
                 "kubernetes:kubeconfig",
-                "--",
                 value,
             ]);
         const outputs: string[] = [];
@@ -377,6 +381,38 @@ describe("end to end: a lab's whole life loses nothing", function () {
         );
         destroy("edit");
     });
+
+    it("9. a second copy of the project (its own backend) with a stack of the same name: refused before it touches anything; its destroy leaves the first's objects", () => {
+        newStack("twin", { namespace: "life-twin", "kubernetes:context": "vpp-e2e" });
+        const r = up("twin");
+        assert.strictEqual(r.status, 0, out(r));
+        const before = versions("vpp-server-twin");
+        const copy = new Workspace(tempDir("vpp-life-copy-"), ws.env);
+        copy.ok("stack init twin (copy)", kc, ["stack", "init", "twin"]);
+        copy.configure("twin", kc, { ...LAB_CONFIG, namespace: "life-twin", "kubernetes:context": "vpp-e2e" });
+        const collision =
+            /carries this stack's mark \(app\.kubernetes\.io\/instance=vpp-server-twin\) but belongs to another stack of the same name \(stack id [0-9a-f]{8}, this stack's is [0-9a-f]{8}\): another copy of this project, or another backend, deploys a stack "twin" to this cluster\. Give this stack a name of its own/;
+        for (const namespace of ["life-twin", "life-twin2"]) {
+            copy.configure("twin", kc, { namespace });
+            const c = copy.pulumi(`up twin (copy, ${namespace})`, kc, [
+                "up",
+                "--stack",
+                "twin",
+                "--yes",
+                "--skip-preview",
+            ]);
+            assert.notStrictEqual(c.status, 0, `the copy must be refused:\n${out(c)}`);
+            assert.match(out(c), collision);
+            assert.match(out(c), /SecurityContextConstraints vpp-server-twin carries this stack's mark/);
+            assert.deepStrictEqual(versions("vpp-server-twin"), before, "the first's objects are untouched");
+        }
+        assert.strictEqual(cp.get("namespace", "life-twin2"), undefined, "the copy created nothing");
+        copy.ok("destroy twin (copy)", kc, ["destroy", "--stack", "twin", "--yes", "--skip-preview", "--run-program"]);
+        assert.deepStrictEqual(versions("vpp-server-twin"), before, "the copy's destroy leaves the first's objects");
+        settles("twin");
+        destroy("twin");
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-twin"), []);
+    });
 });
 
 /** The proof of concept's objects, as `make deploy` makes them (shared/reference: its Deployment, NAD and SCC). */
@@ -405,6 +441,9 @@ allowHostPorts: false
 allowPrivilegeEscalation: false
 allowPrivilegedContainer: false
 allowedCapabilities: [NET_ADMIN, NET_RAW, IPC_LOCK, NET_BROADCAST]
+defaultAddCapabilities: null
+requiredDropCapabilities: null
+priority: null
 readOnlyRootFilesystem: false
 runAsUser: { type: RunAsAny }
 seLinuxContext: { type: MustRunAs }

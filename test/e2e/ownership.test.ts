@@ -214,7 +214,7 @@ describe("end to end: the stack's own cluster and only its own objects", functio
         const r = destroy("ctx");
         assert.match(
             out(r),
-            /warning: AfterDelete hook "vpp-server-ctx-namespace-if-empty" failed: namespace own-ctx is kept: it holds objects this stack did not make \(ConfigMap notes\); this stack's own objects were deleted/,
+            /warning: AfterDelete hook "vpp-server-namespace-if-empty" failed: namespace own-ctx is kept: it holds objects this stack did not make \(ConfigMap notes\); this stack's own objects were deleted/,
         );
         assert.ok(cp.get("namespace", "own-ctx"), "kept");
         assert.deepStrictEqual(cp.get("configmap", "notes", "own-ctx").data, { k: "v" });

@@ -7,6 +7,7 @@
  */
 import * as assert from "assert";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { labArgs } from "../../stacks/compose";
 import { parseStackConfig } from "../../stacks/config";
 import {
@@ -155,6 +156,52 @@ describe("live: connectLab against an API server", function () {
                 w.startsWith("pulumi up will refuse to create or change any object of this stack"),
             ),
         );
+    });
+
+    it("a second copy of the project with a stack of the same name (another backend, another id) is refused before anything is registered", async () => {
+        const first = (kind: string, name: string) =>
+            JSON.stringify({
+                kind,
+                metadata: {
+                    name,
+                    labels: { "app.kubernetes.io/instance": "vpp-server-lab-b" },
+                    annotations: { "vpp-server/stack-id": "aaaa0001" },
+                },
+            });
+        api.routes.set("GET /api/v1/namespaces/lab-b", [200, first("Namespace", "lab-b")]);
+        api.routes.set("GET /apis/security.openshift.io/v1/securitycontextconstraints/vpp-server-lab-b", [
+            200,
+            first("SecurityContextConstraints", "vpp-server-lab-b"),
+        ]);
+        const copy = connectLab(
+            args(),
+            { kubeconfig },
+            "/unused",
+            false,
+            { deployed: false },
+            {},
+            pulumi.output("bbbb0002"),
+        );
+        await assert.rejects(copy, (e: Error) => {
+            assert.ok(e instanceof OwnershipError, String(e));
+            assert.strictEqual(e.problems.length, 2);
+            assert.match(
+                e.problems[1],
+                /^SecurityContextConstraints vpp-server-lab-b carries this stack's mark .* \(stack id aaaa0001, this stack's is bbbb0002\): another copy of this project, or another backend, deploys a stack "lab-b" to this cluster/,
+            );
+            return true;
+        });
+        // The first copy itself: its id, so its own.
+        const own = await connectLab(
+            args(),
+            { kubeconfig },
+            "/unused",
+            false,
+            { deployed: true, server: api.access.server, stackId: "aaaa0001" },
+            {},
+            pulumi.output("aaaa0001"),
+        );
+        assert.deepStrictEqual(own.problems, []);
     });
 
     it("a deployed stack whose context now resolves to another server stops, naming both and how to move; VPP_SERVER_MOVE_TO confirms", async () => {

@@ -43,6 +43,50 @@ describe("live: who owns an existing object", () => {
     });
 });
 
+describe("live: who this stack is: its mark and its id", () => {
+    const withId = (mark: string, id?: string): LiveObject => ({
+        metadata: {
+            labels: { "app.kubernetes.io/instance": mark },
+            annotations: id ? { "vpp-server/stack-id": id } : ({} as Record<string, string>),
+        },
+    });
+    const me = { stack: "lab", instance: "vpp-server-lab", id: "aaaa0001", legacy: false };
+    it("this stack's mark and id: ours; its mark with another id: a copy's (another project or backend)", () => {
+        assert.deepStrictEqual(ownershipOf(withId("vpp-server-lab", "aaaa0001"), me), { kind: "ours" });
+        assert.deepStrictEqual(ownershipOf(withId("vpp-server-lab", "bbbb0002"), me), {
+            kind: "copy",
+            mark: "vpp-server-lab",
+            id: "bbbb0002",
+        });
+    });
+    it("its mark and no id: its own only on a stack deployed before it had one (legacy)", () => {
+        assert.deepStrictEqual(ownershipOf(withId("vpp-server-lab"), { ...me, legacy: true }), { kind: "ours" });
+        assert.deepStrictEqual(ownershipOf(withId("vpp-server-lab"), me), { kind: "copy", mark: "vpp-server-lab" });
+        assert.deepStrictEqual(ownershipOf(withId("vpp-server-lab", "bbbb0002"), { ...me, legacy: true }).kind, "copy");
+    });
+    it("a new stack's preview (no id yet) owns nothing that carries its mark", () => {
+        const fresh = { stack: "lab", instance: "vpp-server-lab", legacy: false };
+        assert.strictEqual(ownershipOf(withId("vpp-server-lab", "bbbb0002"), fresh).kind, "copy");
+        assert.strictEqual(ownershipOf(withId("vpp-server-lab"), fresh).kind, "copy");
+    });
+    it("the problems name the copy, both ids and the fix; a copy's object is never adopted, one with no id may be", () => {
+        const state = new LiveState([
+            { ref: NS, live: withId("vpp-server-lab", "bbbb0002") },
+            { ref: SCC, live: withId("vpp-server-lab", "bbbb0002") },
+            { ref: CM, live: withId("vpp-server-lab") },
+        ]);
+        const o = { ...me, adopt: false };
+        assert.deepStrictEqual(ownershipProblems(state, o).problems, [
+            "Namespace precious carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but belongs to another stack of the same name (stack id bbbb0002, this stack's is aaaa0001): another copy of this project, or another backend, deploys a stack \"lab\" to this cluster. Give this stack a name of its own (pulumi stack rename <name> --stack lab, before its first up) and choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab)",
+            "SecurityContextConstraints vpp-server-b carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but belongs to another stack of the same name (stack id bbbb0002, this stack's is aaaa0001): another copy of this project, or another backend, deploys a stack \"lab\" to this cluster. Give this stack a name of its own (pulumi stack rename <name> --stack lab, before its first up)",
+            "ConfigMap precious/vpp-server-config carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but no stack id: a stack of the same name made it with an older version of this program, maybe from another copy of the project. If it is this lab's, set vpp-server:adopt true to take it over; otherwise choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab)",
+        ]);
+        const adopting = ownershipProblems(state, { ...o, adopt: true });
+        assert.strictEqual(adopting.problems.length, 2, "the copy's objects are never adopted");
+        assert.deepStrictEqual(adopting.adopted, [CM]);
+    });
+});
+
 describe("live: what stops an update", () => {
     const opts = { stack: "lab-b", adopt: false };
 

@@ -25,6 +25,9 @@ export const mocksReady: Promise<void> = pulumi.runtime.setMocks(
             if (args.type === "random:index/randomId:RandomId") {
                 state.hex = MOCK_RANDOM_HEX;
             }
+            if (args.type === "pulumi:pulumi:StackReference") {
+                state.outputs = {}; // the stack's reference to its own last outputs: never deployed
+            }
             return { id: `${args.name}-id`, state };
         },
         call(args: pulumi.runtime.MockCallArgs) {
