@@ -256,8 +256,11 @@ export async function connectLab(
             ? [`${describeRef(r.ref)} could not be read (${r.error}), so whose it is is not known`]
             : [],
     );
-    if (!previous.deployed) {
-        // Nothing deployed: nothing for destroy to delete, so stop here, before anything is registered.
+    if (!previous.deployed && id === undefined) {
+        // A stack with nothing in its state: no outputs, and its stack id not made yet (a RandomId's
+        // value is known in a dry run only when the state holds it, and in destroy's run likewise).
+        // Nothing for destroy to delete, so stop here, before anything is registered. Otherwise the
+        // hooks below refuse every create and update, and destroy still runs.
         if (kindsError) throw kindsError;
         if (ownershipError) throw ownershipError;
         if (unread.length > 0) throw new UnreadError(unread);

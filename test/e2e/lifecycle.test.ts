@@ -66,19 +66,21 @@ describe("end to end: a lab's whole life loses nothing", function () {
         ]);
         assert.strictEqual(p.status, 0, `stack ${stack} must settle:\n${out(p)}`);
     };
-    /** Each object of an instance with its resource version: unchanged means untouched. */
+    /** Each object of an instance with its resource version, in one read: unchanged means untouched. */
     const versions = (instance: string) =>
         cp
-            .objectsOf(instance)
-            .map((o) => `${o}@${cp.kubectl("get", o, ...namespaceOf(o), "-o", "jsonpath={.metadata.resourceVersion}")}`)
+            .kubectl(
+                "get",
+                "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments",
+                "-A",
+                "-l",
+                `app.kubernetes.io/instance=${instance}`,
+                "-o",
+                'jsonpath={range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}@{.metadata.resourceVersion}{"\\n"}{end}',
+            )
+            .split("\n")
+            .filter(Boolean)
             .sort();
-    const namespaceOf = (o: string): string[] => {
-        const ns = cp
-            .kubectl("get", o.split("/")[0], "-A", "--field-selector", `metadata.name=${o.split("/")[1]}`, "-o", "json")
-            .trim();
-        const item = (JSON.parse(ns).items ?? [])[0];
-        return item?.metadata?.namespace ? ["-n", item.metadata.namespace] : [];
-    };
 
     before(function () {
         const env = toolsEnv(toolsDir());
@@ -441,9 +443,9 @@ allowHostPorts: false
 allowPrivilegeEscalation: false
 allowPrivilegedContainer: false
 allowedCapabilities: [NET_ADMIN, NET_RAW, IPC_LOCK, NET_BROADCAST]
-defaultAddCapabilities: null
-requiredDropCapabilities: null
-priority: null
+defaultAddCapabilities: []
+requiredDropCapabilities: []
+priority: 0
 readOnlyRootFilesystem: false
 runAsUser: { type: RunAsAny }
 seLinuxContext: { type: MustRunAs }

@@ -18,8 +18,9 @@ import { copyProject, ROOT, tempDir, toolsDir, toolsEnv } from "./harness";
 /**
  * What the stack holds: the lab's Kubernetes objects, the VppLab component and its three
  * (MacvlanNetwork, SecurityPolicy, VppServer), the RandomId of its MAC, the kubernetes provider of
- * the stack's connection, the default random provider, the stack itself, and its reference to its
- * own last outputs (a StackReference) with the default pulumi provider that reads it.
+ * the stack's connection, the default random provider, the stack itself, its reference to its own
+ * last outputs (a StackReference) with the default pulumi provider that reads it, and the RandomId
+ * of its stack id.
  */
 function expectedResources(): number {
     const lab = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.lab.yaml"), "utf8")).config as Record<
@@ -27,7 +28,7 @@ function expectedResources(): number {
         unknown
     >;
     const raw = Object.fromEntries(Object.entries(lab).map(([k, v]) => [k.replace(/^vpp-server:/, ""), String(v)]));
-    return labObjects(labArgs(parseStackConfig(raw), "sandbox")).length + 4 + 1 + 2 + 1 + 2;
+    return labObjects(labArgs(parseStackConfig(raw), "sandbox")).length + 4 + 1 + 2 + 1 + 2 + 1;
 }
 
 describe("end to end: npm run sandbox", function () {

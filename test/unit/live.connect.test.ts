@@ -158,7 +158,7 @@ describe("live: connectLab against an API server", function () {
         );
     });
 
-    it("a second copy of the project with a stack of the same name (another backend, another id) is refused before anything is registered", async () => {
+    it("a second copy of the project with a stack of the same name (another id): its preview stops before anything is registered; its up's hooks refuse", async () => {
         const first = (kind: string, name: string) =>
             JSON.stringify({
                 kind,
@@ -173,24 +173,22 @@ describe("live: connectLab against an API server", function () {
             200,
             first("SecurityContextConstraints", "vpp-server-lab-b"),
         ]);
-        const copy = connectLab(
-            args(),
-            { kubeconfig },
-            "/unused",
-            false,
-            { deployed: false },
-            {},
-            pulumi.output("bbbb0002"),
-        );
-        await assert.rejects(copy, (e: Error) => {
+        const copy = (id: pulumi.Output<string>) =>
+            connectLab(args(), { kubeconfig }, "/unused", false, { deployed: false }, {}, id);
+        // Its preview: its stack id is not made yet (unknown), nothing is in its state: it throws.
+        await assert.rejects(copy(pulumi.output(pulumi.unknown as unknown as string)), (e: Error) => {
             assert.ok(e instanceof OwnershipError, String(e));
             assert.strictEqual(e.problems.length, 2);
             assert.match(
                 e.problems[1],
-                /^SecurityContextConstraints vpp-server-lab-b carries this stack's mark .* \(stack id aaaa0001, this stack's is bbbb0002\): another copy of this project, or another backend, deploys a stack "lab-b" to this cluster/,
+                /^SecurityContextConstraints vpp-server-lab-b carries this stack's mark .* \(stack id aaaa0001\): another copy of this project, or another backend, deploys a stack "lab-b" to this cluster/,
             );
             return true;
         });
+        // Its up (the id made) or its destroy (the id in its state): the same problems, for the hooks.
+        const up = await copy(pulumi.output("bbbb0002"));
+        assert.strictEqual(up.problems.length, 1);
+        assert.match(up.problems[0], /\(stack id aaaa0001, this stack's is bbbb0002\)/);
         // The first copy itself: its id, so its own.
         const own = await connectLab(
             args(),
