@@ -45,6 +45,8 @@ export interface ClusterAccess {
     readonly impersonate?: string;
     readonly impersonateUid?: string;
     readonly impersonateGroups?: readonly string[];
+    /** An http:// proxy the requests go through (CONNECT), from proxy-url or $HTTPS_PROXY. */
+    readonly proxy?: string;
     /** The cluster's `tls-server-name`: the name the server's certificate is checked against. */
     readonly serverName?: string;
     readonly insecure: boolean;
@@ -267,16 +269,25 @@ export function clusterAccess(
     const tokenFile = typeof user.tokenFile === "string" ? path.resolve(String(user.dir), user.tokenFile) : undefined;
     // What the program's own reads cannot do as the provider would: stop, naming the field, rather
     // than read anonymously or around it.
+    // The proxy, as kubectl picks it: the cluster's proxy-url, else $HTTPS_PROXY (unless $NO_PROXY
+    // names the server). An HTTP proxy is used through CONNECT; any other kind stops the run.
+    const proxyVariable = proxyFor(server, env);
+    const proxy =
+        typeof cluster["proxy-url"] === "string" && cluster["proxy-url"]
+            ? { url: cluster["proxy-url"], from: "the cluster's proxy-url" }
+            : proxyVariable
+              ? { url: String(env[proxyVariable]), from: `$${proxyVariable}` }
+              : undefined;
     const unsupported = [
-        ...(typeof cluster["proxy-url"] === "string" && cluster["proxy-url"]
-            ? [`the cluster's proxy-url (${redactUrl(cluster["proxy-url"])})`]
+        ...(proxy && !/^http:\/\/[^/]+\/?$/i.test(proxy.url)
+            ? [`${proxy.from} (${redactUrl(proxy.url)}), a proxy that is not http://`]
             : []),
-        ...(proxyFor(server, env) ? [`the proxy in $${proxyFor(server, env)}`] : []),
+        ...(proxy && server.startsWith("http:") ? [`${proxy.from}: a proxy for an http:// server`] : []),
         ...(user["as-user-extra"] ? ["the user's as-user-extra"] : []),
     ];
     if (unsupported.length > 0) {
         throw new ConnectionError(
-            `${setting} reaches its server ${server} through ${unsupported.join(" and ")}, which this program's reads do not support (the lab is read before anything is registered, and never anonymously): use a context without it, or reach the server directly (set NO_PROXY=${new URL(server).hostname})`,
+            `${setting} reaches its server ${server} through ${unsupported.join(" and ")}: this program's own reads cannot go that way (they read the lab before anything is registered, and never anonymously; an http:// proxy is used by CONNECT); use a context without it, or reach the server directly (set NO_PROXY=${new URL(server).hostname})`,
         );
     }
     const groups = user["as-groups"];
@@ -285,6 +296,7 @@ export function clusterAccess(
         server,
         access: defined({
             server,
+            proxy: proxy?.url,
             username: typeof user.username === "string" ? user.username : undefined,
             password: typeof user.password === "string" ? user.password : undefined,
             impersonate: typeof user.as === "string" && user.as ? user.as : undefined,

@@ -13,6 +13,7 @@
  */
 import * as http from "http";
 import * as https from "https";
+import type * as stream from "stream";
 import * as tls from "tls";
 import type { ObjectRef } from "../components/names";
 import type { ClusterAccess, Connection } from "./kubeconfig";
@@ -255,15 +256,72 @@ interface Resource {
     readonly verbs: readonly string[];
 }
 
+/**
+ * An HTTPS agent whose connections go through an HTTP proxy: a CONNECT to the server's host and
+ * port, then TLS inside the tunnel, as kubectl and Go's net/http do for $HTTPS_PROXY and proxy-url.
+ */
+export class TunnelAgent extends https.Agent {
+    constructor(
+        private readonly proxy: URL,
+        options: https.AgentOptions,
+    ) {
+        super(options);
+    }
+
+    override createConnection(
+        requestOptions: http.ClientRequestArgs,
+        callback?: (err: Error | null, stream: stream.Duplex) => void,
+    ): undefined {
+        const options = requestOptions as tls.ConnectionOptions & { host?: string; port?: number };
+        const done = callback ?? (() => undefined);
+        const target = `${options.host}:${options.port}`;
+        const auth = this.proxy.username
+            ? {
+                  "Proxy-Authorization": `Basic ${Buffer.from(
+                      `${decodeURIComponent(this.proxy.username)}:${decodeURIComponent(this.proxy.password)}`,
+                  ).toString("base64")}`,
+              }
+            : {};
+        const shown = `${this.proxy.protocol}//${this.proxy.host}`;
+        const req = http.request({
+            host: this.proxy.hostname,
+            port: this.proxy.port || 80,
+            method: "CONNECT",
+            path: target,
+            headers: { Host: target, ...auth },
+        });
+        req.once("connect", (res, socket) => {
+            if (res.statusCode !== 200) {
+                socket.destroy();
+                done(
+                    new Error(`the proxy ${shown} answered CONNECT ${target} with HTTP ${res.statusCode}`),
+                    undefined as unknown as stream.Duplex,
+                );
+                return;
+            }
+            done(null, tls.connect({ ...options, socket }));
+        });
+        req.once("error", (e) =>
+            done(new Error(`the proxy ${shown}: ${e.message}`), undefined as unknown as stream.Duplex),
+        );
+        req.end();
+        return undefined;
+    }
+}
+
 /** A reader over Node's HTTPS for a user with certificates or a token. */
 export function directCluster(
     access: ClusterAccess,
     timeoutMs = REQUEST_TIMEOUT_MS,
     sleep?: (ms: number) => Promise<void>,
 ): LiveCluster {
-    const Agent = access.server.startsWith("http:") ? http.Agent : https.Agent;
     // Node's agent unrefs idle keep-alive sockets: they never hold the program open.
-    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    const options = { keepAlive: true, maxSockets: 8 };
+    const agent = access.proxy
+        ? new TunnelAgent(new URL(access.proxy), options)
+        : access.server.startsWith("http:")
+          ? new http.Agent(options)
+          : new https.Agent(options);
     const get = (p: string) => request(access, agent, "GET", p, timeoutMs, undefined, sleep);
     const discovery = new Map<string, Promise<Map<string, Resource>>>();
     const resources = (apiVersion: string) => {

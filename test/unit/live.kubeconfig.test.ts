@@ -205,34 +205,41 @@ describe("live: the kubeconfig's context, cluster and user", () => {
             },
         );
     });
-    it("a proxy (proxy-url, or $HTTPS_PROXY without NO_PROXY for the server) stops the run, naming it; never read around it", () => {
-        const kc = YAML.parse(KUBECONFIG);
+    it("a proxy as kubectl picks it: proxy-url, else $HTTPS_PROXY unless $NO_PROXY names the server; other kinds stop the run", () => {
+        const proxyOf = (doc: unknown, env: NodeJS.ProcessEnv) => {
+            const c = resolveConnection({ kubeconfig: YAML.stringify(doc) }, "/p", env);
+            return c.access === "delegate" ? "delegate" : c.access.proxy;
+        };
         const proxied = YAML.parse(KUBECONFIG);
         proxied.clusters[0].cluster["proxy-url"] = "http://user:pw@proxy.corp:3128";
-        assert.strictEqual(
-            connectionError(() => resolveConnection({ kubeconfig: YAML.stringify(proxied) }, "/p", {})),
-            "the current context \"lab\" reaches its server https://api.lab.example:6443 through the cluster's proxy-url (http://proxy.corp:3128), which this program's reads do not support (the lab is read before anything is registered, and never anonymously): use a context without it, or reach the server directly (set NO_PROXY=api.lab.example); nothing was deployed",
-        );
+        assert.strictEqual(proxyOf(proxied, { HTTPS_PROXY: "http://other:1" }), "http://user:pw@proxy.corp:3128");
         const env = { HTTPS_PROXY: "http://proxy.corp:3128" };
-        assert.match(
-            connectionError(() => resolveConnection({ kubeconfig: KUBECONFIG }, "/p", env)),
-            /through the proxy in \$HTTPS_PROXY, which this program's reads do not support/,
-        );
+        const kc = YAML.parse(KUBECONFIG);
+        assert.strictEqual(proxyOf(kc, env), "http://proxy.corp:3128");
+        assert.strictEqual(proxyOf(kc, { https_proxy: "http://proxy.corp:3128" }), "http://proxy.corp:3128");
         for (const noProxy of ["api.lab.example", ".lab.example", "lab.example", "*", "x,api.lab.example:6443"]) {
-            const c = resolveConnection({ kubeconfig: YAML.stringify(kc) }, "/p", { ...env, NO_PROXY: noProxy });
-            assert.strictEqual(c.server, "https://api.lab.example:6443", `NO_PROXY=${noProxy} exempts the server`);
+            assert.strictEqual(
+                proxyOf(kc, { ...env, NO_PROXY: noProxy }),
+                undefined,
+                `NO_PROXY=${noProxy} exempts the server`,
+            );
         }
-        assert.throws(() =>
-            resolveConnection({ kubeconfig: KUBECONFIG }, "/p", { ...env, NO_PROXY: "api.lab.example:443" }),
+        assert.strictEqual(
+            proxyOf(kc, { ...env, NO_PROXY: "api.lab.example:443" }),
+            "http://proxy.corp:3128",
+            "another port",
         );
         const local = YAML.parse(KUBECONFIG);
         local.clusters[0].cluster.server = "https://127.0.0.1:6443";
-        assert.strictEqual(
-            resolveConnection({ kubeconfig: YAML.stringify(local) }, "/p", env).server,
-            "https://127.0.0.1:6443",
-        );
+        assert.strictEqual(proxyOf(local, env), undefined, "loopback is never proxied");
         local.clusters[0].cluster.server = "https://10.1.2.3:6443";
-        assert.ok(resolveConnection({ kubeconfig: YAML.stringify(local) }, "/p", { ...env, no_proxy: "10.0.0.0/8" }));
+        assert.strictEqual(proxyOf(local, { ...env, no_proxy: "10.0.0.0/8" }), undefined, "a CIDR");
+        const socks = YAML.parse(KUBECONFIG);
+        socks.clusters[0].cluster["proxy-url"] = "socks5://u:secret@proxy.corp:1080";
+        assert.strictEqual(
+            connectionError(() => resolveConnection({ kubeconfig: YAML.stringify(socks) }, "/p", {})),
+            "the current context \"lab\" reaches its server https://api.lab.example:6443 through the cluster's proxy-url (socks5://proxy.corp:1080), a proxy that is not http://: this program's own reads cannot go that way (they read the lab before anything is registered, and never anonymously; an http:// proxy is used by CONNECT); use a context without it, or reach the server directly (set NO_PROXY=api.lab.example); nothing was deployed",
+        );
     });
     it("$KUBECONFIG naming no existing file is named", () => {
         assert.strictEqual(

@@ -6,6 +6,11 @@
  */
 import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as YAML from "yaml";
+import { clusterAccess } from "../../live/kubeconfig";
 import * as tls from "tls";
 import { preflight } from "../../live/guard";
 import { directCluster, NotServedError, ReadError, retryDelayMs } from "../../live/reader";
@@ -281,5 +286,90 @@ describe("live: the reader's TLS as kubectl's", function () {
         } finally {
             api.stop();
         }
+    });
+});
+
+describe("live: the reader through an HTTP proxy (CONNECT), as kubectl goes through proxy-url or $HTTPS_PROXY", function () {
+    const api = new FakeApiServer();
+    let proxy: http.Server;
+    let proxyUrl: string;
+    /** What the proxy was asked: "CONNECT host:port" and the Proxy-Authorization it got. */
+    const asked: { line: string; auth?: string }[] = [];
+    /** The answer to a CONNECT: 200 opens the tunnel; anything else refuses. */
+    let answer = 200;
+
+    before(async () => {
+        await api.start();
+        proxy = http.createServer((_req, res) => res.writeHead(405).end());
+        proxy.on("connect", (req: http.IncomingMessage, client: net.Socket) => {
+            asked.push({ line: `CONNECT ${req.url}`, auth: req.headers["proxy-authorization"] });
+            if (answer !== 200) {
+                client.end(`HTTP/1.1 ${answer} Refused\r\n\r\n`);
+                return;
+            }
+            const [host, port] = String(req.url).split(":");
+            const upstream = net.connect(Number(port), host, () => {
+                client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+                upstream.pipe(client);
+                client.pipe(upstream);
+            });
+            upstream.on("error", () => client.destroy());
+            client.on("error", () => upstream.destroy());
+        });
+        await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+        proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+    });
+    after(() => {
+        api.stop();
+        proxy.closeAllConnections();
+        proxy.close();
+    });
+    beforeEach(() => {
+        api.reset();
+        asked.length = 0;
+        answer = 200;
+        api.routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+    });
+
+    it("reads through the proxy's tunnel, TLS checked end to end with the cluster's CA", async () => {
+        assert.strictEqual(await directCluster({ ...api.access, proxy: proxyUrl }).version(), "v1.35.4");
+        const port = new URL(api.access.server).port;
+        assert.deepStrictEqual(asked, [{ line: `CONNECT 127.0.0.1:${port}`, auth: undefined }]);
+        assert.deepStrictEqual(api.seen, ["GET /version"], "the API server answered it");
+    });
+    it("the proxy's user and password go as Proxy-Authorization, never to the API server", async () => {
+        const withUser = proxyUrl.replace("http://", "http://lab%40corp:p%3Ass@");
+        await directCluster({ ...api.access, proxy: withUser }).version();
+        assert.strictEqual(asked[0].auth, `Basic ${Buffer.from("lab@corp:p:ss").toString("base64")}`);
+        assert.strictEqual(api.requests[0].headers["proxy-authorization"], undefined);
+    });
+    it("a proxy that refuses the tunnel: the read fails naming the proxy and its answer (no credentials shown)", async () => {
+        answer = 407;
+        const withUser = proxyUrl.replace("http://", "http://lab:secret@");
+        await assert.rejects(directCluster({ ...api.access, proxy: withUser }).version(), (e: Error) => {
+            assert.match(
+                e.message,
+                new RegExp(`the proxy ${proxyUrl} answered CONNECT 127\\.0\\.0\\.1:\\d+ with HTTP 407$`),
+            );
+            assert.ok(!e.message.includes("secret"));
+            return true;
+        });
+    });
+    it("from a kubeconfig: proxy-url, and $HTTPS_PROXY unless $NO_PROXY names the server", () => {
+        const kc = YAML.parse(fs.readFileSync(api.kubeconfig("p"), "utf8"));
+        const dir = api.dir;
+        const files = (doc: unknown) => [{ text: YAML.stringify(doc), dir, name: "kc" }];
+        kc.clusters[0].cluster["proxy-url"] = proxyUrl;
+        const fromUrl = clusterAccess(files(kc), undefined, "kc", {}).access;
+        assert.ok(fromUrl !== "delegate" && fromUrl.proxy === proxyUrl);
+        delete kc.clusters[0].cluster["proxy-url"];
+        // The server is 127.0.0.1: loopback is never proxied, as Go's ProxyFromEnvironment decides.
+        const local = clusterAccess(files(kc), undefined, "kc", { HTTPS_PROXY: proxyUrl }).access;
+        assert.ok(local !== "delegate" && local.proxy === undefined);
+        kc.clusters[0].cluster["proxy-url"] = "socks5://127.0.0.1:1080";
+        assert.throws(
+            () => clusterAccess(files(kc), undefined, "kc", {}),
+            /through the cluster's proxy-url \(socks5:\/\/127\.0\.0\.1:1080\), a proxy that is not http:\/\/: this program's own reads cannot go that way/,
+        );
     });
 });
