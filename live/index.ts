@@ -186,9 +186,9 @@ export interface LiveLab {
     readonly warnings: readonly string[];
     /**
      * What keeps `up` from changing anything: objects of another stack or of nobody, reads that
-     * failed, kinds the cluster does not serve. On a stack that deployed before these do not throw
-     * (so `destroy --run-program` always runs): every object's before-create and before-update hook
-     * refuses instead, so no object is created or changed.
+     * failed, kinds the cluster does not serve. On a stack with anything in its state these do not
+     * throw (so `destroy --run-program` always runs): every object's before-create and before-update
+     * hook refuses instead, so no object is created or changed.
      */
     readonly problems: readonly string[];
 }
@@ -204,11 +204,12 @@ export const NAMESPACE_HOOK = "vpp-server-namespace-if-empty";
  * - The cluster cannot be reached as configured: a ConnectionError.
  * - The stack deployed before to another server: a ClusterChangedError, unless $VPP_SERVER_MOVE_TO
  *   names the new server.
- * - Objects another stack or nobody made, reads that fail (after retries), kinds the cluster does
- *   not serve: on a stack that never deployed, an OwnershipError or ClusterKindsError (nothing to
- *   destroy, so nothing is lost by stopping); on a deployed stack, `problems`, which every object's
- *   before-create and before-update hook enforces, so `up` changes nothing while `destroy
- *   --run-program`, which runs the program too, still deletes the stack's own objects.
+ * - Objects another stack or nobody made (by mark and stack id), reads that fail (after retries),
+ *   kinds the cluster does not serve: on a stack with nothing in its state, an OwnershipError,
+ *   ClusterKindsError or UnreadError (nothing to destroy, so nothing is lost by stopping);
+ *   otherwise `problems`, which every object's before-create and before-update hook enforces, so
+ *   `up` changes nothing while `destroy --run-program`, which runs the program too, still deletes
+ *   the stack's own objects.
  */
 export async function connectLab(
     args: VppLabArgs,
@@ -274,7 +275,8 @@ export async function connectLab(
     const ns = planNamespace(nsRead, who, args.namespace);
     // Hooks of the namespace's delete, by every name a state may hold: the fixed one, and the one
     // that carried the stack's name before (a namespace deleted this run still names it).
-    namespaceDeletionHook(cluster, who, `${who.instance}-namespace-if-empty`);
+    const legacyHook = `${who.instance}-namespace-if-empty`;
+    if (legacyHook !== NAMESPACE_HOOK) namespaceDeletionHook(cluster, who, legacyHook);
     return {
         connection,
         cluster,
