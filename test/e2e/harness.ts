@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync, SpawnSyncReturns } from "child_process"
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { LAB_CONFIG } from "../fixtures/lab";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
@@ -31,6 +32,10 @@ export function toolsEnv(tools: string): NodeJS.ProcessEnv {
     env.PATH = `${path.join(ROOT, "node_modules", ".bin")}:${env.PATH}`;
     return env;
 }
+
+/** The kinds of object the program creates, as kubectl names them. */
+const PROGRAM_KINDS =
+    "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments";
 
 /** A control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) on loopback. */
 export class ControlPlane {
@@ -67,17 +72,28 @@ export class ControlPlane {
 
     /** Objects of a stack's instance label, of the kinds the program creates, across namespaces. */
     objectsOf(instance: string): string[] {
+        return this.kubectl("get", PROGRAM_KINDS, "-A", "-l", `app.kubernetes.io/instance=${instance}`, "-o", "name")
+            .split("\n")
+            .filter(Boolean);
+    }
+
+    /**
+     * The same objects as `Kind/namespace/name@resourceVersion`, sorted, in one read: unchanged
+     * means untouched.
+     */
+    versionsOf(instance: string): string[] {
         return this.kubectl(
             "get",
-            "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments",
+            PROGRAM_KINDS,
             "-A",
             "-l",
             `app.kubernetes.io/instance=${instance}`,
             "-o",
-            "name",
+            'jsonpath={range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}@{.metadata.resourceVersion}{"\\n"}{end}',
         )
             .split("\n")
-            .filter(Boolean);
+            .filter(Boolean)
+            .sort();
     }
 
     /** The object as JSON, or undefined when it does not exist. */
@@ -165,6 +181,29 @@ export class Workspace {
         for (const [k, v] of Object.entries(config)) {
             this.ok(`config ${stack}`, kubeconfig, ["config", "set", "--stack", stack, k, v]);
         }
+    }
+
+    /** `stack init` and every key of `config` on top of the reference lab's. */
+    newStack(stack: string, kubeconfig: string, config: Record<string, string>): void {
+        this.ok(`stack init ${stack}`, kubeconfig, ["stack", "init", stack]);
+        this.configure(stack, kubeconfig, { ...LAB_CONFIG, ...config });
+    }
+
+    /** `up --yes --skip-preview`, its result kept for the test to judge. */
+    up(stack: string, kubeconfig: string): PulumiResult {
+        return this.pulumi(`up ${stack}`, kubeconfig, ["up", "--stack", stack, "--yes", "--skip-preview"]);
+    }
+
+    /** `destroy --run-program`, which must succeed. */
+    destroy(stack: string, kubeconfig: string): PulumiResult {
+        return this.ok(`destroy ${stack}`, kubeconfig, [
+            "destroy",
+            "--stack",
+            stack,
+            "--yes",
+            "--skip-preview",
+            "--run-program",
+        ]);
     }
 
     /** Starts pulumi in the background (for the interrupt step). */

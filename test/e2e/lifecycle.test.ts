@@ -42,21 +42,10 @@ describe("end to end: a lab's whole life loses nothing", function () {
     let server: string;
 
     const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
-    const newStack = (stack: string, config: Record<string, string>, kubeconfig = kc) => {
-        ws.ok(`stack init ${stack}`, kubeconfig, ["stack", "init", stack]);
-        ws.configure(stack, kubeconfig, { ...LAB_CONFIG, ...config });
-    };
-    const up = (stack: string, kubeconfig = kc) =>
-        ws.pulumi(`up ${stack}`, kubeconfig, ["up", "--stack", stack, "--yes", "--skip-preview"]);
-    const destroy = (stack: string, kubeconfig = kc) =>
-        ws.ok(`destroy ${stack}`, kubeconfig, [
-            "destroy",
-            "--stack",
-            stack,
-            "--yes",
-            "--skip-preview",
-            "--run-program",
-        ]);
+    const newStack = (stack: string, config: Record<string, string>, kubeconfig = kc) =>
+        ws.newStack(stack, kubeconfig, config);
+    const up = (stack: string, kubeconfig = kc) => ws.up(stack, kubeconfig);
+    const destroy = (stack: string, kubeconfig = kc) => ws.destroy(stack, kubeconfig);
     const settles = (stack: string, kubeconfig = kc) => {
         const p = ws.pulumi(`preview --expect-no-changes ${stack}`, kubeconfig, [
             "preview",
@@ -66,21 +55,7 @@ describe("end to end: a lab's whole life loses nothing", function () {
         ]);
         assert.strictEqual(p.status, 0, `stack ${stack} must settle:\n${out(p)}`);
     };
-    /** Each object of an instance with its resource version, in one read: unchanged means untouched. */
-    const versions = (instance: string) =>
-        cp
-            .kubectl(
-                "get",
-                "namespaces,network-attachment-definitions.k8s.cni.cncf.io,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments",
-                "-A",
-                "-l",
-                `app.kubernetes.io/instance=${instance}`,
-                "-o",
-                'jsonpath={range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name}@{.metadata.resourceVersion}{"\\n"}{end}',
-            )
-            .split("\n")
-            .filter(Boolean)
-            .sort();
+    const versions = (instance: string) => cp.versionsOf(instance);
 
     before(function () {
         const env = toolsEnv(toolsDir());

@@ -19,7 +19,6 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ControlPlane, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
-import { LAB_CONFIG } from "../fixtures/lab";
 
 describe("end to end: the stack's own cluster and only its own objects", function () {
     this.timeout(30 * 60 * 1000);
@@ -31,13 +30,9 @@ describe("end to end: the stack's own cluster and only its own objects", functio
 
     /** Every pulumi command's output, for messages. */
     const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr;
-    const newStack = (stack: string, config: Record<string, string>) => {
-        ws.ok(`stack init ${stack}`, kc, ["stack", "init", stack]);
-        ws.configure(stack, kc, { ...LAB_CONFIG, ...config });
-    };
-    const up = (stack: string) => ws.pulumi(`up ${stack}`, kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
-    const destroy = (stack: string) =>
-        ws.ok(`destroy ${stack}`, kc, ["destroy", "--stack", stack, "--yes", "--skip-preview", "--run-program"]);
+    const newStack = (stack: string, config: Record<string, string>) => ws.newStack(stack, kc, config);
+    const up = (stack: string) => ws.up(stack, kc);
+    const destroy = (stack: string) => ws.destroy(stack, kc);
     /** Each object of a stack with its resource version: unchanged means untouched. */
     const versions = (instance: string, namespace: string) =>
         cp
