@@ -25,6 +25,9 @@
  *    name is refused before it touches anything, in the same namespace and in another (the
  *    cluster-scoped names collide), naming the collision and the fix; its destroy leaves the
  *    first's objects.
+ * 10. A read the API server refuses (403, for a user impersonated as kubeconfig's `as` says, who may
+ *    not read Deployments): a new stack's preview and up stop before anything is registered,
+ *    naming the object and the user; nothing is created.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -390,7 +393,54 @@ describe("end to end: a lab's whole life loses nothing", function () {
         destroy("twin");
         assert.deepStrictEqual(cp.objectsOf("vpp-server-twin"), []);
     });
+
+    it("10. a read refused (403) for an impersonated user who may not read Deployments: preview and up stop before anything is registered; nothing is created", () => {
+        const role = path.join(ws.dir, "limited.yaml");
+        fs.writeFileSync(role, LIMITED_USER_RBAC);
+        cp.kubectl("apply", "-f", role);
+        const limited = YAML.parse(fs.readFileSync(kc, "utf8"));
+        limited.users.push({ name: "limited", user: { ...limited.users[0].user, as: "lab-limited" } });
+        limited.contexts.push({ name: "limited", context: { cluster: limited.clusters[0].name, user: "limited" } });
+        const kcLimited = path.join(ws.dir, "limited.kubeconfig");
+        fs.writeFileSync(kcLimited, YAML.stringify(limited));
+        newStack("ro", { namespace: "life-ro", "kubernetes:context": "limited" }, kcLimited);
+        for (const cmd of ["preview", "up"]) {
+            const r = ws.pulumi(`${cmd} ro (403)`, kcLimited, [
+                cmd,
+                "--stack",
+                "ro",
+                ...(cmd === "up" ? ["--yes"] : []),
+            ]);
+            assert.notStrictEqual(r.status, 0, `${cmd} must stop:\n${out(r)}`);
+            assert.match(out(r), /this stack's objects could not all be read \(1\); nothing was changed/);
+            assert.match(
+                out(r),
+                /Deployment life-ro\/vpp-server could not be read \(GET https:\/\/127\.0\.0\.1:\d+\/apis\/apps\/v1\/namespaces\/life-ro\/deployments\/vpp-server: HTTP 403: deployments\.apps "vpp-server" is forbidden: User "lab-limited" cannot get resource "deployments"/,
+            );
+        }
+        assert.strictEqual(cp.get("namespace", "life-ro"), undefined, "nothing was created");
+        assert.deepStrictEqual(cp.objectsOf("vpp-server-ro"), []);
+    });
 });
+
+/** A user who may do anything but read Deployments (the API group apps is left out). */
+const LIMITED_USER_RBAC = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: lab-limited
+rules:
+  - apiGroups: ["", "rbac.authorization.k8s.io", "security.openshift.io", "k8s.cni.cncf.io", "networking.k8s.io", "monitoring.coreos.com"]
+    resources: ["*"]
+    verbs: ["*"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: lab-limited
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: lab-limited }
+subjects:
+  - { apiGroup: rbac.authorization.k8s.io, kind: User, name: lab-limited }
+`;
 
 /** The proof of concept's objects, as `make deploy` makes them (shared/reference: its Deployment, NAD and SCC). */
 const POC_MANIFESTS = `apiVersion: v1
