@@ -105,20 +105,28 @@ if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; th
     PORT_LO=$((eph_hi + 1)) PORT_HI=65000
   fi
 fi
+# take_port PORT [listen]: reserves PORT when nothing listens on it, no socket holds it (with
+# "listen": no listening one; a port this cluster served before may still be in TIME-WAIT, which a
+# listener may bind) and no other start reserved it; fails otherwise.
+take_port() {
+  local p=$1 states=-a
+  [[ ${2:-} == listen ]] && states=-l
+  case " ${RESERVED[*]:-} " in *"/$p "*) return 1 ;; esac
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 1; fi # something listens
+  # awk reads all of ss's output (grep -q would exit early and SIGPIPE ss under pipefail)
+  if ss "-Ht${states#-}n" 2>/dev/null | awk -v p=":$p" 'substr($4, length($4) - length(p) + 1) == p {f = 1} END {exit !f}'; then return 1; fi
+  mkdir -p /tmp/vpp-cluster-ports
+  if ! mkdir "/tmp/vpp-cluster-ports/$p" 2>/dev/null; then
+    # reserved by another start; stale after 10 minutes
+    [[ -n "$(find "/tmp/vpp-cluster-ports/$p" -maxdepth 0 -mmin +10 2>/dev/null)" ]] || return 1
+  fi
+  RESERVED+=("/tmp/vpp-cluster-ports/$p")
+}
 free_port() { # VAR
   local p i
   for ((i = 0; i < 200; i++)); do
     p=$((PORT_LO + (RANDOM * 32768 + RANDOM) % (PORT_HI - PORT_LO + 1)))
-    case " ${RESERVED[*]:-} " in *"/$p "*) continue ;; esac
-    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then continue; fi # something listens
-    # awk reads all of ss's output (grep -q would exit early and SIGPIPE ss under pipefail)
-    if ss -Htan 2>/dev/null | awk -v p=":$p" 'substr($4, length($4) - length(p) + 1) == p {f = 1} END {exit !f}'; then continue; fi
-    mkdir -p /tmp/vpp-cluster-ports
-    if ! mkdir "/tmp/vpp-cluster-ports/$p" 2>/dev/null; then
-      # reserved by another start; stale after 10 minutes
-      [[ -n "$(find "/tmp/vpp-cluster-ports/$p" -maxdepth 0 -mmin +10 2>/dev/null)" ]] || continue
-    fi
-    RESERVED+=("/tmp/vpp-cluster-ports/$p")
+    take_port "$p" || continue
     printf -v "$1" '%s' "$p"
     return 0
   done
@@ -245,7 +253,19 @@ start_cluster() {
   [[ -d "$home/crds" && -f "$home/kwok/stages.yaml" ]] || die "$home/crds or $home/kwok/stages.yaml missing: run scripts/tools/build.sh first"
   mkdir -p "$S/logs"
   make_pki
-  free_port etcd_port; free_port peer_port; free_port api_port
+  # Restarted on its own data, the API server keeps its port when it is free: its URL is the
+  # cluster's name in the kubeconfig, and a deployed stack stops when its server changes.
+  prev_api=""
+  if [[ -d "$S/etcd" && -f "$S/ports" ]]; then
+    prev_api="$(sed -n 's/.*apiserver=\([0-9][0-9]*\).*/\1/p' "$S/ports")"
+  fi
+  if [[ -n "$prev_api" ]] && take_port "$prev_api" listen; then
+    api_port=$prev_api
+  else
+    [[ -z "$prev_api" ]] || log "the API server's port $prev_api is taken: a new one (stacks deployed here will see another server)"
+    free_port api_port
+  fi
+  free_port etcd_port; free_port peer_port
   free_port kcm_port; free_port sched_port; free_port kwok_port
   printf 'etcd=%s etcd-peer=%s apiserver=%s kube-controller-manager=%s kube-scheduler=%s kwok=%s\n' \
     "$etcd_port" "$peer_port" "$api_port" "$kcm_port" "$sched_port" "$kwok_port" >"$S/ports"

@@ -233,6 +233,7 @@ export function copyProject(dest: string, extra: readonly string[] = []): void {
         "tsconfig.json",
         "components",
         "stacks",
+        "live",
         "policy",
         "bin",
         ...extra,
