@@ -78,7 +78,7 @@ export = async () => {
     }
     const lab = buildLab("vpp-server", live.args, {
         provider: clusterProvider("cluster", live.connection),
-        transformation: live.transformation,
+        transformations: live.transformations,
     });
     return {
         ...outputs(lab),

@@ -12,7 +12,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Writable } from "stream";
-import { CONTAINER, METRICS_CONTAINER, METRICS_SERVICE, POD_MONITOR, selectorLabels } from "../components/names";
+import {
+    CONTAINER,
+    METRICS_CONTAINER,
+    METRICS_SERVICE,
+    POD_MONITOR,
+    selectorLabels,
+    stackInstance,
+} from "../components/names";
 import { mergedKubeconfig, resolveConnection } from "../live/kubeconfig";
 import { readStackFile } from "../review/review";
 import { parseStackConfig } from "../stacks/config";
@@ -103,7 +110,7 @@ function expected(dir: string, stack: string): Expected {
     const mac = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(outputs.macAddress!) ? outputs.macAddress : undefined;
     return {
         stack,
-        instance: outputs.instance ?? outputs.sccName,
+        instance: stackInstance(outputs),
         namespace: outputs.namespace!,
         deployment: outputs.deploymentName!,
         nadName: outputs.nadName!,

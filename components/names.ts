@@ -93,6 +93,15 @@ export interface StackIdentity {
     readonly legacy?: boolean;
 }
 
+/**
+ * A deployed stack's instance, from its outputs: `instance`, or, from versions before that output,
+ * `sccName` (the same value). Read by the program's next run and by `npm run check`.
+ */
+export function stackInstance(outputs: { instance?: unknown; sccName?: unknown }): string | undefined {
+    const v = outputs.instance ?? outputs.sccName;
+    return typeof v === "string" && v !== "" ? v : undefined;
+}
+
 /** The annotation that carries a stack's id on each of its objects. */
 export const STACK_ID_ANNOTATION = "vpp-server/stack-id";
 

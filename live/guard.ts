@@ -7,10 +7,12 @@
  * - an object with no mark (made by hand, or by the proof of concept's `make deploy`) stops it too,
  *   unless the stack says `adopt: true`;
  * - a namespace that exists without this stack's mark is used, never owned (live/namespace.ts);
- * - each object read is compared with what the stack declares (live/drift.ts), and an object that
- *   could not be read is left as the stack's state has it: a warning, no change planned;
- * - a kind the API server does not serve is kept as `notServed`, and live/index.ts stops the run
- *   on it (ClusterKindsError): its object could never be created.
+ * - an object with this stack's mark but another stack id (a copy of the project with a stack of the
+ *   same name) stops it, and one with the mark and no id too, unless adopted;
+ * - each object read is compared with what the stack declares and what it last applied
+ *   (live/drift.ts); an object that could not be read keeps the state's reconcile value (no change
+ *   planned from its check), and its failed read, like a kind the API server does not serve
+ *   (`notServed`), is one of the problems live/index.ts stops on, or has the hooks refuse.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {

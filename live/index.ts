@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { labIdentity, labObjects, VppLabArgs } from "../components/lab";
-import { describeRef, selectorLabels, STACK_ID_ANNOTATION, StackIdentity } from "../components/names";
+import { describeRef, selectorLabels, STACK_ID_ANNOTATION, StackIdentity, stackInstance } from "../components/names";
 import { isObject, KubeObject, objectRef } from "./drift";
 import {
     declaredStateWins,
@@ -18,7 +18,7 @@ import {
     stackOfMark,
 } from "./guard";
 import { Connection, ConnectionError, describeConnection, KubeconfigSettings, resolveConnection } from "./kubeconfig";
-import { namespaceDeletionHook, planNamespace } from "./namespace";
+import { NAMESPACE_HOOK, namespaceDeletionHook, planNamespace } from "./namespace";
 import { LiveCluster, liveCluster } from "./reader";
 
 export { Connection, ConnectionError, describeConnection, KubeconfigSettings, resolveConnection } from "./kubeconfig";
@@ -127,7 +127,7 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
         context,
         namespace,
         renderedTo,
-        instance: instance ?? scc,
+        instance: stackInstance({ instance, sccName: scc }),
         stackId,
     };
 }
@@ -178,7 +178,8 @@ export interface LiveLab {
     readonly cluster: LiveCluster;
     /** The lab's arguments with the namespace decided: created and owned, or used. */
     readonly args: VppLabArgs;
-    readonly transformation: pulumi.ResourceTransformation;
+    /** Applied in order to every object: the stack id, declared state wins, the hooks. */
+    readonly transformations: pulumi.ResourceTransformation[];
     readonly state: LiveState;
     /** Lines for the engineer: the target, the namespace's fate, adopted objects. */
     readonly notes: readonly string[];
@@ -193,10 +194,9 @@ export interface LiveLab {
     readonly problems: readonly string[];
 }
 
-/** The hooks' names: fixed, never the stack's, so a renamed stack's state still names hooks this run registers. */
+/** The hooks' names: fixed, never the stack's (the namespace's is NAMESPACE_HOOK, live/namespace.ts). */
 export const STOP_HOOK = "vpp-server-stop-before-change";
 export const CLAIM_HOOK = "vpp-server-claim-before-create";
-export const NAMESPACE_HOOK = "vpp-server-namespace-if-empty";
 
 /**
  * Connects to the stack's cluster and reads what the lab would touch, before anything is registered.
@@ -257,6 +257,7 @@ export async function connectLab(
             ? [`${describeRef(r.ref)} could not be read (${r.error}), so whose it is is not known`]
             : [],
     );
+    const unreadError = unread.length > 0 ? new UnreadError(unread) : undefined;
     if (!previous.deployed && id === undefined) {
         // A stack with nothing in its state: no outputs, and its stack id not made yet (a RandomId's
         // value is known in a dry run only when the state holds it, and in destroy's run likewise).
@@ -264,13 +265,9 @@ export async function connectLab(
         // hooks below refuse every create and update, and destroy still runs.
         if (kindsError) throw kindsError;
         if (ownershipError) throw ownershipError;
-        if (unread.length > 0) throw new UnreadError(unread);
+        if (unreadError) throw unreadError;
     }
-    const problems = [
-        ...(kindsError ? [kindsError.message] : []),
-        ...(ownershipError ? [ownershipError.message] : []),
-        ...(unread.length > 0 ? [new UnreadError(unread).message] : []),
-    ];
+    const problems = [kindsError, ownershipError, unreadError].flatMap((e) => (e ? [e.message] : []));
     const nsRead = state.get({ apiVersion: "v1", kind: "Namespace", name: args.namespace });
     const ns = planNamespace(nsRead, who, args.namespace);
     // Hooks of the namespace's delete, by every name a state may hold: the fixed one, and the one
@@ -292,11 +289,11 @@ export async function connectLab(
                   }
                 : undefined,
         },
-        transformation: composeTransformations(
+        transformations: [
             ...(stackId ? [stampStackId(stackId)] : []),
             declaredStateWins(state),
             guardHooks(cluster, who, adopt, problems),
-        ),
+        ],
         notes: [
             describeConnection(connection),
             ns.reason,
@@ -338,17 +335,6 @@ function stampStackId(stackId: pulumi.Output<string>): pulumi.ResourceTransforma
             .all([metadata.annotations ?? {}, stackId])
             .apply(([a, id]) => ({ ...a, [STACK_ID_ANNOTATION]: id }));
         return { props: { ...props, metadata: { ...props.metadata, annotations } }, opts };
-    };
-}
-
-function composeTransformations(...ts: pulumi.ResourceTransformation[]): pulumi.ResourceTransformation {
-    return (args) => {
-        let current = { props: args.props, opts: args.opts };
-        for (const t of ts) {
-            const r = t({ ...args, props: current.props, opts: current.opts });
-            if (r) current = r;
-        }
-        return current;
     };
 }
 

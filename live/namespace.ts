@@ -83,6 +83,9 @@ export function foreignObjects(objects: readonly ObjectSummary[], stack: string 
     });
 }
 
+/** The hook's name: fixed, never the stack's, so a renamed stack's state still names a hook this run registers. */
+export const NAMESPACE_HOOK = "vpp-server-namespace-if-empty";
+
 /** How long the hook waits for a deleted namespace to be finalized (its objects deleted by Kubernetes). */
 export const NAMESPACE_FINALIZE_TIMEOUT_MS = 5 * 60 * 1000;
 
@@ -108,7 +111,7 @@ export function deletedNamespace(args: pulumi.ResourceHookArgs): { name: string;
 export function namespaceDeletionHook(
     cluster: LiveCluster,
     stack: string | StackIdentity,
-    name = "vpp-server-namespace-if-empty",
+    name = NAMESPACE_HOOK,
     finalizeTimeoutMs = NAMESPACE_FINALIZE_TIMEOUT_MS,
 ): pulumi.ResourceHook {
     const hook = async (args: pulumi.ResourceHookArgs) => {

@@ -44,10 +44,11 @@ export interface LabWiring {
     /** The kubernetes provider (the stack's connection, or a render directory). @default the default provider */
     readonly provider?: pulumi.ProviderResource;
     /**
-     * The transformation of every Kubernetes object: the live room's, with this run's reads.
+     * The transformations of every Kubernetes object, in order: the live room's, with this run's
+     * reads and hooks.
      * @default declaredStateWins() with no reads: applied with force, nothing compared
      */
-    readonly transformation?: pulumi.ResourceTransformation;
+    readonly transformations?: pulumi.ResourceTransformation[];
 }
 
 /** The lab of `args`, as the program deploys it. */
@@ -56,6 +57,6 @@ export function buildLab(name: string, args: VppLabArgs, wiring: LabWiring = {})
         providers: wiring.provider ? [wiring.provider] : undefined,
         // The legacy transformations, not `transforms`: Pulumi's mocks never call `transforms` (they
         // run in the engine), so the review and the unit tests would not see what is deployed.
-        transformations: [wiring.transformation ?? declaredStateWins()],
+        transformations: wiring.transformations ?? [declaredStateWins()],
     });
 }
