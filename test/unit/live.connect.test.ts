@@ -1,9 +1,11 @@
 /**
  * connectLab, the program's one step before anything is registered, against a real HTTPS server
  * answering as an API server: the version asked first; every object the lab declares read once;
- * another stack's object an OwnershipError; an unreadable object one warning, not an error; a kind
- * the cluster does not serve (PodMonitor, with metrics cluster) a ClusterKindsError; the
- * namespace's plan in the lab's arguments; the target named in the notes.
+ * another stack's object an OwnershipError; an unreadable object an UnreadError; a kind the cluster
+ * does not serve (PodMonitor, with metrics cluster) a ClusterKindsError; each of these, on a stack
+ * whose state holds anything, a problem for the hooks instead; a copy's object by its stack id; a
+ * new server than the last deployment's a ClusterChangedError; the namespace's plan in the lab's
+ * arguments; the target named in the notes.
  */
 import * as assert from "assert";
 import * as path from "path";

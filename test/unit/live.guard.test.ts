@@ -1,7 +1,9 @@
 /**
- * What the stack may take: the ownership of each object read, the problems that stop an update
- * (naming the object, the other stack and the fix), adoption, the namespace's plan, and what keeps
- * a namespace from being deleted.
+ * What the stack may take: the ownership of each object read (by mark and stack id), the problems
+ * that stop an update (naming the object, the other stack and the fix), adoption (never of the
+ * POC's Deployment, whose selector differs), the namespace's plan, what keeps a namespace from
+ * being deleted, the after-delete hook (by the deleted namespace's name and uid), and the hooks
+ * that refuse or claim before each create and update.
  */
 import * as assert from "assert";
 import { LiveState, OwnershipError, ownershipOf, ownershipProblems, stackOfMark } from "../../live/guard";

@@ -1,8 +1,9 @@
 /**
  * The live reader's HTTP paths against a real HTTPS server on 127.0.0.1 (a certificate made by
- * openssl for the test, a bearer token checked by the server): an object found, 404, 403, 5xx, a
- * body that is not JSON, no answer, discovery of an API group, a namespace listed, and what the
- * preflight keeps of each failure. No mock of the reader itself.
+ * openssl for the test, a bearer token checked by the server): an object found, 404, 403, 5xx and
+ * 429 tried again, a body that is not JSON, no answer, discovery of an API group, a namespace
+ * listed, what the preflight keeps of each failure; basic auth, impersonation, tls-server-name, the
+ * system's CA store, and a real CONNECT proxy. No mock of the reader itself.
  */
 import * as assert from "assert";
 import { execFileSync, spawn } from "child_process";
