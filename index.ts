@@ -17,12 +17,22 @@ import {
 import { staleBuildMessage } from "./stacks/build";
 import { buildLab, labArgs } from "./stacks/compose";
 import { readStackConfig } from "./stacks/config";
+import { printable } from "./stacks/errors";
 
 // Where Pulumi.yaml is: Pulumi runs bin/index.js with bin/ as the working directory, so paths
 // in the stack's configuration are resolved against this, not the working directory.
 const projectRoot = path.basename(__dirname) === "bin" ? path.dirname(__dirname) : __dirname;
 
 export = async () => {
+    try {
+        return await program();
+    } catch (e) {
+        // Pulumi prints it; some stack frames would keep Node printing for a minute (stacks/errors.ts).
+        throw printable(e);
+    }
+};
+
+async function program() {
     // Compiled into bin/index.js: refuse to run JavaScript older than its sources.
     const stale = staleBuildMessage(projectRoot, __filename);
     if (stale) {
@@ -86,7 +96,7 @@ export = async () => {
         clusterServer: live.connection.server,
         stackId: stackId.hex,
     };
-};
+}
 
 function outputs(lab: ReturnType<typeof buildLab>) {
     return {
