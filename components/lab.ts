@@ -41,7 +41,7 @@ export interface VppLabArgs {
     readonly stack: string;
     /**
      * The stack's mark and the name of its cluster-scoped objects, once deployed (kept across a
-     * stack rename). @default stackScopedName(stack)
+     * stack rename and a namespace change). @default instanceName(stack, namespace)
      */
     readonly instance?: string;
     /** Everything namespaced lives in it. */
@@ -199,8 +199,8 @@ export class VppLab extends pulumi.ComponentResource {
 }
 
 /** The lab's stack identity: its name and its instance (kept from its first deployment). */
-export function labIdentity(args: Pick<VppLabArgs, "stack" | "instance">): StackIdentity {
-    return args.instance ? { stack: args.stack, instance: args.instance } : identityOf(args.stack);
+export function labIdentity(args: Pick<VppLabArgs, "stack" | "instance" | "namespace">): StackIdentity {
+    return args.instance ? { stack: args.stack, instance: args.instance } : identityOf(args.stack, args.namespace);
 }
 
 /**

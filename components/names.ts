@@ -1,6 +1,7 @@
 /**
- * Names of the Kubernetes objects. Cluster-scoped objects (the SCC and its ClusterRole) carry
- * the stack's name, so two labs can share one cluster; namespaced ones keep the POC's names.
+ * Names of the Kubernetes objects. Cluster-scoped objects (the SCC and its ClusterRole) carry the
+ * stack's instance, its name and namespace, so two labs can share one cluster, even two copies of
+ * the project with one stack name; namespaced ones keep the POC's names.
  */
 import { createHash } from "crypto";
 
@@ -43,9 +44,32 @@ export function stackScopedName(stack: string): string {
     return head ? `${APP}-${head}-${hash}` : `${APP}-${hash}`;
 }
 
-/** The SecurityContextConstraints of one stack. */
-export function sccName(stack: string): string {
-    return stackScopedName(stack);
+/** The namespace a lab uses unless its stack says otherwise: Pulumi.yaml's default, the POC's. */
+export const DEFAULT_NAMESPACE = "vpp-server";
+/** A label value's limit: the instance is the value of the instance label. */
+const MAX_INSTANCE = 63;
+
+/**
+ * The instance a stack gets when it first deploys: `vpp-server-<stack>` in the default namespace,
+ * `vpp-server-<stack>.<namespace>` in any other. Two labs on one cluster never share a namespace
+ * (a namespace is one stack's), so two stacks that can both deploy never share an instance, nor the
+ * cluster-scoped names made from it: not even two copies of the project with one stack name in two
+ * namespaces. The dot cannot occur in either part, so no two (stack, namespace) pairs meet; a
+ * namespace too long for the label's 63 characters is cut and a hash of it appended.
+ */
+export function instanceName(stack: string, namespace: string): string {
+    const base = stackScopedName(stack);
+    if (namespace === DEFAULT_NAMESPACE) return base;
+    const whole = `${base}.${namespace}`;
+    if (whole.length <= MAX_INSTANCE) return whole;
+    const hash = createHash("sha256").update(namespace).digest("hex").slice(0, 8);
+    const head = namespace.slice(0, MAX_INSTANCE - base.length - 1 - 9).replace(/-+$/, "");
+    return head ? `${base}.${head}-${hash}` : `${base}.${hash}`;
+}
+
+/** The SecurityContextConstraints a new stack's lab gets: named by its instance. */
+export function sccName(stack: string, namespace: string): string {
+    return instanceName(stack, namespace);
 }
 
 /** OpenShift's convention for the ClusterRole that grants `use` of an SCC. */
@@ -53,7 +77,7 @@ export function sccClusterRoleName(scc: string): string {
     return `system:openshift:scc:${scc}`;
 }
 
-/** The label that marks every object of one stack: its value is stackScopedName(stack). */
+/** The label that marks every object of one stack: its value is the stack's instance. */
 export const INSTANCE_LABEL = "app.kubernetes.io/instance";
 
 /** Where an object lives on the cluster: what identifies it there. */
@@ -73,8 +97,9 @@ export function describeRef(ref: ObjectRef): string {
 /**
  * Who a stack is on its cluster: its name, for messages, and its instance, the mark on every object
  * (the `app.kubernetes.io/instance` label's value) and the name of its cluster-scoped objects. The
- * instance is `stackScopedName(stack)` when the stack first deploys and is kept from then on (the
- * stack's `instance` output), so a renamed stack still knows its objects.
+ * instance is `instanceName(stack, namespace)` when the stack first deploys and is kept from then
+ * on (the stack's `instance` output), so a renamed stack, or one moved to another namespace, still
+ * knows its objects (stacks deployed before namespaces were part of it keep `vpp-server-<stack>`).
  */
 export interface StackIdentity {
     readonly stack: string;
@@ -105,9 +130,12 @@ export function stackInstance(outputs: { instance?: unknown; sccName?: unknown }
 /** The annotation that carries a stack's id on each of its objects. */
 export const STACK_ID_ANNOTATION = "vpp-server/stack-id";
 
-/** A stack's identity: as given, or, from its name alone, the instance it gets when it first deploys. */
-export function identityOf(who: string | StackIdentity): StackIdentity {
-    return typeof who === "string" ? { stack: who, instance: stackScopedName(who) } : who;
+/**
+ * A stack's identity: as given, or, from its name (and namespace: the default one unless given),
+ * the instance it gets when it first deploys.
+ */
+export function identityOf(who: string | StackIdentity, namespace: string = DEFAULT_NAMESPACE): StackIdentity {
+    return typeof who === "string" ? { stack: who, instance: instanceName(who, namespace) } : who;
 }
 
 /** Labels on every object of one stack; the selector uses the first two. */

@@ -109,7 +109,9 @@ export function ownershipOf(live: LiveObject | undefined, who: string | StackIde
 
 /** The stack a mark names, as far as it can be told (a folded name carries a hash instead). */
 export function stackOfMark(mark: string): string {
-    return mark.startsWith("vpp-server-") ? mark.slice("vpp-server-".length) : mark;
+    const stack = mark.startsWith("vpp-server-") ? mark.slice("vpp-server-".length) : mark;
+    // `.<namespace>`: the namespace a stack first deployed to (components/names.ts: instanceName).
+    return stack.split(".")[0];
 }
 
 /** An update that would take what is not the stack's: it stops before anything is changed. */
@@ -160,7 +162,7 @@ export function ownershipProblems(state: LiveState, o: OwnershipOptions): { prob
         const isNamespace = r.ref.kind === "Namespace" && r.ref.apiVersion === "v1";
         if (own.kind === "copy" && own.id !== undefined) {
             problems.push(
-                `${describeRef(r.ref)} carries this stack's mark (${INSTANCE_LABEL}=${own.mark}) but belongs to another stack of the same name (stack id ${own.id}${o.id ? `, this stack's is ${o.id}` : ""}): another copy of this project, or another backend, deploys a stack ${JSON.stringify(o.stack)} to this cluster. Give this stack a name of its own (pulumi stack rename <name> --stack ${o.stack}, before its first up)${r.ref.namespace || isNamespace ? ` and ${fixNamespace}` : ""}`,
+                `${describeRef(r.ref)} carries this stack's mark (${INSTANCE_LABEL}=${own.mark}) but belongs to another stack of the same name (stack id ${own.id}${o.id ? `, this stack's is ${o.id}` : ""}): another copy of this project, or another backend, deploys a stack ${JSON.stringify(o.stack)} to this cluster. Before this stack's first up, ${fixNamespace}: a new stack's cluster-scoped names follow its stack name and namespace, so two copies in two namespaces never meet; or give it a name of its own (pulumi stack rename <name> --stack ${o.stack})`,
             );
             continue;
         }
@@ -176,7 +178,10 @@ export function ownershipProblems(state: LiveState, o: OwnershipOptions): { prob
         }
         if (own.kind === "other") {
             const label = `${INSTANCE_LABEL}=${own.mark}`;
-            const fix = r.ref.namespace || isNamespace ? fixNamespace : "give this stack another name";
+            const fix =
+                r.ref.namespace || isNamespace
+                    ? fixNamespace
+                    : `before this stack's first up, ${fixNamespace} or give it another name (pulumi stack rename <name> --stack ${o.stack}): its cluster-scoped names follow both`;
             problems.push(
                 `${describeRef(r.ref)} belongs to stack ${JSON.stringify(stackOfMark(own.mark))} (label ${label}): ${fix}`,
             );

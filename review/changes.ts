@@ -113,15 +113,21 @@ async function reviewFile(file: string, set: ChangeSet, render: Render): Promise
             return review({ removedStack });
         }
         if (status === "renamed") {
+            // The new stack's SCC is named by its stack and namespace: named when the file is valid.
+            let scc: string | undefined;
+            try {
+                scc = sccName(stack, parseStackConfig(readStackFile(file, b!).raw).namespace);
+            } catch (e) {
+                if (!isInvalid(e)) throw e;
+            }
+            const names: Text = scc ? [" (SCC ", code(scc), ", ClusterRole ", code(sccClusterRoleName(scc)), ")"] : [];
             entries.push({
                 note: [
                     "renamed from ",
                     code(from!),
-                    `: a new stack, ${stack}, whose first deployment creates new objects (SCC `,
-                    code(sccName(stack)),
-                    ", ClusterRole ",
-                    code(sccClusterRoleName(sccName(stack))),
-                    `); the stack ${oldStack} and its objects stay until `,
+                    `: a new stack, ${stack}, whose first deployment creates new objects`,
+                    ...names,
+                    `; the stack ${oldStack} and its objects stay until `,
                     destroyCommand(oldStack),
                 ],
             });

@@ -16,10 +16,13 @@ import { configMapData, readScripts, sccSpec } from "../../components";
 import { livenessCommand, renderNadConfig } from "../../components/vppConfig";
 import { allowMonitoringPolicySpec, podMonitorSpec } from "../../components/metrics";
 import { LAB_CONFIG } from "../fixtures/lab";
+import { instanceName } from "../../components/names";
 
 const STACK = "e2e";
 const NS = "vpp-e2e";
 const RENDER_NS = "vpp-render";
+/** The e2e stack's instance: its mark, and its SCC's name (in vpp-e2e, not the default namespace). */
+const INSTANCE = instanceName("e2e", NS);
 const E2E_CONFIG: Record<string, string> = { ...LAB_CONFIG, namespace: NS };
 /** The render stack's image: a tag and a digest, as a lab pins it (never pulled). */
 const PINNED_IMAGE = `quay.io/akaris/vpp-server:24.10-1@sha256:${"5".repeat(64)}`;
@@ -140,12 +143,13 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         ws.ok("up (create)", kc, ["up", "--stack", STACK, "--yes", "--skip-preview"]);
         const outputs = JSON.parse(ws.ok("stack output", kc, ["stack", "output", "--stack", STACK, "--json"]).stdout);
         assert.match(outputs.macAddress, /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/, "a locally administered unicast MAC");
-        assert.strictEqual(outputs.sccName, "vpp-server-e2e");
+        assert.strictEqual(outputs.sccName, "vpp-server-e2e.vpp-e2e");
+        assert.strictEqual(outputs.sccName, INSTANCE);
         assert.strictEqual(outputs.url, "http://192.168.123.150/index.html");
 
-        const scc = cp.get("securitycontextconstraints", "vpp-server-e2e");
+        const scc = cp.get("securitycontextconstraints", INSTANCE);
         const expected = sccSpec({
-            name: "vpp-server-e2e",
+            name: INSTANCE,
             capabilities: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
             uid: 10000,
         });
@@ -170,7 +174,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         assert.deepStrictEqual(rb.roleRef, {
             apiGroup: "rbac.authorization.k8s.io",
             kind: "ClusterRole",
-            name: "system:openshift:scc:vpp-server-e2e",
+            name: `system:openshift:scc:${INSTANCE}`,
         });
 
         const cm = cp.get("configmap", "vpp-server-config", NS);
@@ -213,7 +217,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         const netpol = cp.get("networkpolicy", "vpp-server-deny-cluster-network", NS);
         assert.deepStrictEqual(netpol.spec, {
             podSelector: {
-                matchLabels: { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": "vpp-server-e2e" },
+                matchLabels: { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": INSTANCE },
             },
             policyTypes: ["Ingress", "Egress"],
         });
@@ -322,7 +326,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         ws.ok("refresh (clean)", kc, ["refresh", "--stack", STACK, "--yes", "--skip-preview"]);
         ws.ok("preview --expect-no-changes (clean)", kc, ["preview", "--stack", STACK, "--expect-no-changes"]);
 
-        const SCC = "vpp-server-e2e";
+        const SCC = INSTANCE;
         const ROLE = `system:openshift:scc:${SCC}`;
         const snapshot = () => ({
             replicas: cp.get("deployment", "vpp-server", NS).spec.replicas,
@@ -398,7 +402,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         }
         assert.deepStrictEqual(ops.get("RoleBinding"), ["create"], `RoleBinding: ${JSON.stringify([...ops])}`);
         const warnings = JSON.stringify(plan.diagnostics ?? []);
-        assert.match(warnings, /SecurityContextConstraints vpp-server-e2e was changed on the cluster/);
+        assert.match(warnings, /SecurityContextConstraints vpp-server-e2e\.vpp-e2e was changed on the cluster/);
         assert.match(warnings, /SYS_ADMIN/);
         assert.match(warnings, /system:serviceaccount:default:default/);
 
@@ -429,7 +433,11 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             new RegExp(`renderedTo\\s*: "${dir}"`),
             "the renderedTo output names the project's directory",
         );
-        assert.deepStrictEqual(objectsOf("vpp-server-e2e-render"), [], "rendering must create nothing in the cluster");
+        assert.deepStrictEqual(
+            objectsOf(instanceName(render, RENDER_NS)),
+            [],
+            "rendering must create nothing in the cluster",
+        );
         const files = renderedManifests(dir);
         assert.ok(files.length >= 9, `expected the 9 manifests, found ${files.length}: ${files.join(", ")}`);
         rendered = files;
@@ -445,6 +453,14 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             "SecurityContextConstraints",
             "ServiceAccount",
         ]);
+        const sccText = files
+            .map((f) => fs.readFileSync(f, "utf8"))
+            .find((t) => /^kind: SecurityContextConstraints$/m.test(t));
+        assert.strictEqual(
+            /^ {2}name: (\S+)$/m.exec(sccText ?? "")?.[1],
+            instanceName(render, RENDER_NS),
+            "the rendered SCC is named by the render stack's instance (the name the checks above look for)",
+        );
         // A server dry run of a namespaced object needs its namespace to exist: the harness
         // creates it (the program's own Namespace manifest is dry-run like the rest).
         cp.kubectl("create", "namespace", RENDER_NS);
@@ -456,7 +472,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             cp.kubectl("delete", "namespace", RENDER_NS, "--wait=true");
         }
         assert.strictEqual(
-            cp.get("securitycontextconstraints", "vpp-server-e2e-render"),
+            cp.get("securitycontextconstraints", instanceName(render, RENDER_NS)),
             undefined,
             "the dry run must persist nothing",
         );
@@ -493,7 +509,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
     it("4c. metrics cluster: stopped with the fix where no PodMonitor is served; with the CRD, the exporter, its Service, PodMonitor and NetworkPolicy as declared; kube-score passes; destroy removes them", () => {
         const stack = "e2e-metrics";
         const ns = "vpp-metrics";
-        const instance = "vpp-server-e2e-metrics";
+        const instance = instanceName(stack, ns);
         const selector = { "app.kubernetes.io/name": "vpp-server", "app.kubernetes.io/instance": instance };
         ws.ok("stack init (metrics)", kc, ["stack", "init", stack]);
         setConfig(stack, { ...E2E_CONFIG, namespace: ns, metrics: "cluster" });
@@ -664,15 +680,15 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
         );
 
         ws.ok("up (after interrupt)", kc, ["up", "--stack", stack, "--yes", "--skip-preview"]);
-        assert.deepStrictEqual(objectsOf("vpp-server-e2e-int").sort(), [
-            "clusterrole.rbac.authorization.k8s.io/system:openshift:scc:vpp-server-e2e-int",
+        assert.deepStrictEqual(objectsOf(instanceName(stack, ns)).sort(), [
+            "clusterrole.rbac.authorization.k8s.io/system:openshift:scc:vpp-server-e2e-int.vpp-int",
             "configmap/vpp-server-config",
             "deployment.apps/vpp-server",
             "namespace/vpp-int",
             "networkattachmentdefinition.k8s.cni.cncf.io/macvlan0",
             "networkpolicy.networking.k8s.io/vpp-server-deny-cluster-network",
             "rolebinding.rbac.authorization.k8s.io/vpp-server-scc",
-            "securitycontextconstraints.security.openshift.io/vpp-server-e2e-int",
+            "securitycontextconstraints.security.openshift.io/vpp-server-e2e-int.vpp-int",
             "serviceaccount/vpp-server",
         ]);
         const again = ws.ok("preview (converged)", kc, ["preview", "--stack", stack, "--json"]);
@@ -697,16 +713,16 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             r.stdout + r.stderr,
             /vpp-server:vlanId is "4095"; expected an integer from 1 to 4094 \(802\.1Q reserves 0 and 4095\)/,
         );
-        assert.deepStrictEqual(objectsOf("vpp-server-e2e-bad"), []);
+        assert.deepStrictEqual(objectsOf(instanceName(stack, "vpp-bad")), []);
         assert.strictEqual(cp.get("namespace", "vpp-bad"), undefined);
     });
 
     it("7. pulumi destroy leaves nothing of the program, then the stack is removed", async () => {
         ws.ok("destroy", kc, ["destroy", "--stack", STACK, "--yes", "--skip-preview", "--run-program"]);
-        assert.deepStrictEqual(objectsOf("vpp-server-e2e"), []);
+        assert.deepStrictEqual(objectsOf(INSTANCE), []);
         assert.strictEqual(cp.get("namespace", NS), undefined, "namespace gone");
-        assert.strictEqual(cp.get("securitycontextconstraints", "vpp-server-e2e"), undefined, "SCC gone");
-        assert.strictEqual(cp.get("clusterrole", "system:openshift:scc:vpp-server-e2e"), undefined, "ClusterRole gone");
+        assert.strictEqual(cp.get("securitycontextconstraints", INSTANCE), undefined, "SCC gone");
+        assert.strictEqual(cp.get("clusterrole", `system:openshift:scc:${INSTANCE}`), undefined, "ClusterRole gone");
         ws.ok("stack rm", kc, ["stack", "rm", STACK, "--yes"]);
         const stacks = ws.ok("stack ls", kc, ["stack", "ls", "--json"]).stdout;
         assert.ok(!JSON.parse(stacks).some((s: { name: string }) => s.name === STACK), "stack e2e removed");

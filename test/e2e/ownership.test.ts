@@ -19,6 +19,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ControlPlane, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
+import { instanceName } from "../../components/names";
 
 describe("end to end: the stack's own cluster and only its own objects", function () {
     this.timeout(30 * 60 * 1000);
@@ -38,6 +39,8 @@ describe("end to end: the stack's own cluster and only its own objects", functio
         cp
             .objectsOf(instance)
             .map((o) => `${o}@${cp.kubectl("get", o, "-n", namespace, "-o", "jsonpath={.metadata.resourceVersion}")}`);
+    /** Stack ctx's instance (its mark, its SCC's name): in own-ctx, not the default namespace. */
+    const CTX = instanceName("ctx", "own-ctx");
 
     before(function () {
         const env = toolsEnv(toolsDir());
@@ -75,7 +78,7 @@ describe("end to end: the stack's own cluster and only its own objects", functio
             );
         }
         assert.strictEqual(cp.get("namespace", "own-cur"), undefined);
-        assert.deepStrictEqual(cp.objectsOf("vpp-server-cur"), []);
+        assert.deepStrictEqual(cp.objectsOf(instanceName("cur", "own-cur")), []);
     });
 
     it("1b. a context the kubeconfig lacks, and a kubernetes:kubeconfig file that does not exist, are named", () => {
@@ -160,7 +163,7 @@ describe("end to end: the stack's own cluster and only its own objects", functio
     });
 
     it("4b. stack B naming stack A's namespace fails naming A; A's objects read back unchanged", () => {
-        const aBefore = versions("vpp-server-ctx", "own-ctx");
+        const aBefore = versions(CTX, "own-ctx");
         assert.ok(aBefore.length >= 9, aBefore.join("\n"));
         newStack("intruder", { namespace: "own-ctx", "kubernetes:context": "vpp-e2e" });
         for (const cmd of ["preview", "up"]) {
@@ -174,12 +177,12 @@ describe("end to end: the stack's own cluster and only its own objects", functio
             assert.match(out(r), /this stack would take objects it did not create \(\d+\); nothing was changed/);
             assert.match(
                 out(r),
-                /Namespace own-ctx belongs to stack "ctx" \(label app\.kubernetes\.io\/instance=vpp-server-ctx\): choose another namespace \(pulumi config set vpp-server:namespace <name> --stack intruder\)/,
+                /Namespace own-ctx belongs to stack "ctx" \(label app\.kubernetes\.io\/instance=vpp-server-ctx\.own-ctx\): choose another namespace \(pulumi config set vpp-server:namespace <name> --stack intruder\)/,
             );
             assert.match(out(r), /ConfigMap own-ctx\/vpp-server-config belongs to stack "ctx"/);
         }
-        assert.deepStrictEqual(versions("vpp-server-ctx", "own-ctx"), aBefore, "stack ctx's objects are untouched");
-        assert.deepStrictEqual(cp.objectsOf("vpp-server-intruder"), []);
+        assert.deepStrictEqual(versions(CTX, "own-ctx"), aBefore, "stack ctx's objects are untouched");
+        assert.deepStrictEqual(cp.objectsOf(instanceName("intruder", "own-ctx")), []);
     });
 
     it("4c. an object nobody made stops the update, named; adopt: true takes it over", () => {
@@ -198,7 +201,7 @@ describe("end to end: the stack's own cluster and only its own objects", functio
         assert.strictEqual(adopted.status, 0, out(adopted));
         assert.match(out(adopted), /adopting ConfigMap poc\/vpp-server-config \(vpp-server:adopt is true\)/);
         const cm = cp.get("configmap", "vpp-server-config", "poc");
-        assert.strictEqual(cm.metadata.labels["app.kubernetes.io/instance"], "vpp-server-poc");
+        assert.strictEqual(cm.metadata.labels["app.kubernetes.io/instance"], "vpp-server-poc.poc");
         assert.notStrictEqual(cm.data["startup.conf"], "poc", "the stack's content replaces the POC's");
         destroy("poc");
         assert.ok(cp.get("namespace", "poc"), "the hand-made namespace stays");
@@ -214,7 +217,7 @@ describe("end to end: the stack's own cluster and only its own objects", functio
         assert.ok(cp.get("namespace", "own-ctx"), "kept");
         assert.deepStrictEqual(cp.get("configmap", "notes", "own-ctx").data, { k: "v" });
         assert.deepStrictEqual(
-            cp.objectsOf("vpp-server-ctx").filter((o) => !o.startsWith("namespace/")),
+            cp.objectsOf(CTX).filter((o) => !o.startsWith("namespace/")),
             [],
             "the stack's own objects are gone",
         );

@@ -178,7 +178,8 @@ describe("review of changes: an unexpected error fails the review, an invalid fi
                 .slice(3),
             [
                 "== Pulumi.lab3.yaml (renamed)",
-                "- renamed from Pulumi.lab.yaml: a new stack, lab3, whose first deployment creates new objects (SCC vpp-server-lab3, ClusterRole system:openshift:scc:vpp-server-lab3); the stack lab and its objects stay until pulumi destroy --run-program --stack lab",
+                // Its SCC's name follows its namespace, which an invalid file does not tell.
+                "- renamed from Pulumi.lab.yaml: a new stack, lab3, whose first deployment creates new objects; the stack lab and its objects stay until pulumi destroy --run-program --stack lab",
                 "- no object changes shown: this file is invalid (see Validation)",
                 "- not acknowledged: this fails the review; once the stack is destroyed, or kept on purpose, run it with --allow-removed lab",
                 "",

@@ -811,10 +811,34 @@ describe("components under mocks: variants", () => {
         const a = await deploy({}, "lab-a");
         const b = await deploy({ namespace: "vpp-server-b" }, "lab-b");
         assert.strictEqual(a.get(T.scc).inputs.metadata.name, "vpp-server-lab-a");
-        assert.strictEqual(b.get(T.scc).inputs.metadata.name, "vpp-server-lab-b");
+        assert.strictEqual(b.get(T.scc).inputs.metadata.name, "vpp-server-lab-b.vpp-server-b");
         assert.strictEqual(a.get(T.clusterRole).inputs.metadata.name, "system:openshift:scc:vpp-server-lab-a");
-        assert.strictEqual(b.get(T.clusterRole).inputs.metadata.name, "system:openshift:scc:vpp-server-lab-b");
-        assert.deepStrictEqual(b.get(T.clusterRole).inputs.rules[0].resourceNames, ["vpp-server-lab-b"]);
+        assert.strictEqual(
+            b.get(T.clusterRole).inputs.metadata.name,
+            "system:openshift:scc:vpp-server-lab-b.vpp-server-b",
+        );
+        assert.deepStrictEqual(b.get(T.clusterRole).inputs.rules[0].resourceNames, ["vpp-server-lab-b.vpp-server-b"]);
+        assert.strictEqual(
+            b.get(T.scc).inputs.metadata.labels["app.kubernetes.io/instance"],
+            "vpp-server-lab-b.vpp-server-b",
+        );
+    });
+
+    it("two copies of the project with one stack name, in two namespaces: no cluster-scoped name in common", async () => {
+        const a = await deploy({ namespace: "team-a" }, "lab");
+        const b = await deploy({ namespace: "team-b" }, "lab");
+        assert.deepStrictEqual(
+            [a, b].map((d) => [d.get(T.scc).inputs.metadata.name, d.get(T.clusterRole).inputs.metadata.name]),
+            [
+                ["vpp-server-lab.team-a", "system:openshift:scc:vpp-server-lab.team-a"],
+                ["vpp-server-lab.team-b", "system:openshift:scc:vpp-server-lab.team-b"],
+            ],
+        );
+    });
+
+    it("a deployed stack keeps its instance (its output) through a namespace change: nothing cluster-scoped is renamed", async () => {
+        const moved = await deploy({ namespace: "team-b" }, "lab", (a) => ({ ...a, instance: "vpp-server-lab" }));
+        assert.strictEqual(moved.get(T.scc).inputs.metadata.name, "vpp-server-lab");
     });
 });
 

@@ -75,9 +75,9 @@ describe("live: connectLab against an API server", function () {
             "GET /apis/apps/v1/namespaces/lab-b/deployments/vpp-server",
             "GET /apis/k8s.cni.cncf.io/v1/namespaces/lab-b/network-attachment-definitions/macvlan0",
             "GET /apis/networking.k8s.io/v1/namespaces/lab-b/networkpolicies/vpp-server-deny-cluster-network",
-            "GET /apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Aopenshift%3Ascc%3Avpp-server-lab-b",
+            "GET /apis/rbac.authorization.k8s.io/v1/clusterroles/system%3Aopenshift%3Ascc%3Avpp-server-lab-b.lab-b",
             "GET /apis/rbac.authorization.k8s.io/v1/namespaces/lab-b/rolebindings/vpp-server-scc",
-            "GET /apis/security.openshift.io/v1/securitycontextconstraints/vpp-server-lab-b",
+            "GET /apis/security.openshift.io/v1/securitycontextconstraints/vpp-server-lab-b.lab-b",
         ]);
         assert.strictEqual(live.args.createNamespace, true);
         assert.strictEqual(live.args.namespaceOptions?.retainOnDelete, true);
@@ -166,14 +166,14 @@ describe("live: connectLab against an API server", function () {
                 kind,
                 metadata: {
                     name,
-                    labels: { "app.kubernetes.io/instance": "vpp-server-lab-b" },
+                    labels: { "app.kubernetes.io/instance": "vpp-server-lab-b.lab-b" },
                     annotations: { "vpp-server/stack-id": "aaaa0001" },
                 },
             });
         api.routes.set("GET /api/v1/namespaces/lab-b", [200, first("Namespace", "lab-b")]);
-        api.routes.set("GET /apis/security.openshift.io/v1/securitycontextconstraints/vpp-server-lab-b", [
+        api.routes.set("GET /apis/security.openshift.io/v1/securitycontextconstraints/vpp-server-lab-b.lab-b", [
             200,
-            first("SecurityContextConstraints", "vpp-server-lab-b"),
+            first("SecurityContextConstraints", "vpp-server-lab-b.lab-b"),
         ]);
         const copy = (id: pulumi.Output<string>) =>
             connectLab(args(), { kubeconfig }, "/unused", false, { deployed: false }, {}, id);
@@ -183,7 +183,7 @@ describe("live: connectLab against an API server", function () {
             assert.strictEqual(e.problems.length, 2);
             assert.match(
                 e.problems[1],
-                /^SecurityContextConstraints vpp-server-lab-b carries this stack's mark .* \(stack id aaaa0001\): another copy of this project, or another backend, deploys a stack "lab-b" to this cluster/,
+                /^SecurityContextConstraints vpp-server-lab-b\.lab-b carries this stack's mark .* \(stack id aaaa0001\): another copy of this project, or another backend, deploys a stack "lab-b" to this cluster/,
             );
             return true;
         });

@@ -42,6 +42,7 @@ describe("live: who owns an existing object", () => {
         assert.match(stackScopedName("Lab_A"), /^vpp-server-lab-a-[0-9a-f]{8}$/);
         assert.deepStrictEqual(ownershipOf(marked("vpp-server-lab-a"), "Lab_A").kind, "other");
         assert.strictEqual(stackOfMark("vpp-server-lab-a"), "lab-a");
+        assert.strictEqual(stackOfMark("vpp-server-lab-a.team-x"), "lab-a", "the namespace part is not the stack's");
     });
 });
 
@@ -79,8 +80,8 @@ describe("live: who this stack is: its mark and its id", () => {
         ]);
         const o = { ...me, adopt: false };
         assert.deepStrictEqual(ownershipProblems(state, o).problems, [
-            "Namespace precious carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but belongs to another stack of the same name (stack id bbbb0002, this stack's is aaaa0001): another copy of this project, or another backend, deploys a stack \"lab\" to this cluster. Give this stack a name of its own (pulumi stack rename <name> --stack lab, before its first up) and choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab)",
-            "SecurityContextConstraints vpp-server-b carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but belongs to another stack of the same name (stack id bbbb0002, this stack's is aaaa0001): another copy of this project, or another backend, deploys a stack \"lab\" to this cluster. Give this stack a name of its own (pulumi stack rename <name> --stack lab, before its first up)",
+            "Namespace precious carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but belongs to another stack of the same name (stack id bbbb0002, this stack's is aaaa0001): another copy of this project, or another backend, deploys a stack \"lab\" to this cluster. Before this stack's first up, choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab): a new stack's cluster-scoped names follow its stack name and namespace, so two copies in two namespaces never meet; or give it a name of its own (pulumi stack rename <name> --stack lab)",
+            "SecurityContextConstraints vpp-server-b carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but belongs to another stack of the same name (stack id bbbb0002, this stack's is aaaa0001): another copy of this project, or another backend, deploys a stack \"lab\" to this cluster. Before this stack's first up, choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab): a new stack's cluster-scoped names follow its stack name and namespace, so two copies in two namespaces never meet; or give it a name of its own (pulumi stack rename <name> --stack lab)",
             "ConfigMap precious/vpp-server-config carries this stack's mark (app.kubernetes.io/instance=vpp-server-lab) but no stack id: a stack of the same name made it with an older version of this program, maybe from another copy of the project. If it is this lab's, set vpp-server:adopt true to take it over; otherwise choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab)",
         ]);
         const adopting = ownershipProblems(state, { ...o, adopt: true });
@@ -105,9 +106,11 @@ describe("live: what stops an update", () => {
         const state = new LiveState([{ ref: NS, live: marked("vpp-server-lab-a") }]);
         assert.match(ownershipProblems(state, opts).problems[0], /^Namespace precious belongs to stack "lab-a"/);
     });
-    it("another stack's cluster-scoped object: the fix is another stack name", () => {
-        const state = new LiveState([{ ref: SCC, live: marked("vpp-server-other") }]);
-        assert.match(ownershipProblems(state, opts).problems[0], /: give this stack another name$/);
+    it("another stack's cluster-scoped object: the fix is another namespace or stack name, before the first up", () => {
+        const state = new LiveState([{ ref: SCC, live: marked("vpp-server-other.lab-x") }]);
+        assert.deepStrictEqual(ownershipProblems(state, opts).problems, [
+            'SecurityContextConstraints vpp-server-b belongs to stack "other" (label app.kubernetes.io/instance=vpp-server-other.lab-x): before this stack\'s first up, choose another namespace (pulumi config set vpp-server:namespace <name> --stack lab-b) or give it another name (pulumi stack rename <name> --stack lab-b): its cluster-scoped names follow both',
+        ]);
     });
     it("an object no stack made stops the update unless adopt is set", () => {
         const state = new LiveState([{ ref: CM, live: marked() }]);
