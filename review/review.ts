@@ -131,7 +131,8 @@ export const STILL_DEPLOYED = " (removed, still deployed)";
  * Stacks on one cluster that would share a namespace, an address on a VLAN, or a pinned MAC: the
  * working tree's stacks (`valid`) among themselves and with `deployed`, the stacks whose files the
  * change removes (or renames) but whose objects stay until they are destroyed. Collisions among
- * `deployed` stacks alone are the base's, not the change's, and are not reported.
+ * `deployed` stacks alone are the base's, not the change's, and are not reported. A render stack
+ * (`renderDir`) writes files and never deploys, so it collides with nothing.
  */
 export function collisions(
     valid: ReadonlyMap<StackFile, StackConfig>,
@@ -144,8 +145,8 @@ export function collisions(
         const key = cluster(f);
         byCluster.set(key, [...(byCluster.get(key) ?? []), [gone ? f.file + STILL_DEPLOYED : f.file, c, gone]]);
     };
-    for (const [f, c] of valid) add(f, c, false);
-    for (const [f, c] of deployed) add(f, c, true);
+    for (const [f, c] of valid) if (!c.renderDir) add(f, c, false);
+    for (const [f, c] of deployed) if (!c.renderDir) add(f, c, true);
     for (const [cluster, stacks] of byCluster) {
         const facets: ((c: StackConfig) => string | undefined)[] = [
             (c) => `namespace ${c.namespace}`,

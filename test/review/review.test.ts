@@ -77,6 +77,8 @@ describe("npm run review, offline", function () {
                     "Pulumi.twin.yaml": LAB.replace("vlanId: 123", "vlanId: 124"),
                     // The same values on another cluster collide with nothing.
                     "Pulumi.elsewhere.yaml": LAB + "  kubernetes:context: lab-cluster-2\n",
+                    // Nor does a render stack with lab's values: it never deploys (docs/operations.md's example).
+                    "Pulumi.render.yaml": LAB + "  vpp-server:renderDir: rendered\n",
                 },
             );
             r = review(dir, "--base", "HEAD");
@@ -99,6 +101,7 @@ describe("npm run review, offline", function () {
                 /^- address 192\.168\.123\.150 on VLAN 124 on the current context: Pulumi\.lab\.yaml, Pulumi\.twin\.yaml$/m,
             );
             assert.doesNotMatch(r.out, /elsewhere\.yaml,|, Pulumi\.elsewhere\.yaml/);
+            assert.doesNotMatch(r.out, /render\.yaml,|, Pulumi\.render\.yaml/, "a render stack collides with nothing");
         });
         it("a valid change: the ConfigMap's lines and the Deployment's digest, and the pod restarts", () => {
             const section = r.out.split("== Pulumi.lab.yaml (changed)\n")[1].split("\n== ")[0];
