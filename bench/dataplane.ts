@@ -5,7 +5,7 @@
  * For each: req/s and mean latency at 1, 4 and 32 keep-alive connections (wrk, 1 thread, bounded
  * in time), the server's CPU at idle and under 32 connections (its cgroup's cpuacct), ping RTT,
  * and the most memory its cgroup held (memory.max_usage_in_bytes). Prints one table with the
- * machine's CPU model; `--write-readme` puts it in README.md between its data-plane markers.
+ * machine's CPU model; `--write-docs` puts it in docs/dataplane.md between its markers.
  *
  * Needs root, wrk, nginx, clang and a VPP 24.10 install ($VPP_PREFIX or the tool cache's).
  */
@@ -265,16 +265,16 @@ async function main(): Promise<void> {
     }
     const out = table(rows, `VPP ${version ?? "(version unknown)"}`);
     console.log(out);
-    if (process.argv.includes("--write-readme")) {
-        const readme = path.join(__dirname, "..", "README.md");
+    if (process.argv.includes("--write-docs")) {
+        const readme = path.join(__dirname, "..", "docs", "dataplane.md");
         const text = fs.readFileSync(readme, "utf8");
         const begin = "<!-- bench:dataplane begin -->";
         const end = "<!-- bench:dataplane end -->";
         const i = text.indexOf(begin);
         const j = text.indexOf(end);
-        if (i < 0 || j < i) throw new Error(`README.md has no ${begin} ... ${end} block`);
+        if (i < 0 || j < i) throw new Error(`docs/dataplane.md has no ${begin} ... ${end} block`);
         fs.writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${out}\n${text.slice(j)}`);
-        console.error("bench:dataplane: README.md updated");
+        console.error("bench:dataplane: docs/dataplane.md updated");
     }
 }
 

@@ -31,7 +31,7 @@ export function certsuiteConfig(stack: string, c: StackConfig, configFile: strin
         `#   npm run certsuite-config -- --stack ${stack} --output ${configFile}`,
         "# certsuite tests the kubeconfig's current context: make it the stack's cluster, then",
         `#   ${certsuiteCommand(configFile, `certsuite-results/${stack}`)}`,
-        '# The README\'s "Ready for OpenShift" section says, check by check, what passes and why the rest',
+        '# docs/openshift.md, "certsuite", says, check by check, what passes and why the rest',
         "# cannot.",
         "targetNameSpaces:",
         list([{ name: c.namespace }]),

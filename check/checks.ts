@@ -52,12 +52,12 @@ export interface CheckLine {
     readonly item: string;
     readonly ok: boolean;
     readonly evidence: string;
-    /** The README's troubleshooting entry for this item (its bold title), shown when it fails. */
-    readonly readme: string;
+    /** Its entry in docs/troubleshooting.md (the entry's bold title), shown when it fails. */
+    readonly troubleshooting: string;
 }
 
-/** The README's troubleshooting entries, by their bold titles. */
-export const README_ENTRIES = {
+/** The entries of docs/troubleshooting.md, by their bold titles. */
+export const TROUBLESHOOTING = {
     pod: "The pod is not Ready.",
     nad: "`npm run check`: the NAD's master or mode differs from the stack.",
     macvlan0: "`npm run check`: macvlan0 is missing, has another MAC or is promiscuous.",
@@ -180,11 +180,11 @@ export function capabilityMask(names: readonly string[]): bigint {
     return names.reduce((m, n) => m | (1n << BigInt(CAPABILITY_BITS[n] ?? 63)), 0n);
 }
 
-const line = (item: string, ok: boolean, evidence: string, readme: string): CheckLine => ({
+const line = (item: string, ok: boolean, evidence: string, troubleshooting: string): CheckLine => ({
     item,
     ok,
     evidence,
-    readme,
+    troubleshooting,
 });
 const missing = (what: string, section: string | undefined) =>
     `${what} not in the pod's answer${section ? `: ${firstLine(section)}` : ""}`;
@@ -196,47 +196,52 @@ export function checkPod(pod: PodState | undefined, e: Expected): CheckLine {
             "pod",
             false,
             `no pod of deployment ${e.deployment} in namespace ${e.namespace}`,
-            README_ENTRIES.pod,
+            TROUBLESHOOTING.pod,
         );
     }
     const restarts = `${pod.restarts} restart${pod.restarts === 1 ? "" : "s"}`;
     return pod.ready
-        ? line("pod", true, `${pod.name} Ready, ${restarts}`, README_ENTRIES.pod)
+        ? line("pod", true, `${pod.name} Ready, ${restarts}`, TROUBLESHOOTING.pod)
         : line(
               "pod",
               false,
               `${pod.name} not Ready (phase ${pod.phase}${pod.reason ? `, ${pod.reason}` : ""}), ${restarts}`,
-              README_ENTRIES.pod,
+              TROUBLESHOOTING.pod,
           );
 }
 
 /** The macvlan plugin's master and mode in a NAD's config: a single plugin or the first of a list. */
 export function checkNad(config: string | undefined, e: Expected): CheckLine {
     const item = `NAD ${e.nadName}`;
-    if (config === undefined) return line(item, false, `no NAD ${e.nadName} in ${e.namespace}`, README_ENTRIES.nad);
+    if (config === undefined) return line(item, false, `no NAD ${e.nadName} in ${e.namespace}`, TROUBLESHOOTING.nad);
     let parsed: Record<string, unknown>;
     try {
         parsed = JSON.parse(config) as Record<string, unknown>;
     } catch {
-        return line(item, false, `its spec.config is not JSON: ${firstLine(config)}`, README_ENTRIES.nad);
+        return line(item, false, `its spec.config is not JSON: ${firstLine(config)}`, TROUBLESHOOTING.nad);
     }
     const plugins = Array.isArray(parsed.plugins) ? (parsed.plugins as Record<string, unknown>[]) : [parsed];
     const macvlan = plugins.find((p) => p.type === "macvlan");
-    if (!macvlan) return line(item, false, "no macvlan plugin in its config", README_ENTRIES.nad);
+    if (!macvlan) return line(item, false, "no macvlan plugin in its config", TROUBLESHOOTING.nad);
     const seen = `master ${String(macvlan.master)}, mode ${String(macvlan.mode)}`;
     const ok = macvlan.master === e.master && macvlan.mode === e.mode;
-    return line(item, ok, ok ? seen : `${seen}; the stack asks master ${e.master}, mode ${e.mode}`, README_ENTRIES.nad);
+    return line(
+        item,
+        ok,
+        ok ? seen : `${seen}; the stack asks master ${e.master}, mode ${e.mode}`,
+        TROUBLESHOOTING.nad,
+    );
 }
 
 export function checkMacvlan0(link: string | undefined, e: Expected): CheckLine {
     const mac = /link\/ether ([0-9a-f:]{17})/.exec(link ?? "")?.[1];
     const promiscuity = /\bpromiscuity (\d+)/.exec(link ?? "")?.[1];
     if (!mac || promiscuity === undefined) {
-        return line(HOST_INTERFACE, false, missing(HOST_INTERFACE, link), README_ENTRIES.macvlan0);
+        return line(HOST_INTERFACE, false, missing(HOST_INTERFACE, link), TROUBLESHOOTING.macvlan0);
     }
     const macOk = e.mac === undefined || mac === e.mac;
     const seen = `MAC ${mac}${e.mac === undefined ? " (the kernel's)" : macOk ? " (pinned)" : `, the stack pins ${e.mac}`}, promiscuity ${promiscuity}`;
-    return line(HOST_INTERFACE, macOk && promiscuity === "0", seen, README_ENTRIES.macvlan0);
+    return line(HOST_INTERFACE, macOk && promiscuity === "0", seen, TROUBLESHOOTING.macvlan0);
 }
 
 /** host-macvlan0 up, with macvlan0's MAC (the pinned one). */
@@ -244,74 +249,74 @@ export function checkVppInterface(hw: string | undefined, link: string | undefin
     const item = VPP_HOST_INTERFACE;
     const state = new RegExp(`^${VPP_HOST_INTERFACE}\\s+\\d+\\s+(\\S+)`, "m").exec(hw ?? "")?.[1];
     const mac = /Ethernet address ([0-9a-f:]{17})/.exec(hw ?? "")?.[1];
-    if (!state || !mac) return line(item, false, missing(item, hw), README_ENTRIES.vpp);
+    if (!state || !mac) return line(item, false, missing(item, hw), TROUBLESHOOTING.vpp);
     const want = e.mac ?? /link\/ether ([0-9a-f:]{17})/.exec(link ?? "")?.[1];
     const ok = state === "up" && mac === want;
     return line(
         item,
         ok,
         `${state}, MAC ${mac}${mac === want ? "" : `; ${HOST_INTERFACE} has ${want ?? "no MAC"}`}`,
-        README_ENTRIES.vpp,
+        TROUBLESHOOTING.vpp,
     );
 }
 
 export function checkRing(hw: string | undefined, e: Expected): CheckLine {
     const v = /Linux PACKET socket interface v(\d)/.exec(hw ?? "")?.[1];
     const item = "AF_PACKET ring";
-    if (!v) return line(item, false, missing("the ring version", hw), README_ENTRIES.vpp);
+    if (!v) return line(item, false, missing("the ring version", hw), TROUBLESHOOTING.vpp);
     const ok = Number(v) === e.afPacketVersion;
     return line(
         item,
         ok,
         `TPACKET_V${v}${ok ? "" : `; the stack asks afPacketVersion ${e.afPacketVersion}`}`,
-        README_ENTRIES.vpp,
+        TROUBLESHOOTING.vpp,
     );
 }
 
 export function checkRxMode(rx: string | undefined, e: Expected): CheckLine {
     const found = new RegExp(`^\\s*${VPP_HOST_INTERFACE} queue (\\d+) \\((\\w+)\\)`, "m").exec(rx ?? "");
     const item = "rx mode";
-    if (!found) return line(item, false, missing(`${VPP_HOST_INTERFACE}'s queue`, rx), README_ENTRIES.vpp);
+    if (!found) return line(item, false, missing(`${VPP_HOST_INTERFACE}'s queue`, rx), TROUBLESHOOTING.vpp);
     const ok = found[2] === e.rxMode;
     return line(
         item,
         ok,
         `${VPP_HOST_INTERFACE} queue ${found[1]} ${found[2]}${ok ? "" : `; the stack asks rxMode ${e.rxMode}`}`,
-        README_ENTRIES.vpp,
+        TROUBLESHOOTING.vpp,
     );
 }
 
 export function checkAddress(addr: string | undefined, e: Expected): CheckLine {
     const sub = `${VPP_HOST_INTERFACE}.${e.vlanId}`;
     const block = new RegExp(`^${sub.replace(/\./g, "\\.")} \\((\\w+)\\):\\n((?:\\s+.*\\n?)*)`, "m").exec(addr ?? "");
-    if (!block) return line("address", false, missing(sub, addr), README_ENTRIES.vpp);
+    if (!block) return line("address", false, missing(sub, addr), TROUBLESHOOTING.vpp);
     const l3 = [...block[2].matchAll(/L3 (\S+)/g)].map((m) => m[1]);
     const ok = block[1] === "up" && l3.includes(e.ipCidr);
     return line(
         "address",
         ok,
         `${sub} (${block[1]}): ${l3.length ? l3.join(", ") : "no address"}${ok ? "" : `; the stack asks ${e.ipCidr}`}`,
-        README_ENTRIES.vpp,
+        TROUBLESHOOTING.vpp,
     );
 }
 
 export function checkSocket(ss: string | undefined): CheckLine {
     const sock = new RegExp(`^(p_raw|p_dgr)\\s.*\\*:${HOST_INTERFACE}\\b.*$`, "m").exec(ss ?? "");
     return sock
-        ? line("AF_PACKET socket", true, `${sock[1]} on ${HOST_INTERFACE}`, README_ENTRIES.socket)
-        : line("AF_PACKET socket", false, missing(`a packet socket on ${HOST_INTERFACE}`, ss), README_ENTRIES.socket);
+        ? line("AF_PACKET socket", true, `${sock[1]} on ${HOST_INTERFACE}`, TROUBLESHOOTING.socket)
+        : line("AF_PACKET socket", false, missing(`a packet socket on ${HOST_INTERFACE}`, ss), TROUBLESHOOTING.socket);
 }
 
 export function checkCapabilities(status: string | undefined, e: Expected): CheckLine {
     const hex = /^CapEff:\s+([0-9a-f]+)$/m.exec(status ?? "")?.[1];
     const name = /^Name:\s+(\S+)$/m.exec(status ?? "")?.[1];
     const item = "capabilities";
-    if (!hex) return line(item, false, missing("process 1's CapEff", status), README_ENTRIES.capabilities);
+    if (!hex) return line(item, false, missing("process 1's CapEff", status), TROUBLESHOOTING.capabilities);
     const have = capabilityNames(BigInt(`0x${hex}`));
     const want = capabilityNames(capabilityMask(e.capabilities));
     const ok = have.join(",") === want.join(",");
     const seen = `${name ?? "process 1"} CapEff ${hex}: ${have.join(", ") || "none"}`;
-    return line(item, ok, ok ? seen : `${seen}; the image's are ${want.join(", ")}`, README_ENTRIES.capabilities);
+    return line(item, ok, ok ? seen : `${seen}; the image's are ${want.join(", ")}`, TROUBLESHOOTING.capabilities);
 }
 
 /** One interface's counters from `show interface`. */
@@ -343,7 +348,7 @@ export function errorCounters(errors: string): { count: number; node: string; re
 export function checkCounters(int: string | undefined, errors: string | undefined, e: Expected): CheckLine {
     const sub = `${VPP_HOST_INTERFACE}.${e.vlanId}`;
     const c = int === undefined ? undefined : interfaceCounters(int, sub);
-    if (!c) return line("counters", false, missing(sub, int), README_ENTRIES.counters);
+    if (!c) return line("counters", false, missing(sub, int), TROUBLESHOOTING.counters);
     const errs = errorCounters(errors ?? "");
     const evidence = [
         `${sub}: rx ${c["rx packets"] ?? 0} packets, tx ${c["tx packets"] ?? 0} packets, ${c["drops"] ?? 0} drops`,
@@ -354,7 +359,7 @@ export function checkCounters(int: string | undefined, errors: string | undefine
                   .map((x) => `${x.node} ${x.reason} ${x.count}`)
                   .join("; ")}${errs.length > 3 ? ` (+${errs.length - 3} more)` : ""}`,
     ].join("; ");
-    return line("counters", true, evidence, README_ENTRIES.counters);
+    return line("counters", true, evidence, TROUBLESHOOTING.counters);
 }
 
 /** `metrics: cluster`: the exporter Ready, the Service pointing at it, the PodMonitor scraping its port. */
@@ -362,7 +367,7 @@ export function checkMetrics(m: MetricsState | undefined, e: Expected): CheckLin
     const item = "metrics";
     const container = m?.container;
     if (!m || !container) {
-        return line(item, false, `no ${METRICS_CONTAINER} container in the pod`, README_ENTRIES.metrics);
+        return line(item, false, `no ${METRICS_CONTAINER} container in the pod`, TROUBLESHOOTING.metrics);
     }
     const restarts = `${container.restarts} restart${container.restarts === 1 ? "" : "s"}`;
     const parts = [
@@ -379,7 +384,7 @@ export function checkMetrics(m: MetricsState | undefined, e: Expected): CheckLin
         m.endpoints.some((x) => x.endsWith(`:${METRICS_PORT}`)) &&
         m.podMonitor?.port === METRICS_PORT_NAME &&
         (m.podMonitor.path ?? EXPORTER_PATH) === EXPORTER_PATH;
-    return line(item, ok, parts.join("; "), README_ENTRIES.metrics);
+    return line(item, ok, parts.join("; "), TROUBLESHOOTING.metrics);
 }
 
 /** Every item, in the order the issue lists them; `metrics` only with `metrics: cluster`. */
@@ -407,7 +412,7 @@ export function judge(
 
 /**
  * What to run from a host on the VLAN. Three echoes: with a worker, VPP 24.10 may drop a new
- * client's first one while it learns the client's MAC (README: Data plane), so one lost echo is no
+ * client's first one while it learns the client's MAC (docs/dataplane.md), so one lost echo is no
  * failure; curl's TCP resends its SYN by itself.
  */
 export function clientCommands(e: Expected): string[] {
@@ -424,7 +429,7 @@ export function formatText(e: Expected, lines: readonly CheckLine[]): string {
     out.push("");
     if (failed) {
         out.push(`first failure: ${failed.item}: ${failed.evidence}`);
-        out.push(`see README.md, Troubleshooting: "${failed.readme}"`);
+        out.push(`see docs/troubleshooting.md: "${failed.troubleshooting}"`);
         out.push("");
     }
     out.push(`from a host on VLAN ${e.vlanId} in the subnet of ${e.ipCidr}:`);
@@ -441,7 +446,7 @@ export function formatJson(e: Expected, lines: readonly CheckLine[]): string {
                 namespace: e.namespace,
                 ok: failed === undefined,
                 checks: lines,
-                firstFailure: failed ? { item: failed.item, readme: failed.readme } : null,
+                firstFailure: failed ? { item: failed.item, troubleshooting: failed.troubleshooting } : null,
                 clientCommands: clientCommands(e),
             },
             null,

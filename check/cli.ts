@@ -5,8 +5,8 @@
  * Pulumi.<stack>.yaml, connects with the stack's own connection (live/kubeconfig.ts), finds the pod,
  * reads the NAD and runs one shell in the VPP container (exec through the API server), then prints
  * one line per item, ok or FAIL, with the evidence (check/checks.ts), and the ping and curl to run
- * from a host on the VLAN. Exit 0 when every item is ok, 1 on a failure (named, with its README
- * entry) or when the lab cannot be read, 2 on a usage error.
+ * from a host on the VLAN. Exit 0 when every item is ok, 1 on a failure (named, with its entry in
+ * docs/troubleshooting.md) or when the lab cannot be read, 2 on a usage error.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -40,7 +40,7 @@ run from a host on the VLAN.
   --format json     one JSON document, for tools
   --dir <project>   the project directory (default: this one)
 
-Exit 0: every item ok; 1: a failure (the first is named, with its README entry) or the lab could
+Exit 0: every item ok; 1: a failure (the first is named, with its entry in docs/troubleshooting.md) or the lab could
 not be read; 2: a usage error.
 `;
 

@@ -172,7 +172,7 @@ export function parseVppMemorySize(raw: string): Parsed<number> {
 
 /**
  * `pollSleepUsec: auto`'s sleep of VPP's main thread while a worker carries the traffic. Measured
- * here (README: Data plane): idle CPU 3.4% of a core with no sleep, 1.4% with 10000, 0.9% with
+ * here (docs/dataplane.md): idle CPU 3.4% of a core with no sleep, 1.4% with 10000, 0.9% with
  * 20000, 4% with 1000 (a sleep shorter than VPP's own timer waits wakes it more often); no change
  * under load, since the worker serves every connection. The main thread's own work (the CLI, the
  * probes' vppctl, learning a new client's MAC for the worker) then waits up to 10 ms.

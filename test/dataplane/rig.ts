@@ -54,7 +54,7 @@ export function findVpp(env: NodeJS.ProcessEnv = process.env): { prefix: string 
         );
     }
     return {
-        missing: `no VPP ${VPP_VERSION} install at ${prefix} and VPP_PREFIX is not set (README: "Data-plane tier" says what the install must hold)`,
+        missing: `no VPP ${VPP_VERSION} install at ${prefix} and VPP_PREFIX is not set (CONTRIBUTING.md, "Data-plane tier", says what the install must hold)`,
     };
 }
 

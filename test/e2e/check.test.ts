@@ -199,7 +199,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
         );
     });
 
-    it("a promiscuous macvlan0 fails that item, names it first with its README entry, and exits 1", () => {
+    it("a promiscuous macvlan0 fails that item, names it first with its troubleshooting entry, and exits 1", () => {
         writeAnswers((s) => s.replace("promiscuity 0 ", "promiscuity 1 "));
         const r = check("--stack", STACK);
         assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);
@@ -207,7 +207,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
         assert.match(
             r.stdout,
             new RegExp(
-                `^first failure: macvlan0: MAC ${mac} \\(pinned\\), promiscuity 1\\nsee README.md, Troubleshooting: "\`npm run check\`: macvlan0 is missing, has another MAC or is promiscuous."$`,
+                `^first failure: macvlan0: MAC ${mac} \\(pinned\\), promiscuity 1\\nsee docs/troubleshooting\\.md: "\`npm run check\`: macvlan0 is missing, has another MAC or is promiscuous."$`,
                 "m",
             ),
         );
@@ -284,7 +284,7 @@ describe("npm run check against the API server's exec path (kwok)", function () 
         assert.match(gone.stdout, /^FAIL  metrics {9}.*; no PodMonitor vpp-server in vpp-check-metrics$/m);
         assert.match(
             gone.stdout,
-            /see README.md, Troubleshooting: "`npm run check`: VPP's counters do not reach the cluster's monitoring."/,
+            /see docs\/troubleshooting\.md: "`npm run check`: VPP's counters do not reach the cluster's monitoring."/,
         );
         ws.ok("destroy (metrics)", kc, [
             "destroy",

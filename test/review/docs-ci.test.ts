@@ -1,5 +1,5 @@
 /**
- * The README's GitHub Actions example, run as GitHub runs it: the block's `run:` lines, with the
+ * docs/review.md's GitHub Actions example, run as GitHub runs it: the block's `run:` lines, with the
  * shell GitHub gives the step (`shell: bash` is `bash --noprofile --norc -eo pipefail {0}`; a step
  * without `shell` gets `bash -e {0}`, per GitHub's workflow syntax reference), the expression
  * `${{ github.base_ref }}` replaced by the base branch, in a clone of a fixture repository
@@ -22,11 +22,11 @@ interface Step {
     readonly shell?: string;
 }
 
-/** The README's CI example: the first yaml block after the review's exit codes. */
+/** docs/review.md's CI example: the first yaml block after the review's exit codes. */
 function readmeSteps(): Step[] {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(ROOT, "docs", "review.md"), "utf8");
     const from = readme.indexOf("so a CI job fails the pull");
-    assert.ok(from > 0, "the README's review section says how a CI job fails");
+    assert.ok(from > 0, "docs/review.md says how a CI job fails");
     const block = /```yaml\n([\s\S]*?)```/.exec(readme.slice(from));
     assert.ok(block, "a yaml block follows");
     return YAML.parse(block[1]) as Step[];
@@ -97,7 +97,7 @@ function runStep(step: Step, work: string, shell = step.shell ?? "default") {
     return { status: r.status, out: r.stdout + r.stderr, md: fs.existsSync(md) ? fs.readFileSync(md, "utf8") : "" };
 }
 
-describe("the README's CI example, run as GitHub Actions runs it", function () {
+describe("docs/review.md's CI example, run as GitHub Actions runs it", function () {
     this.timeout(120_000);
     const steps = readmeSteps();
     const review = steps.find((s) => s.run?.includes("npm run review"))!;

@@ -17,7 +17,7 @@ import {
     MetricsState,
     PodState,
     probeScript,
-    README_ENTRIES,
+    TROUBLESHOOTING,
     splitSections,
 } from "../../check/checks";
 import { parseArgs, UsageError } from "../../check/cli";
@@ -209,7 +209,7 @@ describe("npm run check: judging a lab", () => {
                 ok: true,
                 evidence:
                     "vpp-metrics Ready, 0 restarts; Service vpp-server-metrics -> 10.128.2.17:9482; PodMonitor vpp-server scrapes port metrics /metrics every 30s",
-                readme: README_ENTRIES.metrics,
+                troubleshooting: TROUBLESHOOTING.metrics,
             });
         });
         it("without metrics cluster there is no metrics item", () => {
@@ -250,7 +250,7 @@ describe("npm run check: judging a lab", () => {
         });
     });
 
-    it("the text report: one line per item, the first failure and its README entry, then the client's commands", () => {
+    it("the text report: one line per item, the first failure and its troubleshooting entry, then the client's commands", () => {
         const lines = run({
             answers: ANSWERS.replace("promiscuity 0 ", "promiscuity 1 "),
             e: { metrics: "vlan", metricsUrl: "http://192.168.123.150/stats.prom" },
@@ -271,7 +271,7 @@ describe("npm run check: judging a lab", () => {
                 "ok    counters          host-macvlan0.123: rx 7 packets, tx 7 packets, 2 drops; no error counters",
                 "",
                 `first failure: macvlan0: MAC ${MAC} (pinned), promiscuity 1`,
-                'see README.md, Troubleshooting: "`npm run check`: macvlan0 is missing, has another MAC or is promiscuous."',
+                'see docs/troubleshooting.md: "`npm run check`: macvlan0 is missing, has another MAC or is promiscuous."',
                 "",
                 "from a host on VLAN 123 in the subnet of 192.168.123.150/24:",
                 "  ping -c3 -W1 192.168.123.150",
@@ -285,7 +285,7 @@ describe("npm run check: judging a lab", () => {
     it("the JSON report: ok false, the first failure, every item, the client's commands", () => {
         const doc = JSON.parse(formatJson(E, run({ pod: { ...POD, ready: false } })));
         assert.strictEqual(doc.ok, false);
-        assert.deepStrictEqual(doc.firstFailure, { item: "pod", readme: "The pod is not Ready." });
+        assert.deepStrictEqual(doc.firstFailure, { item: "pod", troubleshooting: "The pod is not Ready." });
         assert.strictEqual(doc.checks.length, 10);
         assert.deepStrictEqual(doc.clientCommands, [
             "ping -c3 -W1 192.168.123.150",
@@ -293,11 +293,11 @@ describe("npm run check: judging a lab", () => {
         ]);
     });
 
-    it("every README entry a failure points to is a Troubleshooting entry of the README", () => {
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-        const troubleshooting = readme.slice(readme.indexOf("## Troubleshooting"), readme.indexOf("## Tests"));
-        for (const title of Object.values(README_ENTRIES)) {
-            assert.ok(troubleshooting.includes(`- **${title}**`), `README Troubleshooting has no entry "${title}"`);
+    it("every entry a failure points to is an entry of docs/troubleshooting.md", () => {
+        const doc = fs.readFileSync(path.join(ROOT, "docs", "troubleshooting.md"), "utf8");
+        const troubleshooting = doc.slice(doc.indexOf("## Troubleshooting"));
+        for (const title of Object.values(TROUBLESHOOTING)) {
+            assert.ok(troubleshooting.includes(`- **${title}**`), `docs/troubleshooting.md has no entry "${title}"`);
         }
     });
 

@@ -95,7 +95,7 @@ describe("stack configuration: defaults", () => {
         assert.strictEqual(c.rxMode, "polling");
         assert.strictEqual(
             c.warnings[1],
-            "rxMode polling on shared cores: VPP keeps one whole core busy at all times (its worker spins on host-macvlan0's ring), CPU that other pods on the node could use. It buys latency and req/s at low concurrency, where VPP 24.10 otherwise waits for its session timer on every request (measured here: 1 connection 500 -> 13,000 req/s, 4 connections about 3x; README: Data plane); with dedicatedCores true that core is VPP's own and auto polls by itself.",
+            "rxMode polling on shared cores: VPP keeps one whole core busy at all times (its worker spins on host-macvlan0's ring), CPU that other pods on the node could use. It buys latency and req/s at low concurrency, where VPP 24.10 otherwise waits for its session timer on every request (measured here: 1 connection 500 -> 13,000 req/s, 4 connections about 3x; docs/dataplane.md); with dedicatedCores true that core is VPP's own and auto polls by itself.",
         );
         assert.strictEqual(parseStackConfig({ ...LAB, rxMode: "polling", dedicatedCores: "true" }).warnings.length, 1);
     });
@@ -209,23 +209,23 @@ describe("Pulumi.lab.yaml is the POC's reference lab", () => {
     });
 });
 
-describe("README's configuration reference lists every key with its type and default", () => {
-    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+describe("docs/configuration.md lists every key with its type and default", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "docs", "configuration.md"), "utf8");
     for (const key of KEY_NAMES) {
         it(`${key} has a row with type ${KEYS[key].type}`, () => {
             const row = readme.split("\n").find((l) => l.startsWith(`| \`${key}\` |`));
-            assert.ok(row, `README.md has no configuration row for ${key}`);
+            assert.ok(row, `docs/configuration.md has no row for ${key}`);
             const [, , type, dflt] = row.split("|").map((c) => c.trim());
-            assert.strictEqual(type, KEYS[key].type, `README.md type of ${key}`);
+            assert.strictEqual(type, KEYS[key].type, `docs/configuration.md type of ${key}`);
             const spec = KEYS[key] as { default?: unknown };
             if (spec.default === undefined) {
-                assert.strictEqual(dflt, "(required)", `README.md default of ${key}`);
+                assert.strictEqual(dflt, "(required)", `docs/configuration.md default of ${key}`);
             } else if (typeof spec.default === "string" && spec.default !== "" && !spec.default.includes("\n")) {
-                assert.strictEqual(dflt, `\`${spec.default}\``, `README.md default of ${key}`);
+                assert.strictEqual(dflt, `\`${spec.default}\``, `docs/configuration.md default of ${key}`);
             } else if (typeof spec.default === "number" || typeof spec.default === "boolean") {
-                assert.strictEqual(dflt, `\`${spec.default}\``, `README.md default of ${key}`);
+                assert.strictEqual(dflt, `\`${spec.default}\``, `docs/configuration.md default of ${key}`);
             } else if (Array.isArray(spec.default)) {
-                assert.strictEqual(dflt, `\`[${spec.default.join(", ")}]\``, `README.md default of ${key}`);
+                assert.strictEqual(dflt, `\`[${spec.default.join(", ")}]\``, `docs/configuration.md default of ${key}`);
             }
         });
     }

@@ -10,7 +10,8 @@ import { parseCapabilities } from "../../stacks/rules";
 
 const ROOT = path.join(__dirname, "..", "..");
 const containerfile = fs.readFileSync(path.join(ROOT, "Containerfile"), "utf8");
-const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+/** docs/images.md: how the image is built, and the setting that goes with it. */
+const readme = fs.readFileSync(path.join(ROOT, "docs", "images.md"), "utf8");
 
 /** The capabilities a `setcap 'cap_a,cap_b=eip' /usr/bin/vpp` line grants, in Kubernetes' spelling. */
 function setcapCapabilities(text: string): string[] {
@@ -38,9 +39,9 @@ describe("Containerfile and its stack setting", () => {
     it("grants vpp exactly NET_ADMIN, NET_RAW and IPC_LOCK as effective file capabilities", () => {
         assert.deepStrictEqual(setcapCapabilities(containerfile).sort(), ["IPC_LOCK", "NET_ADMIN", "NET_RAW"]);
     });
-    it("the README's imageCapabilities for it equal its file capabilities", () => {
+    it("docs/images.md's imageCapabilities for it equal its file capabilities", () => {
         assert.deepStrictEqual(
-            imageCapabilitiesSetting(readme, "README.md").sort(),
+            imageCapabilitiesSetting(readme, "docs/images.md").sort(),
             setcapCapabilities(containerfile).sort(),
         );
     });
@@ -51,8 +52,8 @@ describe("Containerfile and its stack setting", () => {
         );
     });
     it("that setting passes the stack's validation", () => {
-        const parsed = parseCapabilities(JSON.stringify(imageCapabilitiesSetting(readme, "README.md")));
-        assert.ok(parsed.ok, `README's setting is refused: ${parsed.ok ? "" : parsed.expected}`);
+        const parsed = parseCapabilities(JSON.stringify(imageCapabilitiesSetting(readme, "docs/images.md")));
+        assert.ok(parsed.ok, `docs/images.md's setting is refused: ${parsed.ok ? "" : parsed.expected}`);
     });
     it("carries the labels certsuite's preflight reads: name, vendor, version, summary, description", () => {
         const labels = new Map<string, string>();
@@ -65,11 +66,11 @@ describe("Containerfile and its stack setting", () => {
         assert.strictEqual(labels.get("version"), "${VERSION}");
         assert.match(containerfile, /^ARG VERSION=24\.10-\d+$/m);
     });
-    it("the README builds it with the versioned tag the Containerfile's VERSION names", () => {
+    it("docs/images.md builds it with the versioned tag the Containerfile's VERSION names", () => {
         const version = /^ARG VERSION=(\S+)$/m.exec(containerfile)![1];
         assert.ok(
             readme.includes(`podman build -t quay.io/<you>/vpp-server:${version} -f Containerfile .`),
-            `README.md builds no vpp-server:${version}`,
+            `docs/images.md builds no vpp-server:${version}`,
         );
     });
     it("runs as uid 10000, the uid the SCC pins", () => {

@@ -1,20 +1,20 @@
 /**
- * The README's Pulumi commands act on the stack they name: in every shell block, each
+ * The documentation's Pulumi commands act on the stack they name: in every shell block of the
+ * README, docs/, CONTRIBUTING and the CHANGELOG, each
  * `./scripts/pulumi.sh` command that reads or changes a stack names it (`--stack <name>`, or the
  * stack commands' own argument), `destroy` runs the program (its delete hook), and `stack rm`
  * keeps the committed Pulumi.<stack>.yaml.
  */
 import * as assert from "assert";
-import * as fs from "fs";
-import * as path from "path";
+import { fencedBlocks, readDoc, userDocs } from "../fixtures/docs";
 
-const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+const docs = userDocs().map((f) => ({ file: f, text: readDoc(f) }));
 
-/** Every `./scripts/pulumi.sh ...` command of the README's sh blocks, comments cut, `$(...)` included. */
+/** Every `./scripts/pulumi.sh ...` command of the docs' sh blocks, comments cut, `$(...)` included. */
 function pulumiCommands(): string[] {
     const out: string[] = [];
-    for (const block of readme.matchAll(/```sh\n([\s\S]*?)```/g)) {
-        for (const line of block[1].split("\n")) {
+    for (const block of docs.flatMap((d) => fencedBlocks(d.text, "sh"))) {
+        for (const line of block.split("\n")) {
             const code = line.replace(/\s+#.*$/, "");
             for (const m of code.matchAll(/\.\/scripts\/pulumi\.sh ([^&|;)"]*)/g)) out.push(m[1].trim());
         }
@@ -36,12 +36,13 @@ function stackNamed(args: string[]): string | undefined {
 /** Commands that do not act on a stack. */
 const STACKLESS = ["login", "logout", "whoami", "version", "plugin", "about"];
 
-describe("README: every Pulumi command names its stack", () => {
+describe("documentation: every Pulumi command names its stack", () => {
     const commands = pulumiCommands();
 
     it("finds the deploy, undeploy, render and hand-edit commands", () => {
         assert.ok(commands.length >= 20, commands.join("\n"));
-        assert.ok(commands.includes("destroy --run-program --stack lab"), commands.join("\n"));
+        assert.ok(commands.includes("destroy --run-program --stack mylab"), commands.join("\n"));
+        assert.ok(commands.includes("stack rm --preserve-config --stack mylab"), commands.join("\n"));
     });
 
     it("each command that acts on a stack names it", () => {

@@ -52,7 +52,7 @@ describe("data plane: finding the VPP install", () => {
     it("neither: the reason, naming where it looked", () => {
         const cache = fs.mkdtempSync(path.join(os.tmpdir(), "vpp-cache-"));
         assert.deepStrictEqual(findVpp({ VPP_TOOLS_CACHE: cache }), {
-            missing: `no VPP 24.10 install at ${cache}/vpp-v24.10 and VPP_PREFIX is not set (README: "Data-plane tier" says what the install must hold)`,
+            missing: `no VPP 24.10 install at ${cache}/vpp-v24.10 and VPP_PREFIX is not set (CONTRIBUTING.md, "Data-plane tier", says what the install must hold)`,
         });
     });
 });
