@@ -18,9 +18,11 @@
 #
 # It proves that the program deploys, converges and cleans up against a real API server with
 # OpenShift's SCC and Multus' NAD types; it runs no pod: kwok marks pods Running without
-# containers, so VPP itself never starts. The tools (the Pulumi CLI and the control plane) are
-# built from Go modules on first use (scripts/tools/build.sh), its progress shown by
-# scripts/build-progress.sh: a redrawn status line on a terminal, a line per tool otherwise.
+# containers, so VPP itself never starts. It uses the Pulumi CLI on PATH (3.259 or newer) with the
+# plugins it finds, and builds only the control plane then; without one, it builds the CLI and its
+# plugins too. Tools are built from Go modules on first use (scripts/tools/build.sh), its progress
+# shown by scripts/build-progress.sh: a redrawn status line on a terminal, a line per tool
+# otherwise. It checks its prerequisites first and names each one missing with how to install it.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state="$root/.sandbox"
@@ -32,25 +34,88 @@ die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
 case $cmd in up | status | down) ;; *) die "unknown command '$cmd'; expected up, status or down" ;; esac
 [ -x "$root/node_modules/.bin/node" ] || die "run 'npm ci' first (it installs the program's dependencies and Node 22)"
 
+# Prerequisites, each named with its install command when missing (Debian's package names).
+missing=()
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$1 (${2})"); }
+[ "$(uname -s)" = Linux ] || die "the sandbox runs on Linux (its control plane's binaries are built for it); this is $(uname -s)"
+need jq "apt-get install jq"
+need curl "apt-get install curl"
+need openssl "apt-get install openssl"
+need flock "apt-get install util-linux"
+need sha256sum "apt-get install coreutils"
+report_missing() {
+    [ ${#missing[@]} -eq 0 ] && return 0
+    for m in "${missing[@]}"; do printf 'sandbox: missing: %s\n' "$m" >&2; done
+    die "install what is missing above, then run it again; nothing was started"
+}
+report_missing
+
+# The Pulumi CLI: the one on PATH when it is 3.259 or newer (the @pulumi/pulumi this project pins
+# needs it), else the one built into the tool cache. VPP_SERVER_BUILT_PULUMI=1 picks the built one.
+MIN_PULUMI=3.259.0
+installed=
+if [ "${VPP_SERVER_BUILT_PULUMI:-}" != "1" ] && command -v pulumi >/dev/null 2>&1; then
+    v=$(pulumi version 2>/dev/null) || v=
+    v=${v#v}
+    if [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$MIN_PULUMI" "$v" | sort -V | sed -n 1p)" = "$MIN_PULUMI" ]; then
+        installed=$(command -v pulumi)
+    else
+        say "the pulumi on PATH ($(command -v pulumi), version ${v:-unknown}) is older than $MIN_PULUMI: building one instead"
+    fi
+fi
+
 tools=$("$root/scripts/tools/path.sh" 2>/dev/null) || die "cannot locate the tool cache (is package-lock.json there?)"
-if [ ! -f "$tools/.complete" ]; then
+# What the control plane needs (scripts/tools/cluster.sh), built or not.
+control_plane_built() {
+    local b
+    for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+        [ -x "$tools/bin/$b" ] || return 1
+    done
+    [ -f "$tools/kwok/stages.yaml" ] && [ -d "$tools/crds" ]
+}
+if [ -n "$installed" ]; then
+    ready() { control_plane_built; }
+    families=(kubernetes etcd kwok crds)
+    what="the Kubernetes control plane"
+else
+    ready() { [ -f "$tools/.complete" ]; }
+    families=()
+    what="the Pulumi CLI and the Kubernetes control plane"
+fi
+if ! ready; then
     [ "$cmd" = up ] || die "the tools are not built, so nothing can be running: run 'npm run sandbox' first"
-    say "building the Pulumi CLI and the Kubernetes control plane from Go modules into $tools"
-    say "(once; measured on 2 cores from empty caches: 15 to 39 minutes, see the README's end-to-end tools)"
+    command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] ||
+        missing+=("go (Go 1.26 to build $what: https://go.dev/dl/, unpacked into /usr/local/go)")
+fi
+report_missing
+
+if ! ready; then
+    say "building $what from Go modules into $tools"
+    say "(once; measured on 2 cores from empty caches: the control plane 5 to 11 minutes, everything 15 to 39 minutes; see CONTRIBUTING.md, The end-to-end tools)"
     mkdir -p "$state"
     build_log="$state/tools-build.log"
     progress=()
     if [ -t 1 ]; then progress=(--terminal); fi
     # build.sh's stdout is its environment (not wanted here); its stderr is its progress.
-    if ! bash "$root/scripts/tools/build.sh" 2>&1 >/dev/null | bash "$root/scripts/build-progress.sh" "${progress[@]}" "$build_log"; then
+    if ! bash "$root/scripts/tools/build.sh" ${families[@]+"${families[@]}"} 2>&1 >/dev/null | bash "$root/scripts/build-progress.sh" "${progress[@]}" "$build_log"; then
         tail -n 40 "$build_log" >&2
         die "the tool build failed (the lines above end its log, $build_log); nothing was started"
     fi
     say "tools built in $tools"
 fi
-# shellcheck disable=SC1091
-. "$tools/env.sh"
-export PATH="$root/node_modules/.bin:$PATH"
+if [ -n "$installed" ]; then
+    # The user's Pulumi with its own plugins and settings. The tool cache stays off PATH (its provider
+    # binaries would be taken as ambient plugins); cluster.sh finds the control plane by VPP_TOOLS_HOME.
+    say "using the Pulumi CLI on PATH: $installed ($(pulumi version)); it finds or downloads its kubernetes and random plugins as for any project"
+    export VPP_TOOLS_HOME="$tools"
+    export PATH="$root/node_modules/.bin:$PATH"
+else
+    say "using the Pulumi CLI built in $tools/bin (no pulumi $MIN_PULUMI or newer on PATH)"
+    # shellcheck disable=SC1091
+    . "$tools/env.sh"
+    export PATH="$root/node_modules/.bin:$PATH"
+    export VPP_SERVER_BUILT_PULUMI=1
+fi
 export KUBECONFIG="$state/cluster/kubeconfig"
 export PULUMI_BACKEND_URL="file://$state/backend"
 export PULUMI_CONFIG_PASSPHRASE=sandbox

@@ -114,6 +114,7 @@ describe("end to end: npm run sandbox", function () {
 
     it("up: starts a control plane, deploys the reference lab, prints the outputs and the kubectl command", () => {
         const out = sandbox("up");
+        assert.match(out, /^sandbox: using the Pulumi CLI built in .*\/bin \(no pulumi 3\.259\.0 or newer on PATH\)$/m);
         assert.match(out, /sandbox: starting a local control plane in .*\.sandbox\/cluster/);
         assert.match(out, /sandbox: creating the stack 'sandbox' with the reference lab's values/);
         assert.match(out, /url\s+http:\/\/192\.168\.123\.150\/index\.html/);
@@ -199,5 +200,102 @@ describe("end to end: npm run sandbox", function () {
         assert.ok(!fs.existsSync(path.join(project, ".sandbox")), ".sandbox/ is removed");
         assert.ok(!fs.existsSync(settingsFile()), "the stack's settings file is removed");
         assert.match(sandbox("status"), /control plane: not running[\s\S]*stack 'sandbox': none/);
+    });
+});
+
+/**
+ * A user with Pulumi installed: the sandbox uses that CLI and the plugins it finds, and builds only
+ * the control plane (here already built). The installed CLI is Pulumi 3.259 with its Node.js host
+ * in a directory of its own, as Pulumi's release archive lays them out, and a PULUMI_HOME holding
+ * the kubernetes and random plugins (a user's machine downloads them; this one cannot).
+ */
+describe("end to end: npm run sandbox with the user's own Pulumi CLI", function () {
+    this.timeout(20 * 60 * 1000);
+    let project: string;
+    let env: NodeJS.ProcessEnv;
+    let install: string;
+    const run = (...args: string[]) =>
+        spawnSync("bash", [path.join(project, "scripts", "sandbox.sh"), ...args], {
+            cwd: project,
+            env,
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+            timeout: 15 * 60 * 1000,
+        });
+
+    before(() => {
+        const tools = toolsDir();
+        toolsEnv(tools);
+        const dir = tempDir("vpp-sandbox-own-");
+        project = path.join(dir, "project");
+        copyProject(project, ["Pulumi.lab.yaml", "package-lock.json", "tsconfig.build.json", "scripts"]);
+        install = path.join(dir, "pulumi", "bin");
+        fs.mkdirSync(install, { recursive: true });
+        for (const b of ["pulumi", "pulumi-language-nodejs"])
+            fs.symlinkSync(path.join(tools, "bin", b), path.join(install, b));
+        const clean = Object.fromEntries(
+            Object.entries(process.env).filter(([k]) => !/^(PULUMI_|KUBECONFIG$|VPP_)/.test(k)),
+        );
+        env = {
+            ...clean,
+            PATH: `${install}:${clean.PATH}`,
+            PULUMI_HOME: path.join(tools, "pulumi-home"),
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        };
+    });
+    after(() => {
+        if (project && fs.existsSync(path.join(project, ".sandbox"))) run("down");
+    });
+
+    it("up says which CLI it uses, deploys with it, and down removes everything", () => {
+        const up = run("up");
+        assert.strictEqual(up.status, 0, `${up.stdout}\n${up.stderr}`);
+        assert.ok(up.stdout.includes(`sandbox: using the Pulumi CLI on PATH: ${install}/pulumi (v3.259.0)`), up.stdout);
+        assert.doesNotMatch(up.stdout, /building /, "the control plane is built already; nothing else is needed");
+        assert.match(up.stdout, /url\s+http:\/\/192\.168\.123\.150\/index\.html/);
+        const down = run("down");
+        assert.strictEqual(down.status, 0, `${down.stdout}\n${down.stderr}`);
+        assert.match(down.stdout, /sandbox: destroyed the stack, stopped the control plane, removed /);
+        assert.ok(!fs.existsSync(path.join(project, ".sandbox")));
+    });
+
+    it("names each missing prerequisite with its install command, and starts nothing", () => {
+        // A PATH with the user's Pulumi, bash and the core tools, but no jq and no curl.
+        const bare = path.join(path.dirname(install), "bare");
+        fs.mkdirSync(bare, { recursive: true });
+        for (const t of [
+            "bash",
+            "env",
+            "uname",
+            "sort",
+            "sed",
+            "dirname",
+            "cat",
+            "mkdir",
+            "tail",
+            "printf",
+            "openssl",
+            "flock",
+            "node",
+        ]) {
+            const found = spawnSync("bash", ["-c", `command -v ${t}`], {
+                encoding: "utf8",
+                env: process.env,
+            }).stdout.trim();
+            if (found && !fs.existsSync(path.join(bare, t))) fs.symlinkSync(found, path.join(bare, t));
+        }
+        const saved = env;
+        env = { ...env, PATH: `${install}:${bare}` };
+        try {
+            const r = run("up");
+            assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);
+            assert.match(r.stderr, /^sandbox: missing: jq \(apt-get install jq\)$/m);
+            assert.match(r.stderr, /^sandbox: missing: curl \(apt-get install curl\)$/m);
+            assert.match(r.stderr, /install what is missing above, then run it again; nothing was started/);
+            assert.ok(!fs.existsSync(path.join(project, ".sandbox", "cluster")), "no control plane started");
+        } finally {
+            env = saved;
+        }
     });
 });
