@@ -2,8 +2,9 @@
  * The data-plane tier: the lab's own pod (rendered by the program under mocks) run on a real VPP,
  * as the kubelet runs it (rig.ts), with a client on the VLAN. Root, network namespaces, cgroups v1.
  *
- * Runs where a VPP 24.10 install is found ($VPP_PREFIX, or the tool cache's); without one it says
- * so on one line, with how to enable it, and the rest of the test suites run.
+ * Runs on every VPP install found ($VPP_PREFIX, one or several separated by ":", else each
+ * vpp-v<version> of the tool cache), once each, and says on one line which it runs on; without one
+ * it says so on that line, with how to enable it, and the rest of the test suites run.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -13,7 +14,7 @@ import type { RawConfig } from "../../stacks/config";
 import { Expected, judge, probeScript, splitSections } from "../../check/checks";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { EXPORTER_ERROR_NODES } from "../../components/vppConfig";
-import { findVpp, maxMemory, PodCgroup, Rig, RunningContainer } from "./rig";
+import { findVppInstalls, maxMemory, PodCgroup, Rig, RunningContainer, VppInstall } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
 
@@ -67,15 +68,17 @@ async function untilProbe(rig: Rig, pod: LabPod, which: "startupProbe", vpp: Run
 }
 
 // An invalid $VPP_PREFIX throws here, failing the tier with what is missing.
-const found = findVpp();
-const prefix = "prefix" in found ? found.prefix : undefined;
+const found = findVppInstalls();
 if ("missing" in found) {
-    console.log(`  data-plane tier not run: ${found.missing}; set VPP_PREFIX to a VPP 24.10 install to run it`);
+    console.log(`  data-plane tier not run: ${found.missing}; set VPP_PREFIX to an install to run it`);
+} else {
+    console.log(`  data-plane tier on ${found.installs.map((i) => `VPP ${i.version} (${i.prefix})`).join(" and ")}`);
+    // Registered only where a VPP install is found, once for each.
+    for (const install of found.installs) tier(install);
 }
 
-// Registered only where a VPP install is found.
-if (prefix) {
-    describe("data plane: the lab's pod on a real VPP", function () {
+function tier({ prefix, version }: VppInstall): void {
+    describe(`data plane: the lab's pod on a real VPP ${version}`, function () {
         this.timeout(5 * 60 * 1000);
         let rig: Rig;
         let pod: LabPod;

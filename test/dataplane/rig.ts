@@ -25,37 +25,93 @@ import * as path from "path";
 import { quantityToNumber } from "../../stacks/rules";
 import type { Container, LabPod, Probe } from "./pod";
 
-/** VPP's install, and where the rig looks for one. */
-export const VPP_VERSION = "24.10";
+/**
+ * The VPP versions the tier and the benchmark know: the default image's (the proof of concept's),
+ * and the current stable release.
+ */
+export const VPP_VERSIONS = ["24.10", "26.06"] as const;
 /** Where a container finds the install, read-only, as an image carries VPP in its own filesystem. */
 export const VPP_IN_CONTAINER = "/opt/vpp";
-export function defaultVppPrefix(env: NodeJS.ProcessEnv = process.env): string {
-    const cache =
-        env.VPP_TOOLS_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "vpp-server-tools");
-    return path.join(cache, `vpp-v${VPP_VERSION}`);
+export function toolsCache(env: NodeJS.ProcessEnv = process.env): string {
+    return (
+        env.VPP_TOOLS_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "vpp-server-tools")
+    );
+}
+/** Where the tool cache keeps an install of one version. */
+export function defaultVppPrefix(env: NodeJS.ProcessEnv = process.env, version: string = VPP_VERSIONS[0]): string {
+    return path.join(toolsCache(env), `vpp-v${version}`);
 }
 
 /** What an install must hold: the binaries the pod runs and the plugins it loads. */
 export const VPP_BINARIES = ["vpp", "vppctl", "vpp_prometheus_export"];
 export const VPP_PLUGINS = ["af_packet", "http", "http_static", "ping", "arping", "prom"];
 
+/** One VPP install: where it is, and the version its vpp says it is. */
+export interface VppInstall {
+    readonly prefix: string;
+    readonly version: string;
+}
+
+const WHAT_IT_MUST_HOLD = `(CONTRIBUTING.md, "Data-plane tier", says what an install must hold)`;
+
 /**
- * The VPP install to use: $VPP_PREFIX (an error when it is not one), else the tool cache's.
- * Returns the reason when there is none, so the tier can say how to enable itself.
+ * The VPP installs to run on: $VPP_PREFIX, one prefix or several separated by ":" (an error naming
+ * what is missing when one is not an install), else every vpp-v<version> of the tool cache that is
+ * one, oldest first. Returns the reason when there is none, so the tier can say how to enable itself.
  */
-export function findVpp(env: NodeJS.ProcessEnv = process.env): { prefix: string } | { missing: string } {
+export function findVppInstalls(
+    env: NodeJS.ProcessEnv = process.env,
+): { installs: VppInstall[] } | { missing: string } {
     const given = env.VPP_PREFIX;
-    const prefix = given || defaultVppPrefix(env);
-    const problems = vppInstallProblems(prefix);
-    if (problems.length === 0) return { prefix };
     if (given) {
-        throw new Error(
-            `VPP_PREFIX is ${JSON.stringify(given)}, which is not a VPP ${VPP_VERSION} install: ${problems.join("; ")}`,
-        );
+        return {
+            installs: given
+                .split(":")
+                .filter(Boolean)
+                .map((prefix) => {
+                    const problems = vppInstallProblems(prefix);
+                    if (problems.length > 0) {
+                        throw new Error(
+                            `VPP_PREFIX names ${JSON.stringify(prefix)}, which is not a VPP install: ${problems.join("; ")} ${WHAT_IT_MUST_HOLD}`,
+                        );
+                    }
+                    return { prefix, version: vppVersionOf(prefix)! };
+                }),
+        };
     }
+    const cache = toolsCache(env);
+    const candidates = fs.existsSync(cache)
+        ? fs
+              .readdirSync(cache)
+              .filter((d) => /^vpp-v\d+\.\d+$/.test(d))
+              .map((d) => path.join(cache, d))
+        : [];
+    const installs = candidates
+        .filter((prefix) => vppInstallProblems(prefix).length === 0)
+        .map((prefix) => ({ prefix, version: vppVersionOf(prefix)! }))
+        .sort((a, b) => a.version.localeCompare(b.version, undefined, { numeric: true }));
+    if (installs.length > 0) return { installs };
     return {
-        missing: `no VPP ${VPP_VERSION} install at ${prefix} and VPP_PREFIX is not set (CONTRIBUTING.md, "Data-plane tier", says what the install must hold)`,
+        missing: `no VPP install at ${cache}/vpp-v<version> (${VPP_VERSIONS.join(" or ")}) and VPP_PREFIX is not set ${WHAT_IT_MUST_HOLD}`,
     };
+}
+
+/** The first install found (the oldest): for the suites that need one VPP, not each. */
+export function findVpp(
+    env: NodeJS.ProcessEnv = process.env,
+): { prefix: string; version: string } | { missing: string } {
+    const found = findVppInstalls(env);
+    return "missing" in found ? found : found.installs[0];
+}
+
+/**
+ * "24.10" from the install's libvppinfra.so.<version> (VPP names its libraries by its release; the
+ * vpp of 24.10 has no --version); undefined when there is none.
+ */
+export function vppVersionOf(prefix: string): string | undefined {
+    const lib = path.join(prefix, "lib", "x86_64-linux-gnu");
+    const names = fs.existsSync(lib) ? fs.readdirSync(lib) : [];
+    return names.map((n) => /^libvppinfra\.so\.(\d+\.\d+)$/.exec(n)?.[1]).find((v) => v !== undefined);
 }
 
 export function vppInstallProblems(prefix: string): string[] {
@@ -66,6 +122,21 @@ export function vppInstallProblems(prefix: string): string[] {
     const plugins = path.join(prefix, "lib", "x86_64-linux-gnu", "vpp_plugins");
     for (const p of VPP_PLUGINS) {
         if (!fs.existsSync(path.join(plugins, `${p}_plugin.so`))) problems.push(`no ${p}_plugin.so in ${plugins}`);
+    }
+    if (problems.length > 0) return problems;
+    const version = vppVersionOf(prefix);
+    if (version === undefined)
+        problems.push("no libvppinfra.so.<version> in lib/x86_64-linux-gnu: its version is not known");
+    else if (!(VPP_VERSIONS as readonly string[]).includes(version))
+        problems.push(`it is VPP ${version}; the tier knows ${VPP_VERSIONS.join(" and ")}`);
+    // The rig mounts the install at VPP_IN_CONTAINER and runs VPP as uid 10000: a RUNPATH into the
+    // build's own prefix (under /root, say) finds no library there.
+    const dynamic = spawnSync("readelf", ["-d", path.join(prefix, "bin", "vpp")], { encoding: "utf8" });
+    const runpath = /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(dynamic.stdout ?? "")?.[1];
+    if (runpath !== undefined && !runpath.split(":").every((p) => p.startsWith("$ORIGIN"))) {
+        problems.push(
+            `bin/vpp's RUNPATH is ${runpath}: it must be relative ($ORIGIN/../lib/x86_64-linux-gnu), as the install is mounted elsewhere`,
+        );
     }
     return problems;
 }
