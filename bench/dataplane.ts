@@ -7,14 +7,16 @@
  * and the most memory its cgroup held (memory.max_usage_in_bytes). Prints one table with the
  * machine's CPU model; `--write-docs` puts it in docs/dataplane.md between its markers.
  *
- * Needs root, wrk, nginx, clang and a VPP 24.10 install ($VPP_PREFIX or the tool cache's).
+ * Runs every profile on each VPP install found ($VPP_PREFIX, one or several separated by ":", else
+ * each vpp-v<version> of the tool cache), one version after the other, and the kernel's anchors
+ * once, in the same run: one table, a row per version and profile. Needs root, wrk, nginx, clang.
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { labPod, LabPod } from "../test/dataplane/pod";
-import { cpuNanos, findVpp, maxMemory, PodCgroup, Rig, RunningContainer } from "../test/dataplane/rig";
+import { cpuNanos, findVppInstalls, maxMemory, PodCgroup, Rig, RunningContainer } from "../test/dataplane/rig";
 import type { RawConfig } from "../stacks/config";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -22,8 +24,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
 const CONNECTIONS = [1, 4, 32];
 const KERNEL = "192.168.123.151";
-/** The VPP version, as the first profile's VPP reports it. */
-let version: string | undefined;
 
 interface Profile {
     readonly name: string;
@@ -51,6 +51,8 @@ const PROFILES: Profile[] = [
 
 interface Row {
     readonly name: string;
+    /** The VPP version of a VPP row; undefined for the kernel's. */
+    readonly version?: string;
     /** The kernel row this one is compared with. */
     readonly anchor: "unpinned" | "pinned";
     readonly idleCpu: number;
@@ -120,7 +122,7 @@ async function measure(
     return { name, anchor, idleCpu, loadCpu, pingMs, rps, latencyUs, memMiB: maxMemory(cg) / 2 ** 20 };
 }
 
-async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
+async function vppProfile(rig: Rig, version: string, p: Profile, index: number): Promise<Row> {
     const pod: LabPod = await labPod(p.config);
     const vols = rig.volumes(pod);
     const workers = Number(pod.vpp.env?.find((e) => e.name === "VPP_WORKERS")?.value ?? 0);
@@ -138,12 +140,13 @@ async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
             if (!ready) await new Promise((r) => setTimeout(r, startup.periodSeconds * 1000));
         }
         if (!ready) throw new Error(`${p.name}: VPP never became ready:\n${vpp.log()}`);
-        version ??= /vpp (v\S+)/.exec(rig.vppctl(pod, vpp.pid, "show version"))?.[1];
+        const shown = /vpp v(\d+\.\d+)/.exec(rig.vppctl(pod, vpp.pid, "show version"))?.[1];
+        if (shown !== version) throw new Error(`${p.name}: VPP says it is ${shown}, its install ${version}`);
         // The start script's line names the main thread's CPU: "VPP's main thread on CPU 0, 1 worker on CPU 1".
         const mainCpu = /VPP's main thread on CPU (\d+)/.exec(vpp.log())?.[1];
         if (p.clientOnMainCpu && mainCpu === undefined)
             throw new Error(`${p.name}: no main thread CPU in:\n${vpp.log()}`);
-        return await measure(
+        const row = await measure(
             rig,
             p.name,
             cg,
@@ -151,6 +154,7 @@ async function vppProfile(rig: Rig, p: Profile, index: number): Promise<Row> {
             p.clientOnMainCpu ? "pinned" : "unpinned",
             p.clientOnMainCpu ? mainCpu : undefined,
         );
+        return { ...row, version };
     } finally {
         process.kill(vpp.pid, "SIGKILL");
         await vpp.exited;
@@ -217,25 +221,25 @@ async function kernelAnchor(rig: Rig, pinned: boolean): Promise<Row> {
     }
 }
 
-function table(rows: Row[], vppVersion: string): string {
+function table(rows: Row[]): string {
     const f = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
     const cpuModel = /model name\s*:\s*(.+)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown CPU";
     const anchorOf = (r: Row) =>
         rows.find((x) => x.name.startsWith("kernel") && x.anchor === r.anchor) ?? rows[rows.length - 1];
     return [
-        `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:dataplane\` on ${os.cpus().length} × ${cpuModel}, ${vppVersion}: wrk 1 thread, keep-alive, ${SECONDS} s per cell, idle CPU over ${IDLE_SECONDS} s; the client, VPP and nginx share the machine's CPUs unless a row pins them. The ratio is to the kernel's req/s in the same run: the unpinned anchor, or for a pinned row the pinned one.`,
+        `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench:dataplane\` on ${os.cpus().length} × ${cpuModel}, VPP ${[...new Set(rows.flatMap((r) => (r.version ? [r.version] : [])))].join(" and ")}: wrk 1 thread, keep-alive, ${SECONDS} s per cell, idle CPU over ${IDLE_SECONDS} s; the client, VPP and nginx share the machine's CPUs unless a row pins them. The ratio is to the kernel's req/s in the same run: the unpinned anchor, or for a pinned row the pinned one.`,
         "",
-        "| profile | idle CPU | CPU at 32 conn. | ping RTT | 1 conn. | 4 conn. | 32 conn. | × kernel at 4 / 32 | max memory |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| VPP | profile | idle CPU | CPU at 32 conn. | ping RTT | 1 conn. | 4 conn. | 32 conn. | × kernel at 1 / 4 / 32 | max memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
         ...rows.map(
             (r) =>
-                `| ${r.name} | ${f(r.idleCpu, 1)}% | ${f(r.loadCpu)}% | ${f(r.pingMs * 1000)} µs | ${r.rps.map((x, i) => `${f(x)} req/s, ${f(r.latencyUs[i])} µs`).join(" | ")} | ${f(r.rps[1] / anchorOf(r).rps[1], 2)} / ${f(r.rps[2] / anchorOf(r).rps[2], 2)} | ${f(r.memMiB)} MiB |`,
+                `| ${r.version ?? "kernel"} | ${r.name} | ${f(r.idleCpu, 1)}% | ${f(r.loadCpu)}% | ${f(r.pingMs * 1000)} µs | ${r.rps.map((x, i) => `${f(x)} req/s, ${f(r.latencyUs[i])} µs`).join(" | ")} | ${r.rps.map((x, i) => f(x / anchorOf(r).rps[i], 2)).join(" / ")} | ${f(r.memMiB)} MiB |`,
         ),
     ].join("\n");
 }
 
 async function main(): Promise<void> {
-    const found = findVpp();
+    const found = findVppInstalls();
     if ("missing" in found) throw new Error(`bench:dataplane needs VPP: ${found.missing}`);
     for (const tool of ["wrk", "nginx", "clang", "curl", "ping"]) {
         if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0)
@@ -243,27 +247,33 @@ async function main(): Promise<void> {
                 `bench:dataplane needs ${tool} (apt-get install wrk nginx-light clang libbpf-dev curl iputils-ping)`,
             );
     }
-    const rig = new Rig(found.prefix);
-    const rows: Row[] = [];
-    try {
-        const first = await labPod();
-        rig.network({
-            mac: first.mac,
-            vlanId: first.vlanId,
-            clientCidr: "192.168.123.10/24",
-            kernelCidr: `${KERNEL}/24`,
-        });
-        for (const [i, p] of PROFILES.entries()) {
-            process.stderr.write(`bench:dataplane: ${p.name} ...\n`);
-            rows.push(await vppProfile(rig, p, i));
+    const vppRows: Row[] = [];
+    const anchors: Row[] = [];
+    for (const [k, install] of found.installs.entries()) {
+        const rig = new Rig(install.prefix);
+        try {
+            const first = await labPod();
+            rig.network({
+                mac: first.mac,
+                vlanId: first.vlanId,
+                clientCidr: "192.168.123.10/24",
+                kernelCidr: `${KERNEL}/24`,
+            });
+            for (const [i, p] of PROFILES.entries()) {
+                process.stderr.write(`bench:dataplane: VPP ${install.version}: ${p.name} ...\n`);
+                vppRows.push(await vppProfile(rig, install.version, p, i));
+            }
+            // The kernel's anchors once, on the same VLAN and tagger: every version's rows are compared with them.
+            if (k === 0) {
+                process.stderr.write("bench:dataplane: kernel + nginx ...\n");
+                anchors.push(await kernelAnchor(rig, true));
+                anchors.push(await kernelAnchor(rig, false));
+            }
+        } finally {
+            rig.cleanup();
         }
-        process.stderr.write("bench:dataplane: kernel + nginx ...\n");
-        rows.push(await kernelAnchor(rig, true));
-        rows.push(await kernelAnchor(rig, false));
-    } finally {
-        rig.cleanup();
     }
-    const out = table(rows, `VPP ${version ?? "(version unknown)"}`);
+    const out = table([...vppRows, ...anchors]);
     console.log(out);
     if (process.argv.includes("--write-docs")) {
         const readme = path.join(__dirname, "..", "docs", "dataplane.md");

@@ -130,7 +130,7 @@ export const KEYS = {
     cpuRequest: {
         type: "string",
         description:
-            "CPU request of the VPP container (a Kubernetes quantity). Idle, VPP uses 1.4% of a core with the defaults; under load its worker (or, without one, its main thread) uses a whole core: request 1 or more for a lab that must serve at full speed on a busy node.",
+            "CPU request of the VPP container (a Kubernetes quantity). Idle, VPP uses 1.0% to 1.4% of a core with the defaults; under load its worker (or, without one, its main thread) uses a whole core: request 1 or more for a lab that must serve at full speed on a busy node.",
         default: "200m",
     },
     cpuLimit: {

@@ -78,3 +78,54 @@ describe("documentation: the sandbox's quoted lines are its script's", () => {
         });
     }
 });
+
+describe("documentation: figures are the benchmark's", () => {
+    /** The rows of the table bench:dataplane wrote into docs/dataplane.md, by VPP version and profile. */
+    const rows = () => {
+        const doc = readDoc("docs/dataplane.md");
+        const table = doc.slice(
+            doc.indexOf("<!-- bench:dataplane begin -->"),
+            doc.indexOf("<!-- bench:dataplane end -->"),
+        );
+        return table
+            .split("\n")
+            .filter((l) => /^\| (\d+\.\d+|kernel) \|/.test(l))
+            .map((l) => l.split("|").map((c) => c.trim()))
+            .map((c) => ({ version: c[1], profile: c[2], idle: parseFloat(c[3]), oneConnection: c[6] }));
+    };
+    const defaults = () => rows().filter((r) => r.profile.startsWith("defaults, shared cores"));
+
+    it("the table holds the defaults' row for each version", () =>
+        assert.deepStrictEqual(
+            defaults().map((r) => r.version),
+            ["24.10", "26.06"],
+        ));
+
+    it("the idle CPU the settings' reference and Pulumi.yaml give for the defaults is the table's", () => {
+        const range = /VPP idles at ([\d.]+)% to ([\d.]+)% of a core with the defaults/.exec(
+            readDoc("docs/configuration.md"),
+        );
+        assert.ok(range, "docs/configuration.md gives the defaults' idle CPU");
+        const [lo, hi] = [Number(range[1]), Number(range[2])];
+        for (const r of defaults())
+            assert.ok(r.idle >= lo && r.idle <= hi, `VPP ${r.version}'s ${r.idle}% is outside ${lo}-${hi}%`);
+        const yaml = fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8");
+        assert.ok(
+            yaml.includes(`VPP uses ${range[1]}% to ${range[2]}% of a core with the defaults`),
+            "Pulumi.yaml says the same",
+        );
+    });
+
+    it("the page's one line for a user (which VPP, what it buys) quotes the table's one-connection figures", () => {
+        const line =
+            /With the same settings \(the defaults, shared cores\) it serves one\s+connection at ([\d,]+) req\/s against 24\.10's (\d[\d,]*\d|\d)/.exec(
+                readDoc("docs/dataplane.md"),
+            );
+        assert.ok(line, "docs/dataplane.md says which VPP to run");
+        const perSecond = (v: string) =>
+            defaults()
+                .find((r) => r.version === v)!
+                .oneConnection.split(" req/s")[0];
+        assert.deepStrictEqual([line[1], line[2]], [perSecond("26.06"), perSecond("24.10")]);
+    });
+});
