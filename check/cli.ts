@@ -40,8 +40,8 @@ run from a host on the VLAN.
   --format json     one JSON document, for tools
   --dir <project>   the project directory (default: this one)
 
-Exit 0: every item ok; 1: a failure (the first is named, with its entry in docs/troubleshooting.md) or the lab could
-not be read; 2: a usage error.
+Exit 0: every item ok; 1: a failure (the first is named, with its entry in
+docs/troubleshooting.md) or the lab could not be read; 2: a usage error.
 `;
 
 interface Options {
