@@ -201,6 +201,33 @@ function tier({ prefix, version }: VppInstall): void {
             assert.strictEqual(r.out, "Welcome\n");
         });
 
+        it("the CLI script ran to its last line: the gratuitous ARP it ends with reaches the client before the client sends anything", async () => {
+            // A failing line of startup.conf stops every line after it, so the last line is the proof.
+            const lines = fs.readFileSync(path.join(vols.conf, "startup.conf"), "utf8").trim().split("\n");
+            assert.strictEqual(lines[lines.length - 1], `arping gratuitous ${address()} host-macvlan0.${pod.vlanId}`);
+            await stop();
+            // The client learns a neighbour from a gratuitous ARP only with arp_accept; it forgets VPP first.
+            const sysctl = (v: number) =>
+                rig.inNetns("client", ["sysctl", "-q", "-w", `net.ipv4.conf.eth0.arp_accept=${v}`]);
+            assert.strictEqual(sysctl(1).status, 0);
+            try {
+                rig.inNetns("client", ["ip", "neigh", "flush", "dev", "eth0"]);
+                await start(cg);
+                let neigh = "";
+                for (let i = 0; i < 30 && !neigh.includes(`lladdr ${pod.mac}`); i++) {
+                    neigh = rig.inNetns("client", ["ip", "neigh", "show", address(), "dev", "eth0"]).out;
+                    if (!neigh.includes(`lladdr ${pod.mac}`)) await new Promise((r) => setTimeout(r, 100));
+                }
+                assert.match(
+                    neigh,
+                    new RegExp(`^${address().replace(/\./g, "\\.")} lladdr ${pod.mac} `, "m"),
+                    vpp.log(),
+                );
+            } finally {
+                sysctl(0);
+            }
+        });
+
         it("a wedged VPP (SIGSTOP) fails the liveness command within its timeout", () => {
             const p = pod.vpp.livenessProbe!;
             process.kill(vpp.pid, "SIGSTOP");
