@@ -1,0 +1,267 @@
+/**
+ * npm run fleet: one operation (preview, up, refresh, destroy) on many labs' stacks at once, or the
+ * status of each, through Pulumi's Automation API and the project's own CLI. Stacks are selected
+ * (and, for preview and up, created) one at a time, since concurrent selects race on the
+ * workspace's current-stack file; then the operations run with a bounded concurrency, each into a
+ * log file of its own, one line per lab as it starts and ends, and one table at the end.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+
+export const OPERATIONS = ["preview", "up", "refresh", "destroy", "status"] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+export interface FleetOptions {
+    readonly op: Operation;
+    /** The labs named by --stacks; undefined with --all. */
+    readonly stacks?: readonly string[];
+    readonly concurrency: number;
+    readonly format: "text" | "json";
+    /** The project directory, where Pulumi.yaml and the labs' Pulumi.<stack>.yaml are. */
+    readonly dir: string;
+}
+
+/** A usage error: the CLI prints it with the usage and exits 2. */
+export class UsageError extends Error {}
+
+export const USAGE = `usage: npm run fleet -- preview|up|refresh|destroy|status (--stacks a,b | --all) [--concurrency N] [--format json] [--dir <project>]
+
+Runs one operation on every selected lab's stack, at most N at once (default 4), each into its own
+log file under .fleet/, and prints one table: lab, cluster, operation, result, created, updated,
+replaced, deleted, seconds, log. status reads each stack's last update and outputs instead.
+--all selects every Pulumi.<stack>.yaml of the project. Exit 0: every lab ok; 1: a lab failed
+(each named); 2: a usage error.`;
+
+export function parseArgs(argv: readonly string[], defaultDir: string): FleetOptions {
+    const [op, ...rest] = argv;
+    if (!OPERATIONS.includes(op as Operation)) {
+        throw new UsageError(`the operation is ${JSON.stringify(op ?? "")}; expected one of ${OPERATIONS.join(", ")}`);
+    }
+    let stacks: string[] | undefined;
+    let all = false;
+    let concurrency = 4;
+    let format: "text" | "json" = "text";
+    let dir = defaultDir;
+    for (let i = 0; i < rest.length; i++) {
+        const flag = rest[i];
+        const value = () => {
+            const v = rest[++i];
+            if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+            return v;
+        };
+        if (flag === "--stacks")
+            stacks = value()
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean);
+        else if (flag === "--all") all = true;
+        else if (flag === "--concurrency") {
+            const v = value();
+            concurrency = Number(v);
+            if (!/^[1-9]\d*$/.test(v) || concurrency > 64)
+                throw new UsageError(`--concurrency is ${JSON.stringify(v)}; expected a whole number from 1 to 64`);
+        } else if (flag === "--format") {
+            const v = value();
+            if (v !== "json" && v !== "text")
+                throw new UsageError(`--format is ${JSON.stringify(v)}; expected json or text`);
+            format = v;
+        } else if (flag === "--dir") dir = path.resolve(value());
+        else throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
+    }
+    if (all === (stacks !== undefined))
+        throw new UsageError("name the labs with --stacks a,b, or take them all with --all");
+    if (stacks !== undefined && stacks.length === 0) throw new UsageError("--stacks names no stack");
+    return { op: op as Operation, stacks: all ? undefined : stacks, concurrency, format, dir };
+}
+
+/** Every lab of the project: its Pulumi.<stack>.yaml files (not the sandbox's), sorted. */
+export function projectStacks(dir: string): string[] {
+    return fs
+        .readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined && s !== "sandbox")
+        .sort();
+}
+
+export interface LabResult {
+    readonly stack: string;
+    /** The cluster: its context and server, from the stack's outputs (or its settings, before a deployment). */
+    readonly cluster: string;
+    readonly op: Operation;
+    /** ok, failed, or (status) the last update's result. */
+    readonly result: string;
+    readonly created: number;
+    readonly updated: number;
+    readonly replaced: number;
+    readonly deleted: number;
+    readonly seconds: number;
+    readonly log: string;
+    /** The first error line, when it failed. */
+    readonly error?: string;
+}
+
+function counts(ops: OpMap | undefined): Pick<LabResult, "created" | "updated" | "replaced" | "deleted"> {
+    const n = (k: keyof OpMap) => ops?.[k] ?? 0;
+    return {
+        created: n("create"),
+        updated: n("update"),
+        replaced: n("replace") + n("create-replacement") + n("delete-replaced"),
+        deleted: n("delete"),
+    };
+}
+
+/** Runs `work` on each item, at most `limit` at once, in order of the items. */
+export async function pool<T, R>(items: readonly T[], limit: number, work: (t: T) => Promise<R>): Promise<R[]> {
+    const out: R[] = new Array(items.length);
+    let next = 0;
+    const runner = async () => {
+        while (next < items.length) {
+            const i = next++;
+            out[i] = await work(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+    return out;
+}
+
+async function clusterOf(stack: Stack): Promise<string> {
+    try {
+        const o = await stack.outputs();
+        if (o.clusterServer?.value) return `${String(o.clusterContext?.value ?? "?")} ${String(o.clusterServer.value)}`;
+    } catch {
+        // no outputs yet
+    }
+    const config = await stack.getAllConfig();
+    return config["kubernetes:context"]?.value
+        ? `${config["kubernetes:context"].value} (not deployed)`
+        : "(not deployed)";
+}
+
+/**
+ * What went wrong in a failed operation's output: its first error line, with the line after it when
+ * it ends in a colon (the program's "invalid stack configuration (1 problem); ...:" and its problem).
+ */
+export function firstError(text: string): string {
+    const lines = text.split("\n").map((l) => l.trim());
+    const i = lines.findIndex((l) => /^error: /.test(l) && !/^error: (update|preview|refresh|destroy) failed$/.test(l));
+    if (i < 0) return (lines.filter(Boolean).pop() ?? "").slice(0, 300);
+    const first = lines[i].replace(/^error: /, "");
+    const next = first.endsWith(":") ? lines.slice(i + 1).find(Boolean) : undefined;
+    return (next ? `${first} ${next.replace(/^- /, "")}` : first).slice(0, 300);
+}
+
+export async function runFleet(
+    o: FleetOptions,
+    env: Record<string, string>,
+    say: (line: string) => void,
+): Promise<LabResult[]> {
+    const names = o.stacks ?? projectStacks(o.dir);
+    if (names.length === 0) throw new UsageError(`no lab's stack file (Pulumi.<stack>.yaml) in ${o.dir}`);
+    const ws = await LocalWorkspace.create({
+        workDir: o.dir,
+        envVars: env,
+        pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true }),
+    });
+    const logs = path.join(o.dir, ".fleet", `${new Date().toISOString().replace(/[:.]/g, "-")}-${o.op}`);
+    fs.mkdirSync(logs, { recursive: true });
+    // One at a time: select (and for preview and up, create) each stack.
+    const stacks = new Map<string, Stack | Error>();
+    for (const name of names) {
+        try {
+            stacks.set(
+                name,
+                o.op === "preview" || o.op === "up"
+                    ? await Stack.createOrSelect(name, ws)
+                    : await Stack.select(name, ws),
+            );
+        } catch (e) {
+            stacks.set(name, e instanceof Error ? e : new Error(String(e)));
+        }
+    }
+    return pool(names, o.concurrency, async (name) => {
+        const log = path.join(logs, `${name}.log`);
+        const t0 = Date.now();
+        const done = (r: Omit<LabResult, "stack" | "op" | "seconds" | "log">): LabResult => {
+            const result = { stack: name, op: o.op, seconds: (Date.now() - t0) / 1000, log, ...r };
+            say(
+                `fleet: ${name}: ${o.op} ${result.result} in ${result.seconds.toFixed(1)} s${r.error ? `: ${r.error}` : ""}`,
+            );
+            return result;
+        };
+        const stack = stacks.get(name)!;
+        if (stack instanceof Error) {
+            fs.writeFileSync(log, stack.message);
+            return done({ cluster: "?", result: "failed", ...counts(undefined), error: firstError(stack.message) });
+        }
+        say(`fleet: ${name}: ${o.op} ...`);
+        const out = fs.createWriteStream(log);
+        const onOutput = (s: string) => out.write(s);
+        try {
+            if (o.op === "status") {
+                const [last] = await stack.history(1);
+                return done({
+                    cluster: await clusterOf(stack),
+                    result: last ? `${last.kind} ${last.result} ${last.endTime ?? last.startTime}` : "never deployed",
+                    ...counts(last?.resourceChanges),
+                });
+            }
+            const changes =
+                o.op === "preview"
+                    ? (await stack.preview({ onOutput, diff: false })).changeSummary
+                    : o.op === "up"
+                      ? (await stack.up({ onOutput })).summary.resourceChanges
+                      : o.op === "refresh"
+                        ? (await stack.refresh({ onOutput })).summary.resourceChanges
+                        : (await stack.destroy({ onOutput, runProgram: true })).summary.resourceChanges;
+            return done({ cluster: await clusterOf(stack), result: "ok", ...counts(changes) });
+        } catch (e) {
+            const text = e instanceof Error ? e.message : String(e);
+            out.write(`\n${text}\n`);
+            return done({
+                cluster: await clusterOf(stack).catch(() => "?"),
+                result: "failed",
+                ...counts(undefined),
+                error: firstError(text),
+            });
+        } finally {
+            out.end();
+        }
+    });
+}
+
+export function formatTable(results: readonly LabResult[]): string {
+    const head = [
+        "lab",
+        "cluster",
+        "operation",
+        "result",
+        "created",
+        "updated",
+        "replaced",
+        "deleted",
+        "seconds",
+        "log",
+    ];
+    const rows = results.map((r) => [
+        r.stack,
+        r.cluster,
+        r.op,
+        r.result,
+        String(r.created),
+        String(r.updated),
+        String(r.replaced),
+        String(r.deleted),
+        r.seconds.toFixed(1),
+        r.log,
+    ]);
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    return [head, ...rows]
+        .map((r) =>
+            r
+                .map((c, i) => c.padEnd(widths[i]))
+                .join("  ")
+                .trimEnd(),
+        )
+        .join("\n");
+}
