@@ -1,5 +1,7 @@
 /**
- * The README's quick start, run line by line as a new user runs it, against a real API server: its
+ * The documentation's Pulumi commands, run line by line as a user runs them, against a real API
+ * server: the README's quick start; docs/deploy.md's lab with a kubeconfig file of its own;
+ * docs/operations.md's render stack. The quick start first: its
  * `./scripts/pulumi.sh` commands in a working copy of the project, with a kubeconfig whose context
  * is the one the README names (`mylab-cluster`), then its removal block. What is not run, and why:
  * `login --local` (the working copy has a file backend of its own; a login would move the user's
@@ -15,18 +17,19 @@ import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./ha
 import { fencedBlocks, readDoc } from "../fixtures/docs";
 import { instanceName } from "../../components/names";
 
-/** The `./scripts/pulumi.sh` commands of the README's quick start blocks, comments cut, in order. */
-function quickStart(): string[][] {
-    const readme = readDoc("README.md");
-    const from = readme.indexOf("## Quick start");
-    const to = readme.indexOf("\n## ", from + 1);
-    assert.ok(from >= 0 && to > from, "the README has a Quick start section");
-    return fencedBlocks(readme.slice(from, to), "sh")
+/** The `./scripts/pulumi.sh` commands of the sh blocks of one section of a page, comments cut, in order. */
+function sectionCommands(file: string, heading: string): string[][] {
+    const text = readDoc(file);
+    const from = text.indexOf(`\n${heading}`);
+    const next = text.indexOf("\n## ", from + 1);
+    assert.ok(from >= 0, `${file} has a section ${heading}`);
+    return fencedBlocks(text.slice(from, next < 0 ? undefined : next), "sh")
         .flatMap((b) => b.split("\n"))
         .map((l) => l.replace(/\s+#.*$/, "").trim())
         .filter((l) => l.startsWith("./scripts/pulumi.sh "))
         .map((l) => l.slice("./scripts/pulumi.sh ".length).split(/\s+/));
 }
+const quickStart = () => sectionCommands("README.md", "## Quick start");
 
 describe("end to end: the README's quick start on a stack of the user's own", function () {
     this.timeout(20 * 60 * 1000);
@@ -34,6 +37,12 @@ describe("end to end: the README's quick start on a stack of the user's own", fu
     let cp: ControlPlane;
     let kc: string;
     const lab = () => fs.readFileSync(path.join(ws.project, "Pulumi.lab.yaml"), "utf8");
+    /** One command of a page as a user runs it; up, destroy and stack rm get the --yes a user answers at their prompt. */
+    const run = (page: string, args: string[]) => {
+        const asks = ["up", "destroy"].includes(args[0]) || (args[0] === "stack" && args[1] === "rm");
+        const yes = asks && !args.includes("--yes") ? [...args, "--yes"] : args;
+        return ws.ok(`${page}: ${args.slice(0, 2).join(" ")}`, kc, yes);
+    };
 
     before(function () {
         const env = toolsEnv(toolsDir());
@@ -63,9 +72,7 @@ describe("end to end: the README's quick start on a stack of the user's own", fu
         const instance = instanceName("mylab", "mylab");
         for (const args of commands) {
             if (args[0] === "login") continue;
-            const asks = ["up", "destroy"].includes(args[0]) || (args[0] === "stack" && args[1] === "rm");
-            const run = asks ? [...args, "--yes"] : args;
-            ws.ok(`quick start: ${args.slice(0, 2).join(" ")}`, kc, run);
+            run("quick start", args);
             if (args[0] === "up") {
                 assert.ok(cp.get("deployment", "vpp-server", "mylab"), "the lab's Deployment, in its own namespace");
                 assert.ok(cp.get("securitycontextconstraints", instance), `its SCC ${instance}`);
@@ -99,5 +106,31 @@ describe("end to end: the README's quick start on a stack of the user's own", fu
         );
         const ls = ws.ok("stack ls", kc, ["stack", "ls", "--json"]).stdout;
         assert.deepStrictEqual(JSON.parse(ls), [], "the stack itself is gone");
+    });
+
+    it("docs/deploy.md: a lab whose credentials are a file of its own (labs/lab2.kubeconfig) deploys there, as written", () => {
+        // The lab's own file: the same cluster under a context of that file's own.
+        fs.mkdirSync(path.join(ws.project, "labs"), { recursive: true });
+        fs.copyFileSync(kc, path.join(ws.project, "labs", "lab2.kubeconfig"));
+        const commands = sectionCommands("docs/deploy.md", "## Deploy a lab");
+        assert.ok(
+            commands.some((c) => c.includes("kubernetes:kubeconfig")),
+            "the page sets kubernetes:kubeconfig",
+        );
+        for (const args of commands) run("docs/deploy.md", args);
+        assert.ok(cp.get("deployment", "vpp-server", "lab2"), "lab2 is deployed in its namespace");
+        const outputs = JSON.parse(ws.ok("outputs lab2", kc, ["stack", "output", "--stack", "lab2", "--json"]).stdout);
+        assert.strictEqual(outputs.instance, instanceName("lab2", "lab2"));
+        ws.destroy("lab2", kc);
+        assert.deepStrictEqual(cp.objectsOf(instanceName("lab2", "lab2")), []);
+    });
+
+    it("docs/operations.md: the render stack writes the manifests and touches no cluster, as written", () => {
+        const commands = sectionCommands("docs/operations.md", "## Render the manifests");
+        for (const args of commands) run("docs/operations.md", args);
+        const dir = path.join(ws.project, "rendered", "1-manifest");
+        const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+        assert.ok(files.length >= 9, `the manifests: ${files.join(", ")}`);
+        assert.deepStrictEqual(cp.objectsOf(instanceName("lab-render", "vpp-server")), [], "nothing on the cluster");
     });
 });
