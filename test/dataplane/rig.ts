@@ -32,21 +32,17 @@ import type { Container, LabPod, Probe } from "./pod";
 export const VPP_VERSIONS = ["24.10", "26.06"] as const;
 /** Where a container finds the install, read-only, as an image carries VPP in its own filesystem. */
 export const VPP_IN_CONTAINER = "/opt/vpp";
+/** The tool cache, where each vpp-v<version> install is looked for. */
 export function toolsCache(env: NodeJS.ProcessEnv = process.env): string {
     return (
         env.VPP_TOOLS_CACHE ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "vpp-server-tools")
     );
 }
-/** Where the tool cache keeps an install of one version. */
-export function defaultVppPrefix(env: NodeJS.ProcessEnv = process.env, version: string = VPP_VERSIONS[0]): string {
-    return path.join(toolsCache(env), `vpp-v${version}`);
-}
-
 /** What an install must hold: the binaries the pod runs and the plugins it loads. */
 export const VPP_BINARIES = ["vpp", "vppctl", "vpp_prometheus_export"];
 export const VPP_PLUGINS = ["af_packet", "http", "http_static", "ping", "arping", "prom"];
 
-/** One VPP install: where it is, and the version its vpp says it is. */
+/** One VPP install: where it is, and its version (its libraries' release). */
 export interface VppInstall {
     readonly prefix: string;
     readonly version: string;
