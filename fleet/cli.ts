@@ -6,7 +6,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { formatTable, parseArgs, runFleet, USAGE, UsageError } from "./fleet";
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { formatTable, parseArgs, projectStacks, runFleet, USAGE, UsageError } from "./fleet";
+import { gitHead, operatorManifests, parseRenderArgs, readLab, RENDER_USAGE, writeManifests } from "./operator";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -33,7 +35,45 @@ function pulumiEnv(): Record<string, string> {
     return env;
 }
 
+/** render-operator: the operator's resources for each lab, one folder per cluster. */
+async function renderOperator(argv: string[]): Promise<number> {
+    if (argv.includes("--help")) {
+        process.stdout.write(`${RENDER_USAGE}\n`);
+        return 0;
+    }
+    let o;
+    try {
+        o = parseRenderArgs(argv, process.cwd(), gitHead);
+    } catch (e) {
+        process.stderr.write(`fleet: ${e instanceof Error ? e.message : String(e)}\n${RENDER_USAGE}\n`);
+        return 2;
+    }
+    const names = o.stacks ?? projectStacks(o.dir);
+    if (names.length === 0) throw new UsageError(`no lab's stack file (Pulumi.<stack>.yaml) in ${o.dir}`);
+    // A deployed stack keeps its instance (the SCC's name, which its RBAC names): read its outputs.
+    const ws = await LocalWorkspace.create({
+        workDir: o.dir,
+        envVars: pulumiEnv(),
+        pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true }),
+    });
+    const existing = new Set((await ws.listStacks()).map((s) => s.name.split("/").pop()));
+    const labs = [];
+    for (const name of names) {
+        const outputs = existing.has(name)
+            ? Object.fromEntries(Object.entries(await ws.stackOutputs(name)).map(([k, v]) => [k, v.value]))
+            : undefined;
+        labs.push(readLab(o.dir, name, outputs));
+    }
+    const files = writeManifests(o.out, operatorManifests(labs, o));
+    process.stdout.write(`${files.join("\n")}\n`);
+    process.stderr.write(
+        `fleet: ${labs.length} lab(s) on ${new Set(labs.map((l) => l.server)).size} cluster(s), commit ${o.commit}; apply each cluster's folder with oc apply -f <folder> (docs/fleet.md)\n`,
+    );
+    return 0;
+}
+
 async function main(): Promise<number> {
+    if (process.argv[2] === "render-operator") return renderOperator(process.argv.slice(3));
     let o;
     try {
         o = parseArgs(process.argv.slice(2), process.cwd());

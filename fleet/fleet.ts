@@ -8,6 +8,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { resolveConnection } from "../live/kubeconfig";
+import { liveCluster } from "../live/reader";
+import { boundedName, stackStatus } from "./operator";
 
 export const OPERATIONS = ["preview", "up", "refresh", "destroy", "status"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -20,16 +23,20 @@ export interface FleetOptions {
     readonly format: "text" | "json";
     /** The project directory, where Pulumi.yaml and the labs' Pulumi.<stack>.yaml are. */
     readonly dir: string;
+    /** status: the namespace of the operator's Stack resources, to read each lab's from its cluster. */
+    readonly operatorNamespace?: string;
 }
 
 /** A usage error: the CLI prints it with the usage and exits 2. */
 export class UsageError extends Error {}
 
-export const USAGE = `usage: npm run fleet -- preview|up|refresh|destroy|status (--stacks a,b | --all) [--concurrency N] [--format json] [--dir <project>]
+export const USAGE = `usage: npm run fleet -- preview|up|refresh|destroy|status (--stacks a,b | --all) [--concurrency N] [--format json] [--dir <project>] [--operator <namespace>]
+       npm run fleet -- render-operator ... (npm run fleet -- render-operator --help)
 
 Runs one operation on every selected lab's stack, at most N at once (default 4), each into its own
 log file under .fleet/, and prints one table: lab, cluster, operation, result, created, updated,
 replaced, deleted, seconds, log. status reads each stack's last update and outputs instead.
+--operator (status only) adds each lab's Stack resource as the Pulumi Kubernetes Operator reports it.
 --all selects every Pulumi.<stack>.yaml of the project. Exit 0: every lab ok; 1: a lab failed
 (each named); 2: a usage error.`;
 
@@ -43,6 +50,7 @@ export function parseArgs(argv: readonly string[], defaultDir: string): FleetOpt
     let concurrency = 4;
     let format: "text" | "json" = "text";
     let dir = defaultDir;
+    let operatorNamespace: string | undefined;
     for (let i = 0; i < rest.length; i++) {
         const flag = rest[i];
         const value = () => {
@@ -67,12 +75,25 @@ export function parseArgs(argv: readonly string[], defaultDir: string): FleetOpt
                 throw new UsageError(`--format is ${JSON.stringify(v)}; expected json or text`);
             format = v;
         } else if (flag === "--dir") dir = path.resolve(value());
-        else throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
+        else if (flag === "--operator") {
+            const v = value();
+            if (op !== "status") throw new UsageError(`--operator goes with status, not ${op}`);
+            if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v))
+                throw new UsageError(`--operator is ${JSON.stringify(v)}; expected a namespace (a DNS label)`);
+            operatorNamespace = v;
+        } else throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
     }
     if (all === (stacks !== undefined))
         throw new UsageError("name the labs with --stacks a,b, or take them all with --all");
     if (stacks !== undefined && stacks.length === 0) throw new UsageError("--stacks names no stack");
-    return { op: op as Operation, stacks: all ? undefined : stacks, concurrency, format, dir };
+    return {
+        op: op as Operation,
+        stacks: all ? undefined : stacks,
+        concurrency,
+        format,
+        dir,
+        ...(operatorNamespace ? { operatorNamespace } : {}),
+    };
 }
 
 /** Every lab of the project: its Pulumi.<stack>.yaml files (not the sandbox's), sorted. */
@@ -99,6 +120,8 @@ export interface LabResult {
     readonly log: string;
     /** The first error line, when it failed. */
     readonly error?: string;
+    /** status --operator: the lab's Stack resource, as the operator reports it. */
+    readonly operator?: string;
 }
 
 function counts(ops: OpMap | undefined): Pick<LabResult, "created" | "updated" | "replaced" | "deleted"> {
@@ -136,6 +159,26 @@ async function clusterOf(stack: Stack): Promise<string> {
     return config["kubernetes:context"]?.value
         ? `${config["kubernetes:context"].value} (not deployed)`
         : "(not deployed)";
+}
+
+/** The lab's Stack resource on its cluster (as its settings name the cluster), in one line. */
+async function operatorOf(stack: Stack, namespace: string, dir: string): Promise<string> {
+    const config = await stack.getAllConfig();
+    try {
+        const connection = resolveConnection(
+            { kubeconfig: config["kubernetes:kubeconfig"]?.value, context: config["kubernetes:context"]?.value },
+            dir,
+        );
+        const live = await liveCluster(connection).read({
+            apiVersion: "pulumi.com/v1",
+            kind: "Stack",
+            namespace,
+            name: boundedName(stack.name.split("/").pop()!),
+        });
+        return stackStatus(live as Record<string, unknown> | undefined);
+    } catch (e) {
+        return `not read: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`;
+    }
 }
 
 /**
@@ -204,6 +247,7 @@ export async function runFleet(
                     cluster: await clusterOf(stack),
                     result: last ? `${last.kind} ${last.result} ${last.endTime ?? last.startTime}` : "never deployed",
                     ...counts(last?.resourceChanges),
+                    ...(o.operatorNamespace ? { operator: await operatorOf(stack, o.operatorNamespace, o.dir) } : {}),
                 });
             }
             const changes =
@@ -243,11 +287,14 @@ export function formatTable(results: readonly LabResult[]): string {
         "seconds",
         "log",
     ];
+    const withOperator = results.some((r) => r.operator !== undefined);
+    if (withOperator) head.splice(4, 0, "operator");
     const rows = results.map((r) => [
         r.stack,
         r.cluster,
         r.op,
         r.result,
+        ...(withOperator ? [r.operator ?? ""] : []),
         String(r.created),
         String(r.updated),
         String(r.replaced),

@@ -250,14 +250,10 @@ export function tempDir(prefix: string): string {
 /** The Prometheus operator release whose PodMonitor CRD the e2e cluster installs (a Go module on the proxy). */
 export const PROMETHEUS_OPERATOR = "github.com/prometheus-operator/prometheus-operator@v0.94.1";
 
-/**
- * The Prometheus operator's PodMonitor CRD, as OpenShift's monitoring installs it: from the
- * operator's Go module (its example/prometheus-operator-crd/), downloaded once into the Go module
- * cache. Returns the file's path.
- */
-export function podMonitorCrd(): string {
+/** A file of a Go module, downloaded once into the Go module cache: its path. */
+export function goModuleFile(module: string, file: string): string {
     const go = fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : "go";
-    const r = spawnSync(go, ["mod", "download", "-json", PROMETHEUS_OPERATOR], {
+    const r = spawnSync(go, ["mod", "download", "-json", module], {
         encoding: "utf8",
         cwd: os.tmpdir(),
         env: { ...process.env, GOFLAGS: "-mod=mod" },
@@ -269,9 +265,28 @@ export function podMonitorCrd(): string {
         // reported below
     }
     if (r.status !== 0 || !dir) {
-        throw new Error(`go mod download ${PROMETHEUS_OPERATOR} failed (exit ${r.status}): ${r.stdout}${r.stderr}`);
+        throw new Error(`go mod download ${module} failed (exit ${r.status}): ${r.stdout}${r.stderr}`);
     }
-    const crd = path.join(dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_podmonitors.yaml");
-    if (!fs.existsSync(crd)) throw new Error(`${crd} is missing from ${PROMETHEUS_OPERATOR}`);
-    return crd;
+    const p = path.join(dir, file);
+    if (!fs.existsSync(p)) throw new Error(`${p} is missing from ${module}`);
+    return p;
+}
+
+/**
+ * The Prometheus operator's PodMonitor CRD, as OpenShift's monitoring installs it: from the
+ * operator's Go module (its example/prometheus-operator-crd/). Returns the file's path.
+ */
+export function podMonitorCrd(): string {
+    return goModuleFile(PROMETHEUS_OPERATOR, "example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml");
+}
+
+/**
+ * The newest Pulumi Kubernetes Operator release whose Go module the proxy serves here (its v2
+ * modules are refused), for its Stack CRD.
+ */
+export const PULUMI_OPERATOR = "github.com/pulumi/pulumi-kubernetes-operator@v1.16.0";
+
+/** The operator's Stack CRD (pulumi.com/v1), from its Go module. */
+export function stackCrd(): string {
+    return goModuleFile(PULUMI_OPERATOR, "deploy/crds/pulumi.com_stacks.yaml");
 }

@@ -38,6 +38,8 @@ describe("fleet: arguments", () => {
     it("each mistake is named with what is accepted", () => {
         usage(["deploy", "--all"], 'the operation is "deploy"; expected one of preview, up, refresh, destroy, status');
         usage(["up"], "name the labs with --stacks a,b, or take them all with --all");
+        usage(["up", "--all", "--operator", "f"], "--operator goes with status, not up");
+        usage(["status", "--all", "--operator", "F"], '--operator is "F"; expected a namespace (a DNS label)');
         usage(["up", "--all", "--stacks", "a"], "name the labs with --stacks a,b, or take them all with --all");
         usage(["up", "--stacks", ","], "--stacks names no stack");
         usage(["up", "--all", "--concurrency", "0"], '--concurrency is "0"; expected a whole number from 1 to 64');
