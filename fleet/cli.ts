@@ -1,10 +1,9 @@
 /**
  * npm run fleet -- <operation> (--stacks a,b | --all) [--concurrency N] [--format json]: see
- * fleet.ts. The Pulumi CLI is the one on PATH, else the one `npm run tools` built (its env.sh, as
- * scripts/pulumi.sh uses it); Node 22 from node_modules/.bin comes first on PATH either way.
+ * fleet.ts; render-operator: see operator.ts. The Pulumi CLI is the one scripts/pulumi-cli.sh
+ * chooses, as for scripts/pulumi.sh; Node 22 from node_modules/.bin comes first on PATH either way.
  */
 import { spawnSync } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { formatTable, parseArgs, projectStacks, runFleet, USAGE, UsageError } from "./fleet";
@@ -12,17 +11,21 @@ import { gitHead, operatorManifests, parseRenderArgs, readLab, RENDER_USAGE, wri
 
 const ROOT = path.join(__dirname, "..");
 
-/** The environment Pulumi runs with: PATH with Node 22, and the built CLI's settings when none is installed. */
+/**
+ * The environment Pulumi runs with: PATH with Node 22, and the CLI scripts/pulumi-cli.sh chooses
+ * for every command of the project (the one on PATH when new enough, else the built one's settings).
+ */
 function pulumiEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     process.env.PATH = `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}`;
-    const installed = spawnSync("sh", ["-c", "command -v pulumi"], { encoding: "utf8" }).status === 0;
-    if (installed && process.env.VPP_SERVER_BUILT_PULUMI !== "1") return env;
-    const dir = spawnSync("bash", [path.join(ROOT, "scripts", "tools", "path.sh")], { encoding: "utf8" }).stdout.trim();
-    const file = path.join(dir, "env.sh");
-    if (!dir || !fs.existsSync(file)) {
-        throw new UsageError("no pulumi on PATH and none built: install Pulumi, or run 'npm run tools' first");
-    }
+    const choice = spawnSync(
+        "bash",
+        ["-c", '. "$0/scripts/pulumi-cli.sh" && pulumi_choice "$0" && printf "%s" "$PULUMI_CHOICE"', ROOT],
+        { encoding: "utf8" },
+    ).stdout;
+    if (choice.startsWith("installed ")) return env;
+    if (!choice.startsWith("built ")) throw new UsageError(choice.replace(/^none /, "") || "cannot choose a Pulumi CLI");
+    const file = path.join(choice.slice("built ".length), "env.sh");
     const sourced = spawnSync("bash", ["-c", `. "${file}" && env -0`], { encoding: "utf8" }).stdout;
     for (const kv of sourced.split("\0")) {
         const i = kv.indexOf("=");

@@ -2,10 +2,10 @@
 # The Pulumi CLI for this project, with Node 22 first on PATH (the `node` devDependency) so
 # that @pulumi/pulumi 3.259 runs on machines whose own Node is 20.
 #
-# Uses the `pulumi` on PATH when there is one; otherwise the CLI and plugins that
+# Uses the `pulumi` on PATH when it is new enough; otherwise the CLI and plugins that
 # `npm run tools` built from Go modules (scripts/tools/build.sh), with automatic plugin
-# downloads turned off (VPP_SERVER_BUILT_PULUMI=1 picks the built one even when a pulumi is on
-# PATH). Every argument goes to pulumi: ./scripts/pulumi.sh up --stack lab
+# downloads turned off: scripts/pulumi-cli.sh decides, for every command of the project.
+# Every argument goes to pulumi: ./scripts/pulumi.sh up --stack lab
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -21,13 +21,19 @@ if [ ! -f "$root/bin/index.js" ] || [ -n "$(cd "$root" && find index.ts stacks c
     (cd "$root" && npm run build --silent) >&2
 fi
 
-if [ "${VPP_SERVER_BUILT_PULUMI:-}" != "1" ] && command -v pulumi >/dev/null 2>&1; then
-    exec pulumi "$@"
-fi
-tools=$("$root/scripts/tools/path.sh")
-if [ ! -f "$tools/env.sh" ] || [ ! -x "$tools/bin/pulumi" ]; then
-    echo "scripts/pulumi.sh: no pulumi on PATH and none built in $tools; run 'npm run tools' first" >&2
-    exit 1
+# shellcheck source=scripts/pulumi-cli.sh
+. "$root/scripts/pulumi-cli.sh"
+pulumi_choice "$root"
+case $PULUMI_CHOICE in
+    installed\ *) exec pulumi "$@" ;;
+    none\ *)
+        echo "scripts/pulumi.sh: ${PULUMI_CHOICE#none }" >&2
+        exit 1
+        ;;
+esac
+tools=${PULUMI_CHOICE#built }
+if [ -n "$PULUMI_ON_PATH_TOO_OLD" ]; then
+    echo "scripts/pulumi.sh: the pulumi on PATH (${PULUMI_ON_PATH_TOO_OLD% *}) is version ${PULUMI_ON_PATH_TOO_OLD##* }, older than $MIN_PULUMI: using the one built in $tools" >&2
 fi
 # shellcheck disable=SC1091
 . "$tools/env.sh"

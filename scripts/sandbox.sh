@@ -50,19 +50,23 @@ report_missing() {
 }
 report_missing
 
-# The Pulumi CLI: the one on PATH when it is 3.259 or newer (the @pulumi/pulumi this project pins
-# needs it), else the one built into the tool cache. VPP_SERVER_BUILT_PULUMI=1 picks the built one.
-MIN_PULUMI=3.259.0
+# The Pulumi CLI: scripts/pulumi-cli.sh decides, as for every command of the project. Here a
+# missing one is built (the control plane is built either way).
+# shellcheck source=scripts/pulumi-cli.sh
+. "$root/scripts/pulumi-cli.sh"
 installed=
-if [ "${VPP_SERVER_BUILT_PULUMI:-}" != "1" ] && command -v pulumi >/dev/null 2>&1; then
-    v=$(pulumi version 2>/dev/null) || v=
-    v=${v#v}
-    if [ -n "$v" ] && [ "$(printf '%s\n%s\n' "$MIN_PULUMI" "$v" | sort -V | sed -n 1p)" = "$MIN_PULUMI" ]; then
-        installed=$(command -v pulumi)
-    else
-        say "the pulumi on PATH ($(command -v pulumi), version ${v:-unknown}) is older than $MIN_PULUMI: building one instead"
-    fi
-fi
+pulumi_choice "$root"
+case $PULUMI_CHOICE in
+    installed\ *)
+        installed=${PULUMI_CHOICE#installed }
+        installed=${installed% *}
+        ;;
+    *)
+        if [ -n "$PULUMI_ON_PATH_TOO_OLD" ]; then
+            say "the pulumi on PATH (${PULUMI_ON_PATH_TOO_OLD% *}, version ${PULUMI_ON_PATH_TOO_OLD##* }) is older than $MIN_PULUMI: building one instead"
+        fi
+        ;;
+esac
 
 tools=$("$root/scripts/tools/path.sh" 2>/dev/null) || die "cannot locate the tool cache (is package-lock.json there?)"
 # What the control plane needs (scripts/tools/cluster.sh), built or not.
