@@ -52,6 +52,35 @@ case $sleep_usec in
 esac
 [ -r "$conf" ] || die "VPP's configuration $conf is missing: did the init container run?"
 
+# VPP's release, for the log: its libraries carry it in their names (libvppinfra.so.24.10), and
+# the vpp of 24.10 has no --version. Beside the binary (an install's lib folders), else the
+# system's. One rendering serves 24.10 and 26.06 alike; this line says which one this pod ran.
+vpp_release() {
+    bin=$(command -v "$vpp" 2>/dev/null) || return 0
+    top=$(dirname "$(dirname "$bin")")
+    set +f
+    for lib in "$top"/lib/*/libvppinfra.so.* "$top"/lib/libvppinfra.so.* "$top"/lib64/libvppinfra.so.* \
+        /usr/lib64/libvppinfra.so.* /usr/lib/*/libvppinfra.so.* /usr/lib/libvppinfra.so.*; do
+        rel=${lib##*/libvppinfra.so.}
+        case $rel in
+            '' | *[!0-9.]* | .* | *.) continue ;; # no match, or not a release (24.10)
+        esac
+        if [ -e "$lib" ]; then
+            set -f
+            echo "$rel"
+            return 0
+        fi
+    done
+    set -f
+}
+release=$(vpp_release)
+where=$(command -v "$vpp" 2>/dev/null || echo "$vpp")
+if [ -n "$release" ]; then
+    say "VPP $release ($where)"
+else
+    say "VPP of unknown release ($where): no libvppinfra.so.<release> beside it or in the system's library folders"
+fi
+
 # The allowed CPUs, for example "3,7-8", expanded to "3 7 8".
 list=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$status" 2>/dev/null || true)
 case $list in

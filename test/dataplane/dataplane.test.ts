@@ -136,6 +136,8 @@ function tier({ prefix, version }: VppInstall): void {
 
         it("VPP starts from the pod's own command, rootless with exactly the image's capabilities; all three probes pass", async () => {
             await start(cg);
+            // The start script names the release it started, from the install's libraries.
+            assert.match(vpp.log(), new RegExp(`^start-vpp: VPP ${version.replace(".", "\\.")} \\(`, "m"));
             const status = fs.readFileSync(`/proc/${vpp.pid}/status`, "utf8");
             assert.match(fs.readFileSync(`/proc/${vpp.pid}/comm`, "utf8"), /^vpp_main|^vpp/);
             assert.match(status, /^Uid:\s+10000\s+10000\s+10000\s+10000$/m);

@@ -23,8 +23,10 @@ const CONF_WORDS = VPP_CONF.split(/\s+/).filter((w) => w !== "");
 
 interface Started {
     status: number | null;
-    /** What the script printed before exec. */
+    /** What the script printed before exec, but for its line on VPP's release. */
     log: string[];
+    /** Its line on VPP's release. */
+    release?: string;
     stderr: string;
     /** The stand-in vpp's process id, affinity and arguments (after the configuration's words). */
     vppPid?: number;
@@ -37,7 +39,12 @@ interface Started {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vpp-start-"));
 const script = path.join(dir, "start-vpp.sh");
 const conf = path.join(dir, "vpp.conf");
-const fakeVpp = path.join(dir, "vpp");
+/** The stand-in is installed as VPP installs are: bin/vpp, and its release in its libraries' names. */
+const fakeVpp = path.join(dir, "bin", "vpp");
+const fakeLib = path.join(dir, "lib", "x86_64-linux-gnu", "libvppinfra.so.26.06");
+fs.mkdirSync(path.dirname(fakeVpp));
+fs.mkdirSync(path.dirname(fakeLib), { recursive: true });
+fs.writeFileSync(fakeLib, "");
 fs.writeFileSync(script, configMapData(POC_SETTINGS, undefined, readScripts())["start-vpp.sh"]);
 fs.writeFileSync(conf, VPP_CONF);
 fs.writeFileSync(
@@ -66,7 +73,8 @@ function start(env: Record<string, string>, cpus?: string): Started {
     const pid = vpp("pid")[0];
     return {
         status: r.status,
-        log: lines.filter((l) => l.startsWith("start-vpp: ")),
+        log: lines.filter((l) => l.startsWith("start-vpp: ") && !l.startsWith("start-vpp: VPP ")),
+        release: lines.find((l) => l.startsWith("start-vpp: VPP ")),
         stderr: r.stderr,
         vppPid: pid === undefined ? undefined : Number(pid),
         vppCpus: vpp("cpus")[0],
@@ -105,6 +113,23 @@ describe("host integration: the start script pins VPP to the container's own CPU
         assert.strictEqual(r.status, 0, r.stderr);
         assert.deepStrictEqual(r.allArgs!.slice(0, CONF_WORDS.length), CONF_WORDS);
         assert.deepStrictEqual(r.allArgs!.slice(0, 3), ["unix", "{", "nodaemon"]);
+    });
+
+    it("says which VPP release it starts, from its libraries' names, or that it is not known", () => {
+        const r = start({ VPP_WORKERS: "0" }, String(cpus[0]));
+        assert.strictEqual(r.status, 0, r.stderr);
+        assert.strictEqual(r.release, `start-vpp: VPP 26.06 (${fakeVpp})`);
+        fs.renameSync(fakeLib, `${fakeLib}.moved`);
+        try {
+            const unknown = start({ VPP_WORKERS: "0" }, String(cpus[0]));
+            assert.strictEqual(unknown.status, 0, unknown.stderr);
+            assert.strictEqual(
+                unknown.release,
+                `start-vpp: VPP of unknown release (${fakeVpp}): no libvppinfra.so.<release> beside it or in the system's library folders`,
+            );
+        } finally {
+            fs.renameSync(`${fakeLib}.moved`, fakeLib);
+        }
     });
 
     it("vpp replaces the shell: the same process id, the container's CPUs", () => {
