@@ -24,7 +24,8 @@ function pulumiEnv(): Record<string, string> {
         { encoding: "utf8" },
     ).stdout;
     if (choice.startsWith("installed ")) return env;
-    if (!choice.startsWith("built ")) throw new UsageError(choice.replace(/^none /, "") || "cannot choose a Pulumi CLI");
+    if (!choice.startsWith("built "))
+        throw new UsageError(choice.replace(/^none /, "") || "cannot choose a Pulumi CLI");
     const file = path.join(choice.slice("built ".length), "env.sh");
     const sourced = spawnSync("bash", ["-c", `. "${file}" && env -0`], { encoding: "utf8" }).stdout;
     for (const kv of sourced.split("\0")) {
