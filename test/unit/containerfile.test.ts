@@ -9,7 +9,11 @@ import * as YAML from "yaml";
 import { parseCapabilities } from "../../stacks/rules";
 
 const ROOT = path.join(__dirname, "..", "..");
-const containerfile = fs.readFileSync(path.join(ROOT, "Containerfile"), "utf8");
+/** The image recipes: VPP 24.10 (the proof of concept's release) and 26.06. */
+const RECIPES = [
+    { file: "Containerfile", vpp: "24.10" },
+    { file: "Containerfile.vpp-26.06", vpp: "26.06" },
+];
 /** docs/images.md: how the image is built, and the setting that goes with it. */
 const readme = fs.readFileSync(path.join(ROOT, "docs", "images.md"), "utf8");
 
@@ -35,45 +39,67 @@ function imageCapabilitiesSetting(text: string, where: string): string[] {
     return value;
 }
 
-describe("Containerfile and its stack setting", () => {
-    it("grants vpp exactly NET_ADMIN, NET_RAW and IPC_LOCK as effective file capabilities", () => {
-        assert.deepStrictEqual(setcapCapabilities(containerfile).sort(), ["IPC_LOCK", "NET_ADMIN", "NET_RAW"]);
+for (const { file, vpp } of RECIPES) {
+    const containerfile = fs.readFileSync(path.join(ROOT, file), "utf8");
+    describe(`${file} (VPP ${vpp}) and its stack setting`, () => {
+        it("grants vpp exactly NET_ADMIN, NET_RAW and IPC_LOCK as effective file capabilities", () => {
+            assert.deepStrictEqual(setcapCapabilities(containerfile).sort(), ["IPC_LOCK", "NET_ADMIN", "NET_RAW"]);
+        });
+        it("docs/images.md's imageCapabilities for it equal its file capabilities", () => {
+            assert.deepStrictEqual(
+                imageCapabilitiesSetting(readme, "docs/images.md").sort(),
+                setcapCapabilities(containerfile).sort(),
+            );
+        });
+        it("the recipe's own comment names the same setting", () => {
+            assert.deepStrictEqual(
+                imageCapabilitiesSetting(containerfile, file).sort(),
+                setcapCapabilities(containerfile).sort(),
+            );
+        });
+        it("that setting passes the stack's validation", () => {
+            const parsed = parseCapabilities(JSON.stringify(imageCapabilitiesSetting(readme, "docs/images.md")));
+            assert.ok(parsed.ok, `docs/images.md's setting is refused: ${parsed.ok ? "" : parsed.expected}`);
+        });
+        it("carries the labels certsuite's preflight reads: name, vendor, version, summary, description", () => {
+            const labels = new Map<string, string>();
+            const block = /^LABEL ((?:.*\\\n)*.*)$/m.exec(containerfile);
+            assert.ok(block, "the Containerfile has no LABEL instruction");
+            for (const m of block[1].matchAll(/([\w.]+)="([^"]*)"/g)) labels.set(m[1], m[2]);
+            for (const key of ["name", "vendor", "version", "summary", "description"]) {
+                assert.ok(labels.get(key), `LABEL ${key} is missing or empty`);
+            }
+            assert.strictEqual(labels.get("version"), "${VERSION}");
+            assert.match(containerfile, new RegExp(`^ARG VERSION=${vpp.replace(".", "\\.")}-\\d+$`, "m"));
+        });
+        it("docs/images.md builds it with the versioned tag the recipe's VERSION names", () => {
+            const version = /^ARG VERSION=(\S+)$/m.exec(containerfile)![1];
+            assert.ok(
+                readme.includes(`podman build -t quay.io/<you>/vpp-server:${version} -f ${file} .`),
+                `docs/images.md builds no vpp-server:${version} from ${file}`,
+            );
+        });
+        it("runs as uid 10000, the uid the SCC pins", () => {
+            assert.match(containerfile, /^USER 10000:10000$/m);
+        });
     });
-    it("docs/images.md's imageCapabilities for it equal its file capabilities", () => {
-        assert.deepStrictEqual(
-            imageCapabilitiesSetting(readme, "docs/images.md").sort(),
-            setcapCapabilities(containerfile).sort(),
+}
+
+describe("Containerfile.vpp-26.06: FD.io's packages", () => {
+    const recipe = fs.readFileSync(path.join(ROOT, "Containerfile.vpp-26.06"), "utf8");
+    it("installs vpp, libvppinfra and vpp-plugin-core, each pinned to the one release their Depends require", () => {
+        assert.match(recipe, /^ARG VPP_PACKAGE_VERSION=26\.06-release$/m);
+        const line = /apt-get install -y --no-install-recommends \\\n\s+(.*?) \\\n/.exec(recipe);
+        assert.ok(line, "no apt-get install of VPP's packages");
+        assert.deepStrictEqual(line[1].split(/\s+/), [
+            'vpp="${VPP_PACKAGE_VERSION}"',
+            'libvppinfra="${VPP_PACKAGE_VERSION}"',
+            'vpp-plugin-core="${VPP_PACKAGE_VERSION}"',
+        ]);
+        assert.match(
+            recipe,
+            /VPP_INSTALL_SKIP_SYSCTL=1 apt-get install/,
+            "the postinst's sysctl cannot run in a build",
         );
-    });
-    it("the Containerfile's own comment names the same setting", () => {
-        assert.deepStrictEqual(
-            imageCapabilitiesSetting(containerfile, "Containerfile").sort(),
-            setcapCapabilities(containerfile).sort(),
-        );
-    });
-    it("that setting passes the stack's validation", () => {
-        const parsed = parseCapabilities(JSON.stringify(imageCapabilitiesSetting(readme, "docs/images.md")));
-        assert.ok(parsed.ok, `docs/images.md's setting is refused: ${parsed.ok ? "" : parsed.expected}`);
-    });
-    it("carries the labels certsuite's preflight reads: name, vendor, version, summary, description", () => {
-        const labels = new Map<string, string>();
-        const block = /^LABEL ((?:.*\\\n)*.*)$/m.exec(containerfile);
-        assert.ok(block, "the Containerfile has no LABEL instruction");
-        for (const m of block[1].matchAll(/([\w.]+)="([^"]*)"/g)) labels.set(m[1], m[2]);
-        for (const key of ["name", "vendor", "version", "summary", "description"]) {
-            assert.ok(labels.get(key), `LABEL ${key} is missing or empty`);
-        }
-        assert.strictEqual(labels.get("version"), "${VERSION}");
-        assert.match(containerfile, /^ARG VERSION=24\.10-\d+$/m);
-    });
-    it("docs/images.md builds it with the versioned tag the Containerfile's VERSION names", () => {
-        const version = /^ARG VERSION=(\S+)$/m.exec(containerfile)![1];
-        assert.ok(
-            readme.includes(`podman build -t quay.io/<you>/vpp-server:${version} -f Containerfile .`),
-            `docs/images.md builds no vpp-server:${version}`,
-        );
-    });
-    it("runs as uid 10000, the uid the SCC pins", () => {
-        assert.match(containerfile, /^USER 10000:10000$/m);
     });
 });
