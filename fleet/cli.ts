@@ -62,13 +62,21 @@ async function renderOperator(argv: string[]): Promise<number> {
     });
     const existing = new Set((await ws.listStacks()).map((s) => s.name.split("/").pop()));
     const labs = [];
-    for (const name of names) {
-        const outputs = existing.has(name)
-            ? Object.fromEntries(Object.entries(await ws.stackOutputs(name)).map(([k, v]) => [k, v.value]))
-            : undefined;
-        labs.push(readLab(o.dir, name, outputs));
+    let files: string[];
+    try {
+        for (const name of names) {
+            const outputs = existing.has(name)
+                ? Object.fromEntries(Object.entries(await ws.stackOutputs(name)).map(([k, v]) => [k, v.value]))
+                : undefined;
+            labs.push(readLab(o.dir, name, outputs));
+        }
+        files = writeManifests(o.out, operatorManifests(labs, o));
+    } catch (e) {
+        // A lab that cannot be rendered (no stack file, a cluster that cannot be resolved, two labs
+        // in one namespace): named, and nothing is written.
+        process.stderr.write(`fleet: ${e instanceof Error ? e.message : String(e)}; nothing was written\n`);
+        return 1;
     }
-    const files = writeManifests(o.out, operatorManifests(labs, o));
     process.stdout.write(`${files.join("\n")}\n`);
     process.stderr.write(
         `fleet: ${labs.length} lab(s) on ${new Set(labs.map((l) => l.server)).size} cluster(s), commit ${o.commit}; apply each cluster's folder with oc apply -f <folder> (docs/fleet.md)\n`,

@@ -406,7 +406,7 @@ export interface RenderOptions extends OperatorOptions {
 }
 
 export const RENDER_USAGE = `usage: npm run fleet -- render-operator (--stacks a,b | --all) --out <dir> --repo <git url> --backend <url>
-       [--commit <sha>] [--repo-dir <dir>] [--namespace ${OPERATOR_DEFAULTS.namespace}] [--workspace-image <image>]
+       --workspace-image <image> [--commit <sha>] [--repo-dir <dir>] [--namespace ${OPERATOR_DEFAULTS.namespace}]
        [--resync ${OPERATOR_DEFAULTS.resyncSeconds}] [--drift remediate|off] [--destroy-on-finalize]
        [--secret ${OPERATOR_DEFAULTS.secretName}] [--secret-keys ${OPERATOR_DEFAULTS.secretKeys.join(",")}] [--dir <project>]
 

@@ -129,3 +129,17 @@ describe("documentation: figures are the benchmark's", () => {
         assert.deepStrictEqual([line[1], line[2]], [perSecond("26.06"), perSecond("24.10")]);
     });
 });
+
+describe("documentation: docs/fleet.md's account checks are the e2e test's", () => {
+    it("the number of rights checked yes and no is the count in test/e2e/operator.test.ts", () => {
+        const source = fs.readFileSync(path.join(ROOT, "test", "e2e", "operator.test.ts"), "utf8");
+        const count = (name: string) => {
+            const m = new RegExp(`const ${name}: string\\[\\]\\[\\] = \\[([\\s\\S]*?)\\n        \\];`).exec(source);
+            assert.ok(m, `test/e2e/operator.test.ts has no list ${name}`);
+            return m[1].split("\n").filter((l) => /^\s*\[/.test(l)).length;
+        };
+        const stated = /yes to (\d+) rights the lab needs, no to (\d+) it must not have/.exec(flat("docs/fleet.md"));
+        assert.ok(stated, "docs/fleet.md states the counts");
+        assert.deepStrictEqual([Number(stated[1]), Number(stated[2])], [count("yes"), count("no")]);
+    });
+});
