@@ -5,8 +5,9 @@
  * kubeconfig the program reads there (the lab's own cluster entry, the account's token). One folder
  * per cluster, so each is applied with `oc apply -f <folder>` by whoever administers that cluster.
  *
- * The pure part, `operatorManifests`, is here; `collectLabs` reads each lab's settings and outputs
- * through the Automation API.
+ * `operatorManifests` makes the objects from what `readLab` reads of each lab (its stack file, its
+ * cluster as the program resolves it) and of its stack's outputs (cli.ts reads them through the
+ * Automation API).
  */
 import { spawnSync } from "child_process";
 import { createHash } from "crypto";
@@ -14,20 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { mergedKubeconfig, resolveConnection } from "../live/kubeconfig";
-import {
-    CONFIG_MAP,
-    DEFAULT_NAMESPACE,
-    DEPLOYMENT,
-    instanceName,
-    METRICS_NETWORK_POLICY,
-    METRICS_SERVICE,
-    NAD_NAME,
-    NETWORK_POLICY,
-    POD_MONITOR,
-    ROLE_BINDING,
-    SERVICE_ACCOUNT,
-    sccClusterRoleName,
-} from "../components/names";
+import { DEFAULT_NAMESPACE, instanceName, sccClusterRoleName } from "../components/names";
 
 /** The operator's limit on a Stack's name (its workspace's StatefulSet and pod names are made from it). */
 export const STACK_NAME_LIMIT = 42;
@@ -48,7 +36,7 @@ export interface OperatorOptions {
     readonly backend: string;
     /** The namespace of the Stack resources and their workspace pods, on every cluster. */
     readonly namespace: string;
-    /** The workspace image: Node, the compiled program, its node_modules and plugins (Containerfile.workspace). */
+    /** The workspace image: Node.js, Pulumi, its plugins and an offline npm cache (Containerfile.workspace). */
     readonly workspaceImage: string;
     readonly resyncSeconds: number;
     /** remediate: every resync runs refresh and up, so a hand edit is put back; off: only a new commit runs. */
@@ -178,9 +166,9 @@ export function namespacedRules(): Record<string, unknown>[] {
  * account may create SecurityContextConstraints and ClusterRoles; changing and deleting are limited
  * to the lab's own (its instance), and `use` of the lab's SCC is what lets it grant that use, and no
  * other, to the lab's pod (RBAC refuses a role that grants more than its creator holds). `list` and
- * `watch` cover the whole kind, read-only: the provider waits for a deletion on a watch of the kind
- * (pulumi-kubernetes' DeletionSource), which a name cannot narrow, and a ClusterRole or SCC deleted
- * in the foreground lingers until the garbage collector removes it.
+ * `watch` cover the whole kind, read-only: the provider waits for a deletion on an informer of the
+ * kind (pulumi-kubernetes' DeletionSource), which a name cannot narrow; without them `destroy` hung
+ * on the e2e API server after the objects were gone.
  */
 export function clusterRules(instance: string, namespace: string): Record<string, unknown>[] {
     return [
@@ -384,19 +372,6 @@ export function operatorManifests(labs: readonly OperatorLab[], o: OperatorOptio
 export function fileText(f: RenderedFile): string {
     return f.objects.map((o) => YAML.stringify(o, { lineWidth: 0 })).join("---\n");
 }
-
-/** Every object kind and name the program creates in a lab, for the docs and the RBAC tests. */
-export const LAB_NAMESPACED_OBJECTS = [
-    ["configmaps", CONFIG_MAP],
-    ["serviceaccounts", SERVICE_ACCOUNT],
-    ["deployments.apps", DEPLOYMENT],
-    ["network-attachment-definitions.k8s.cni.cncf.io", NAD_NAME],
-    ["rolebindings.rbac.authorization.k8s.io", ROLE_BINDING],
-    ["networkpolicies.networking.k8s.io", NETWORK_POLICY],
-    ["networkpolicies.networking.k8s.io", METRICS_NETWORK_POLICY],
-    ["services", METRICS_SERVICE],
-    ["podmonitors.monitoring.coreos.com", POD_MONITOR],
-] as const;
 
 /** render-operator's arguments. */
 export interface RenderOptions extends OperatorOptions {
