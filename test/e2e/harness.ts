@@ -290,3 +290,8 @@ export const PULUMI_OPERATOR = "github.com/pulumi/pulumi-kubernetes-operator@v1.
 export function stackCrd(): string {
     return goModuleFile(PULUMI_OPERATOR, "deploy/crds/pulumi.com_stacks.yaml");
 }
+
+/** The operator's Program CRD (pulumi.com/v1), which it watches beside Stacks. */
+export function programCrd(): string {
+    return goModuleFile(PULUMI_OPERATOR, "deploy/crds/pulumi.com_programs.yaml");
+}

@@ -9,13 +9,14 @@
  * workspace pod needs a kubelet (docs/fleet.md).
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
+import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import {
     ControlPlane,
     podMonitorCrd,
+    programCrd,
     PULUMI_OPERATOR,
     ROOT,
     stackCrd,
@@ -38,6 +39,7 @@ describe("end to end: render-operator's resources on a real API server with the 
     let cp: ControlPlane;
     let out: string;
     let laptop: string;
+    let manager: ChildProcess | undefined;
     const folder = () => {
         const dirs = fs.readdirSync(out);
         assert.deepStrictEqual(dirs.length, 1, `one cluster folder in ${out}: ${dirs.join(", ")}`);
@@ -52,14 +54,14 @@ describe("end to end: render-operator's resources on a real API server with the 
         assert.strictEqual(found.length, 1, `one ${kind} ${name ?? ""} in ${lab}.yaml`);
         return found[0];
     };
-    const stackFile = (lab: string, kubeconfig: string) =>
+    const stackFile = (lab: "op1" | "op2" | "op5", kubeconfig: string, dir = ws.project) =>
         fs.writeFileSync(
-            path.join(ws.project, `Pulumi.${lab}.yaml`),
+            path.join(dir, `Pulumi.${lab}.yaml`),
             [
                 "config:",
                 "  vpp-server:macvlanMaster: eno8403np1",
-                `  vpp-server:vlanId: "${lab === "op1" ? 301 : 302}"`,
-                `  vpp-server:ipAddress: 10.3.${lab === "op1" ? 1 : 2}.5/24`,
+                `  vpp-server:vlanId: "30${lab.slice(2)}"`,
+                `  vpp-server:ipAddress: 10.3.${lab.slice(2)}.5/24`,
                 `  vpp-server:namespace: ${lab}`,
                 "  vpp-server:imageCapabilities: [NET_ADMIN, NET_RAW, IPC_LOCK]",
                 `  kubernetes:kubeconfig: ${kubeconfig}`,
@@ -128,20 +130,27 @@ describe("end to end: render-operator's resources on a real API server with the 
         fs.copyFileSync(cp.kubeconfig, laptop);
         stackFile("op1", laptop);
         stackFile("op2", cp.kubeconfig);
+        // op5 is run by the operator itself (the last test).
+        stackFile("op5", cp.kubeconfig);
         ws.ok("stack init op1", cp.kubeconfig, ["stack", "init", "op1"]);
         const up = ws.up("op1", cp.kubeconfig);
         assert.strictEqual(up.status, 0, `${up.stdout}\n${up.stderr}`);
-        cp.kubectl("apply", "--server-side", "-f", stackCrd());
+        cp.kubectl("apply", "--server-side", "-f", stackCrd(), "-f", programCrd());
         cp.kubectl("apply", "--server-side", "-f", podMonitorCrd());
         cp.kubectl(
             "wait",
             "--for=condition=Established",
             "--timeout=60s",
             "crd/stacks.pulumi.com",
+            "crd/programs.pulumi.com",
             "crd/podmonitors.monitoring.coreos.com",
         );
     });
-    after(function () {
+    after(async function () {
+        if (manager && manager.exitCode === null) {
+            manager.kill("SIGKILL");
+            await new Promise((r) => manager!.once("exit", r));
+        }
         if (cp) cp.stop();
     });
 
@@ -161,8 +170,13 @@ describe("end to end: render-operator's resources on a real API server with the 
             "registry.example.com/lab/vpp-server-workspace:0.1.0",
         );
         assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
-        assert.match(r.stderr, /^fleet: 2 lab\(s\) on 1 cluster\(s\), commit 0123456789abcdef/m);
-        assert.deepStrictEqual(fs.readdirSync(folder()).sort(), ["00-namespace.yaml", "op1.yaml", "op2.yaml"]);
+        assert.match(r.stderr, /^fleet: 3 lab\(s\) on 1 cluster\(s\), commit 0123456789abcdef/m);
+        assert.deepStrictEqual(fs.readdirSync(folder()).sort(), [
+            "00-namespace.yaml",
+            "op1.yaml",
+            "op2.yaml",
+            "op5.yaml",
+        ]);
         assert.deepStrictEqual(
             docs("op2").map((d) => `${d.kind}/${d.metadata.name}`),
             [
@@ -190,7 +204,7 @@ describe("end to end: render-operator's resources on a real API server with the 
 
     it("the server accepts every object: strict dry-run, then created; the Stack reads back field by field", () => {
         cp.kubectl("apply", "--server-side", "-f", path.join(folder(), "00-namespace.yaml"));
-        for (const lab of ["op1", "op2"]) {
+        for (const lab of ["op1", "op2", "op5"]) {
             // The lab's namespace first: a dry run of the objects in it needs it to exist.
             for (const group of [
                 ["Namespace"],
@@ -466,5 +480,97 @@ describe("end to end: render-operator's resources on a real API server with the 
         ws.ok("stack init op3", cp.kubeconfig, ["stack", "init", "op3"], workspace);
         const preview = ws.ok("preview op3", cp.kubeconfig, ["preview", "--stack", "op3"], workspace);
         assert.match(preview.stdout, /\+ +kubernetes:apps\/v1:Deployment +vpp-server-server-deployment +create/);
+    });
+
+    it("the operator itself (v1.16.0, beside the API server) reconciles op5's rendered Stack: Ready, the lab deployed as its account with the repository's settings", async function () {
+        // The lab's change, merged: its stack file committed to the program's repository (a bare
+        // clone of this one). The Stack then names that commit, as render-operator would.
+        const bare = path.join(ws.dir, "repo.git");
+        const work = path.join(ws.dir, "repo-work");
+        const git = (cwd: string, ...args: string[]) =>
+            execFileSync("git", ["-c", "user.name=e2e", "-c", "user.email=e2e@example.com", ...args], {
+                cwd,
+                encoding: "utf8",
+            }).trim();
+        git(ws.dir, "clone", "--quiet", "--bare", ROOT, bare);
+        git(ws.dir, "clone", "--quiet", bare, work);
+        stackFile("op5", cp.kubeconfig, work);
+        git(work, "add", "Pulumi.op5.yaml");
+        git(work, "commit", "--quiet", "-m", "lab op5");
+        git(work, "push", "--quiet", "origin", "HEAD");
+        const commit = git(work, "rev-parse", "HEAD");
+        // The rendered Stack, applied anew with this commit, this repository and this backend; the
+        // pod's kubeconfig path stands for the mounted ConfigMap (with a real token of the account).
+        const kc = accountKubeconfig("op5");
+        cp.kubectl(
+            "patch",
+            "stacks.pulumi.com",
+            "op5",
+            "-n",
+            FLEET_NS,
+            "--type=merge",
+            "-p",
+            JSON.stringify({
+                spec: {
+                    projectRepo: `file://${bare}`,
+                    commit,
+                    backend: `file://${ws.state}`,
+                    config: { "kubernetes:kubeconfig": kc },
+                },
+            }),
+        );
+        cp.kubectl(
+            "create",
+            "secret",
+            "generic",
+            FLEET_NS,
+            "-n",
+            FLEET_NS,
+            "--from-literal=PULUMI_CONFIG_PASSPHRASE=e2e",
+        );
+        const bin = execFileSync("bash", [path.join(ROOT, "scripts", "tools", "pulumi-operator.sh")], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "inherit"],
+        }).trim();
+        // The operator gives each stack a PULUMI_HOME of its own, so the plugins come from PATH (the
+        // tool cache's provider binaries), as ambient plugins.
+        const env: NodeJS.ProcessEnv = { ...ws.env, KUBECONFIG: cp.kubeconfig, WATCH_NAMESPACE: FLEET_NS };
+        delete env.PULUMI_IGNORE_AMBIENT_PLUGINS;
+        const log = path.join(ws.dir, "operator.log");
+        const out = fs.openSync(log, "w");
+        manager = spawn(bin, [], { env, stdio: ["ignore", out, out] });
+        let live: any;
+        for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 3000))) {
+            live = cp.get("stacks.pulumi.com", "op5", FLEET_NS);
+            const ready = live.status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True";
+            if (ready && live.status?.lastUpdate?.state === "succeeded") break;
+            if (
+                live.status?.lastUpdate?.state === "failed" ||
+                manager.exitCode !== null ||
+                Date.now() - t0 > 10 * 60 * 1000
+            ) {
+                assert.fail(
+                    `op5's Stack did not become Ready: ${JSON.stringify(live.status, null, 1)}\n--- operator log (tail)\n${fs.readFileSync(log, "utf8").slice(-4000)}`,
+                );
+            }
+        }
+        assert.strictEqual(live.status.lastUpdate.lastSuccessfulCommit, commit);
+        assert.ok(cp.get("deployment", "vpp-server", "op5"), "op5's Deployment");
+        // imageCapabilities, a list, came from the repository's stack file, not from the Stack.
+        assert.deepStrictEqual(cp.get("securitycontextconstraints", instanceName("op5", "op5")).allowedCapabilities, [
+            "NET_ADMIN",
+            "NET_RAW",
+            "IPC_LOCK",
+        ]);
+        const r = fleet("status", "--stacks", "op5", "--operator", FLEET_NS, "--format", "json");
+        assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
+        const [row] = JSON.parse(r.stdout) as { result: string; operator: string }[];
+        assert.strictEqual(row.operator, `Ready; last update succeeded at ${commit.slice(0, 12)}`);
+        assert.match(row.result, /^update succeeded /);
+        // A person takes the lab down: the operator stopped first, then destroy.
+        manager.kill("SIGKILL");
+        await new Promise((r) => manager!.once("exit", r));
+        ws.destroy("op5", cp.kubeconfig);
+        assert.deepStrictEqual(cp.objectsOf(instanceName("op5", "op5")), []);
     });
 });
