@@ -147,7 +147,7 @@ describe("end to end: render-operator's resources on a real API server with the 
         );
     });
     after(async function () {
-        if (manager && manager.exitCode === null) {
+        if (manager && manager.exitCode === null && manager.signalCode === null) {
             manager.kill("SIGKILL");
             await new Promise((r) => manager!.once("exit", r));
         }
@@ -547,6 +547,7 @@ describe("end to end: render-operator's resources on a real API server with the 
             if (
                 live.status?.lastUpdate?.state === "failed" ||
                 manager.exitCode !== null ||
+                manager.signalCode !== null ||
                 Date.now() - t0 > 10 * 60 * 1000
             ) {
                 assert.fail(
