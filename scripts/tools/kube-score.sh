@@ -10,23 +10,10 @@ KUBE_SCORE_VERSION=v1.20.0
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 dir="$VPP_TOOLS_CACHE_ROOT/kube-score-$KUBE_SCORE_VERSION"
-bin="$dir/kube-score"
-log() { printf '[kube-score.sh] %s\n' "$*" >&2; }
-
-if [[ ! -x "$bin" ]]; then
-  if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
-  command -v go >/dev/null || { log "error: go is required (Go 1.26, e.g. at /usr/local/go)"; exit 1; }
-  mkdir -p "$dir"
-  exec 9>"$dir/.lock"
-  flock 9
-  if [[ ! -x "$bin" ]]; then
-    log "building github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION (about a minute, once)"
-    start=$SECONDS
-    CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN="$dir/.out" \
-      go install -trimpath -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
-      "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION" >&2
-    mv "$dir/.out/kube-score" "$bin"
-    log "built in $((SECONDS - start))s: $bin"
-  fi
-fi
-printf '%s\n' "$bin"
+build() {
+  CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOBIN="$dir/.out" \
+    go install -trimpath -ldflags "-s -w -X main.version=$KUBE_SCORE_VERSION" \
+    "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
+  mv "$dir/.out/kube-score" "$dir/kube-score"
+}
+vpp_go_tool kube-score.sh "$dir" "$dir/kube-score" "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION (about a minute)" build

@@ -71,3 +71,26 @@ vpp_first_line() {
   all="$(cat)"
   printf '%s\n' "${all%%$'\n'*}"
 }
+
+# vpp_go_tool NAME DIR BIN WHAT BUILD: builds one Go tool into its own folder DIR of the tool
+# cache, once, one build at a time, and prints BIN's path on stdout. BUILD is a function that
+# writes the binary to BIN (its output goes to stderr); WHAT says what is built, for the log.
+# Go is taken from PATH, else /usr/local/go.
+vpp_go_tool() {
+  local name=$1 dir=$2 bin=$3 what=$4 build=$5 start
+  if [[ ! -x "$bin" ]]; then
+    if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
+    command -v go >/dev/null || { printf '[%s] error: go is required (Go 1.26, e.g. at /usr/local/go)\n' "$name" >&2; return 1; }
+    mkdir -p "$dir"
+    exec 9>"$dir/.lock"
+    flock 9
+    if [[ ! -x "$bin" ]]; then
+      printf '[%s] building %s (once)\n' "$name" "$what" >&2
+      start=$SECONDS
+      "$build" >&2
+      printf '[%s] built in %ss: %s\n' "$name" "$((SECONDS - start))" "$bin" >&2
+    fi
+    exec 9>&-
+  fi
+  printf '%s\n' "$bin"
+}

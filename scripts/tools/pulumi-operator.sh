@@ -14,27 +14,15 @@ OPERATOR_MODULE=github.com/pulumi/pulumi-kubernetes-operator
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 dir="$VPP_TOOLS_CACHE_ROOT/pulumi-kubernetes-operator-$OPERATOR_VERSION"
-bin="$dir/manager"
-log() { printf '[pulumi-operator.sh] %s\n' "$*" >&2; }
-
-if [[ ! -x "$bin" ]]; then
-  if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
-  command -v go >/dev/null || { log "error: go is required (Go 1.26, e.g. at /usr/local/go)"; exit 1; }
-  mkdir -p "$dir"
-  exec 9>"$dir/.lock"
-  flock 9
-  if [[ ! -x "$bin" ]]; then
-    log "building $OPERATOR_MODULE/cmd/manager@$OPERATOR_VERSION (a few minutes, once)"
-    start=$SECONDS
-    src=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$OPERATOR_MODULE@$OPERATOR_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-    [[ -n "$src" && -d "$src" ]] || { log "error: go mod download $OPERATOR_MODULE@$OPERATOR_VERSION gave no source"; exit 1; }
-    rm -rf "$dir/src"
-    cp -r "$src" "$dir/src"
-    chmod -R u+w "$dir/src"
-    (cd "$dir/src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$dir/.out/manager" ./cmd/manager) >&2
-    mv "$dir/.out/manager" "$bin"
-    rm -rf "$dir/src"
-    log "built in $((SECONDS - start))s: $bin"
-  fi
-fi
-printf '%s\n' "$bin"
+build() {
+  local src
+  src=$(cd "$dir" && GOFLAGS=-mod=mod go mod download -json "$OPERATOR_MODULE@$OPERATOR_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [[ -n "$src" && -d "$src" ]] || { echo "go mod download $OPERATOR_MODULE@$OPERATOR_VERSION gave no source"; return 1; }
+  rm -rf "$dir/src"
+  cp -r "$src" "$dir/src"
+  chmod -R u+w "$dir/src"
+  (cd "$dir/src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -o "$dir/.out/manager" ./cmd/manager)
+  mv "$dir/.out/manager" "$dir/manager"
+  rm -rf "$dir/src"
+}
+vpp_go_tool pulumi-operator.sh "$dir" "$dir/manager" "$OPERATOR_MODULE/cmd/manager@$OPERATOR_VERSION (a few minutes)" build

@@ -4,11 +4,10 @@
  * program renders, judged as admission judges them, against restricted-v2 too.
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { labResources } from "./lab";
+import { OracleResult, runOracle } from "./sccoracle";
 import { Res } from "../../policy/rules";
 
 const HERE = __dirname;
@@ -27,14 +26,6 @@ function podTemplate(deployment: Record<string, any>, edit: (spec: Record<string
     const template = JSON.parse(JSON.stringify(deployment.spec.template));
     edit(template.spec);
     return template;
-}
-
-interface OracleResult {
-    case: string;
-    scc: string;
-    verdict: "admitted" | "refused";
-    reasons?: string[];
-    match?: boolean;
 }
 
 describe("OpenShift's SCC admission (sccmatching) judges the rendered SCC and pod", function () {
@@ -109,24 +100,11 @@ describe("OpenShift's SCC admission (sccmatching) judges the rendered SCC and po
                 },
             ],
         };
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sccoracle-"));
-        const input = path.join(dir, "cases.json");
-        fs.writeFileSync(input, JSON.stringify(cases, null, 2));
-
-        const bin = execFileSync("bash", [path.join(HERE, "build-oracle.sh")], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-        })
-            .trim()
-            .split("\n")
-            .pop() as string;
-        const human = spawnSync(bin, ["-input", input], { encoding: "utf8" });
-        console.log(human.stdout.replace(/^/gm, "      "));
-        const json = spawnSync(bin, ["-input", input, "-json"], { encoding: "utf8" });
-        status = json.status;
-        stdout = json.stdout;
-        assert.ok(json.status === 0 || json.status === 1, `oracle failed (${json.status}): ${json.stderr}`);
-        results = JSON.parse(json.stdout).results;
+        const run = runOracle(cases);
+        console.log(run.text.replace(/^/gm, "      "));
+        status = run.status;
+        stdout = run.stdout;
+        results = run.results;
     });
 
     const verdict = (c: string, scc: string) => {

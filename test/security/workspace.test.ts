@@ -8,11 +8,10 @@
  * workspace image, a `share` emptyDir; the profiles in operator/internal/webhook/auto/v1alpha1).
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { workspaceTemplate } from "../../fleet/operator";
+import { OracleResult, runOracle } from "./sccoracle";
 
 const HERE = __dirname;
 const restrictedV2 = JSON.parse(fs.readFileSync(path.join(HERE, "fixtures", "restricted-v2.json"), "utf8"));
@@ -82,13 +81,6 @@ function merge(base: Obj, patch: Obj): Obj {
     return out;
 }
 
-interface OracleResult {
-    case: string;
-    scc: string;
-    verdict: "admitted" | "refused";
-    reasons?: string[];
-}
-
 describe("the operator's workspace pod under OpenShift's restricted-v2 (sccmatching)", function () {
     this.timeout(15 * 60 * 1000);
     let results: OracleResult[];
@@ -115,19 +107,7 @@ describe("the operator's workspace pod under OpenShift's restricted-v2 (sccmatch
                 { name: "render-operator's template", pod: rendered },
             ].map((c) => ({ ...c, serviceAccount: "op2" })),
         };
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sccoracle-workspace-"));
-        const input = path.join(dir, "cases.json");
-        fs.writeFileSync(input, JSON.stringify(cases, null, 2));
-        const bin = execFileSync("bash", [path.join(HERE, "build-oracle.sh")], {
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "inherit"],
-        })
-            .trim()
-            .split("\n")
-            .pop() as string;
-        const json = spawnSync(bin, ["-input", input, "-json"], { encoding: "utf8" });
-        assert.ok(json.status === 0 || json.status === 1, `oracle failed (${json.status}): ${json.stderr}`);
-        results = JSON.parse(json.stdout).results;
+        results = runOracle(cases).results;
     });
 
     const verdict = (c: string) => {
