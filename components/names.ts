@@ -26,22 +26,29 @@ export const METRICS_NETWORK_POLICY = "vpp-server-allow-monitoring";
 const MAX_STACK_PART = 40;
 
 /**
+ * `name` as a DNS-1123 label of at most `limit` characters: the name itself when it already is one;
+ * otherwise folded (lower case, runs of anything else as one '-'), cut, and a hash of the original
+ * appended, so different names never fold onto the same label.
+ */
+export function boundedName(name: string, limit: number): string {
+    const folded = name
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/-+/g, "-")
+        .replace(/^-|-$/g, "");
+    if (folded === name && name.length > 0 && name.length <= limit) return name;
+    const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+    const head = folded.slice(0, limit - 9).replace(/-$/, "");
+    return head ? `${head}-${hash}` : hash;
+}
+
+/**
  * `vpp-server-<stack>`, a DNS-1123 subdomain. When the stack's name is not already one
  * (upper case, underscores, dots, length), it is folded and a hash of the original is
  * appended, so different stacks never fold onto the same name.
  */
 export function stackScopedName(stack: string): string {
-    const folded = stack
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, "-")
-        .replace(/-+/g, "-")
-        .replace(/^-|-$/g, "");
-    if (folded === stack && folded.length > 0 && folded.length <= MAX_STACK_PART) {
-        return `${APP}-${stack}`;
-    }
-    const hash = createHash("sha256").update(stack).digest("hex").slice(0, 8);
-    const head = folded.slice(0, MAX_STACK_PART - 9).replace(/-$/, "");
-    return head ? `${APP}-${head}-${hash}` : `${APP}-${hash}`;
+    return `${APP}-${boundedName(stack, MAX_STACK_PART)}`;
 }
 
 /** The namespace a lab uses unless its stack says otherwise: Pulumi.yaml's default, the POC's. */

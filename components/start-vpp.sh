@@ -55,26 +55,24 @@ esac
 # VPP's release, for the log: its libraries carry it in their names (libvppinfra.so.24.10), and
 # the vpp of 24.10 has no --version. Beside the binary (an install's lib folders), else the
 # system's. One rendering serves 24.10 and 26.06 alike; this line says which one this pod ran.
-vpp_release() {
-    bin=$(command -v "$vpp" 2>/dev/null) || return 0
-    top=$(dirname "$(dirname "$bin")")
+where=$(command -v "$vpp" 2>/dev/null) || where=$vpp
+vpp_release() { # run in $( ): its set +f ends with it
+    [ -x "$where" ] || return 0
+    top=$(dirname "$(dirname "$where")")
     set +f
     for lib in "$top"/lib/*/libvppinfra.so.* "$top"/lib/libvppinfra.so.* "$top"/lib64/libvppinfra.so.* \
         /usr/lib64/libvppinfra.so.* /usr/lib/*/libvppinfra.so.* /usr/lib/libvppinfra.so.*; do
         rel=${lib##*/libvppinfra.so.}
         case $rel in
-            '' | *[!0-9.]* | .* | *.) continue ;; # no match, or not a release (24.10)
+            '' | *[!0-9.]* | .* | *.) ;; # a pattern that matched nothing, or no release (24.10)
+            *)
+                echo "$rel"
+                return 0
+                ;;
         esac
-        if [ -e "$lib" ]; then
-            set -f
-            echo "$rel"
-            return 0
-        fi
     done
-    set -f
 }
 release=$(vpp_release)
-where=$(command -v "$vpp" 2>/dev/null || echo "$vpp")
 if [ -n "$release" ]; then
     say "VPP $release ($where)"
 else

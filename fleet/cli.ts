@@ -5,8 +5,7 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
-import { formatTable, parseArgs, projectStacks, runFleet, USAGE, UsageError } from "./fleet";
+import { formatTable, parseArgs, projectWorkspace, runFleet, selectedLabs, USAGE, UsageError } from "./fleet";
 import { gitHead, operatorManifests, parseRenderArgs, readLab, RENDER_USAGE, writeManifests } from "./operator";
 
 const ROOT = path.join(__dirname, "..");
@@ -49,17 +48,13 @@ async function renderOperator(argv: string[]): Promise<number> {
     try {
         o = parseRenderArgs(argv, process.cwd(), gitHead);
     } catch (e) {
-        process.stderr.write(`fleet: ${e instanceof Error ? e.message : String(e)}\n${RENDER_USAGE}\n`);
+        if (!(e instanceof UsageError)) throw e;
+        process.stderr.write(`fleet: ${e.message}\n${RENDER_USAGE}\n`);
         return 2;
     }
-    const names = o.stacks ?? projectStacks(o.dir);
-    if (names.length === 0) throw new UsageError(`no lab's stack file (Pulumi.<stack>.yaml) in ${o.dir}`);
+    const names = selectedLabs(o.stacks, o.dir);
     // A deployed stack keeps its instance (the SCC's name, which its RBAC names): read its outputs.
-    const ws = await LocalWorkspace.create({
-        workDir: o.dir,
-        envVars: pulumiEnv(),
-        pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true }),
-    });
+    const ws = await projectWorkspace(o.dir, pulumiEnv());
     const existing = new Set((await ws.listStacks()).map((s) => s.name.split("/").pop()));
     const labs = [];
     let files: string[];

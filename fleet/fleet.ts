@@ -10,7 +10,12 @@ import * as path from "path";
 import { LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { resolveConnection } from "../live/kubeconfig";
 import { liveCluster } from "../live/reader";
-import { boundedName, stackStatus } from "./operator";
+import { parseDns1123Label } from "../stacks/rules";
+import { stackOfFile } from "../review/review";
+import { labSelection, readFlags, UsageError } from "./args";
+import { stackObjectName, stackStatus } from "./operator";
+
+export { UsageError } from "./args";
 
 export const OPERATIONS = ["preview", "up", "refresh", "destroy", "status"] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -27,9 +32,6 @@ export interface FleetOptions {
     readonly operatorNamespace?: string;
 }
 
-/** A usage error: the CLI prints it with the usage and exits 2. */
-export class UsageError extends Error {}
-
 export const USAGE = `usage: npm run fleet -- preview|up|refresh|destroy|status (--stacks a,b | --all) [--concurrency N] [--format json] [--dir <project>] [--operator <namespace>]
        npm run fleet -- render-operator ... (npm run fleet -- render-operator --help)
 
@@ -45,53 +47,28 @@ export function parseArgs(argv: readonly string[], defaultDir: string): FleetOpt
     if (!OPERATIONS.includes(op as Operation)) {
         throw new UsageError(`the operation is ${JSON.stringify(op ?? "")}; expected one of ${OPERATIONS.join(", ")}`);
     }
-    let stacks: string[] | undefined;
-    let all = false;
-    let concurrency = 4;
-    let format: "text" | "json" = "text";
-    let dir = defaultDir;
-    let operatorNamespace: string | undefined;
-    for (let i = 0; i < rest.length; i++) {
-        const flag = rest[i];
-        const value = () => {
-            const v = rest[++i];
-            if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-            return v;
-        };
-        if (flag === "--stacks")
-            stacks = value()
-                .split(",")
-                .map((s) => s.trim())
-                .filter(Boolean);
-        else if (flag === "--all") all = true;
-        else if (flag === "--concurrency") {
-            const v = value();
-            concurrency = Number(v);
-            if (!/^[1-9]\d*$/.test(v) || concurrency > 64)
-                throw new UsageError(`--concurrency is ${JSON.stringify(v)}; expected a whole number from 1 to 64`);
-        } else if (flag === "--format") {
-            const v = value();
-            if (v !== "json" && v !== "text")
-                throw new UsageError(`--format is ${JSON.stringify(v)}; expected json or text`);
-            format = v;
-        } else if (flag === "--dir") dir = path.resolve(value());
-        else if (flag === "--operator") {
-            const v = value();
-            if (op !== "status") throw new UsageError(`--operator goes with status, not ${op}`);
-            if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v))
-                throw new UsageError(`--operator is ${JSON.stringify(v)}; expected a namespace (a DNS label)`);
-            operatorNamespace = v;
-        } else throw new UsageError(`unknown option ${JSON.stringify(flag)}`);
+    const { values, on } = readFlags(rest, ["--stacks", "--concurrency", "--format", "--dir", "--operator"], ["--all"]);
+    const stacks = labSelection(values["--stacks"], on.has("--all"));
+    const c = values["--concurrency"] ?? "4";
+    if (!/^[1-9]\d*$/.test(c) || Number(c) > 64)
+        throw new UsageError(`--concurrency is ${JSON.stringify(c)}; expected a whole number from 1 to 64`);
+    const format = values["--format"] ?? "text";
+    if (format !== "json" && format !== "text")
+        throw new UsageError(`--format is ${JSON.stringify(format)}; expected json or text`);
+    const operatorNamespace = values["--operator"];
+    if (operatorNamespace !== undefined) {
+        if (op !== "status") throw new UsageError(`--operator goes with status, not ${op}`);
+        if (!parseDns1123Label(operatorNamespace).ok)
+            throw new UsageError(
+                `--operator is ${JSON.stringify(operatorNamespace)}; expected a namespace (a DNS label)`,
+            );
     }
-    if (all === (stacks !== undefined))
-        throw new UsageError("name the labs with --stacks a,b, or take them all with --all");
-    if (stacks !== undefined && stacks.length === 0) throw new UsageError("--stacks names no stack");
     return {
         op: op as Operation,
-        stacks: all ? undefined : stacks,
-        concurrency,
+        stacks,
+        concurrency: Number(c),
         format,
-        dir,
+        dir: values["--dir"] ? path.resolve(values["--dir"]) : defaultDir,
         ...(operatorNamespace ? { operatorNamespace } : {}),
     };
 }
@@ -100,7 +77,7 @@ export function parseArgs(argv: readonly string[], defaultDir: string): FleetOpt
 export function projectStacks(dir: string): string[] {
     return fs
         .readdirSync(dir)
-        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .map(stackOfFile)
         .filter((s): s is string => s !== undefined && s !== "sandbox")
         .sort();
 }
@@ -173,7 +150,7 @@ async function operatorOf(stack: Stack, namespace: string, dir: string): Promise
             apiVersion: "pulumi.com/v1",
             kind: "Stack",
             namespace,
-            name: boundedName(stack.name.split("/").pop()!),
+            name: stackObjectName(stack.name.split("/").pop()!),
         });
         return stackStatus(live as Record<string, unknown> | undefined);
     } catch (e) {
@@ -194,18 +171,29 @@ export function firstError(text: string): string {
     return (next ? `${first} ${next.replace(/^- /, "")}` : first).slice(0, 300);
 }
 
+/** The labs named, or with none named (--all) every lab of the project; a usage error when there is none. */
+export function selectedLabs(stacks: readonly string[] | undefined, dir: string): readonly string[] {
+    const names = stacks ?? projectStacks(dir);
+    if (names.length === 0) throw new UsageError(`no lab's stack file (Pulumi.<stack>.yaml) in ${dir}`);
+    return names;
+}
+
+/** The project's Automation API workspace, on the CLI the environment names (cli.ts chooses it). */
+export async function projectWorkspace(dir: string, env: Record<string, string>): Promise<LocalWorkspace> {
+    return LocalWorkspace.create({
+        workDir: dir,
+        envVars: env,
+        pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true }),
+    });
+}
+
 export async function runFleet(
     o: FleetOptions,
     env: Record<string, string>,
     say: (line: string) => void,
 ): Promise<LabResult[]> {
-    const names = o.stacks ?? projectStacks(o.dir);
-    if (names.length === 0) throw new UsageError(`no lab's stack file (Pulumi.<stack>.yaml) in ${o.dir}`);
-    const ws = await LocalWorkspace.create({
-        workDir: o.dir,
-        envVars: env,
-        pulumiCommand: await PulumiCommand.get({ skipVersionCheck: true }),
-    });
+    const names = selectedLabs(o.stacks, o.dir);
+    const ws = await projectWorkspace(o.dir, env);
     const logs = path.join(o.dir, ".fleet", `${new Date().toISOString().replace(/[:.]/g, "-")}-${o.op}`);
     fs.mkdirSync(logs, { recursive: true });
     // One at a time: select (and for preview and up, create) each stack.

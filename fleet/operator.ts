@@ -9,13 +9,15 @@
  * cluster as the program resolves it) and of its stack's outputs (cli.ts reads them through the
  * Automation API).
  */
-import { spawnSync } from "child_process";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { mergedKubeconfig, resolveConnection } from "../live/kubeconfig";
-import { DEFAULT_NAMESPACE, instanceName, sccClusterRoleName } from "../components/names";
+import { boundedName, DEFAULT_NAMESPACE, instanceName, sccClusterRoleName } from "../components/names";
+import { git } from "../review/git";
+import { stackFileValue } from "../review/review";
+import { parseDns1123Label, parseDns1123Subdomain } from "../stacks/rules";
+import { labSelection, listValue, readFlags, UsageError } from "./args";
 
 /** The operator's limit on a Stack's name (its workspace's StatefulSet and pod names are made from it). */
 export const STACK_NAME_LIMIT = 42;
@@ -51,7 +53,6 @@ export const OPERATOR_DEFAULTS = {
     namespace: "vpp-server-fleet",
     resyncSeconds: 600,
     drift: "remediate",
-    destroyOnFinalize: false,
     secretName: "vpp-server-fleet",
     secretKeys: ["PULUMI_CONFIG_PASSPHRASE"],
 } as const;
@@ -78,17 +79,9 @@ export interface RenderedFile {
     readonly objects: readonly Record<string, unknown>[];
 }
 
-/** A DNS-1123 label of at most `limit` characters: the name itself when it is one, else folded and hashed. */
-export function boundedName(name: string, limit = STACK_NAME_LIMIT): string {
-    const folded = name
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, "-")
-        .replace(/-+/g, "-")
-        .replace(/^-|-$/g, "");
-    if (folded === name && name.length > 0 && name.length <= limit) return name;
-    const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
-    const head = folded.slice(0, limit - 9).replace(/-$/, "");
-    return head ? `${head}-${hash}` : hash;
+/** A lab's Stack (and its account's) name: the lab's, within the operator's limit (components/names.ts). */
+export function stackObjectName(lab: string): string {
+    return boundedName(lab, STACK_NAME_LIMIT);
 }
 
 /** A cluster's folder: its server's host and port, as a file name. */
@@ -235,7 +228,7 @@ export function workspaceTemplate(image: string, kubeconfigMap: string): Record<
 
 /** The objects of one lab on its cluster, and its Stack. */
 export function labManifests(lab: OperatorLab, o: OperatorOptions): Record<string, unknown>[] {
-    const name = boundedName(lab.stack);
+    const name = stackObjectName(lab.stack);
     const ns = labNamespace(lab);
     const instance = lab.instance ?? instanceName(lab.stack, ns);
     const rbacName = `vpp-server-fleet:${o.namespace}:${name}`;
@@ -325,7 +318,7 @@ export function operatorManifests(labs: readonly OperatorLab[], o: OperatorOptio
     const problems: string[] = [];
     const byName = new Map<string, string>();
     for (const lab of labs) {
-        const name = boundedName(lab.stack);
+        const name = stackObjectName(lab.stack);
         const other = byName.get(`${lab.server} ${name}`);
         if (other) problems.push(`labs ${other} and ${lab.stack} would share the Stack name ${name} on ${lab.server}`);
         byName.set(`${lab.server} ${name}`, lab.stack);
@@ -362,7 +355,7 @@ export function operatorManifests(labs: readonly OperatorLab[], o: OperatorOptio
             ],
         });
         for (const lab of labs.filter((l) => l.server === server).sort((a, b) => a.stack.localeCompare(b.stack))) {
-            files.push({ path: `${folder}/${boundedName(lab.stack)}.yaml`, objects: labManifests(lab, o) });
+            files.push({ path: `${folder}/${stackObjectName(lab.stack)}.yaml`, objects: labManifests(lab, o) });
         }
     }
     return files;
@@ -396,79 +389,65 @@ export function parseRenderArgs(
     defaultDir: string,
     head: (dir: string) => string,
 ): RenderOptions {
-    const v: Record<string, string> = {};
-    let all = false;
-    let destroyOnFinalize: boolean = OPERATOR_DEFAULTS.destroyOnFinalize;
-    const takes = new Set([
-        "--stacks",
-        "--out",
-        "--repo",
-        "--commit",
-        "--repo-dir",
-        "--backend",
-        "--namespace",
-        "--workspace-image",
-        "--resync",
-        "--drift",
-        "--secret",
-        "--secret-keys",
-        "--dir",
-    ]);
-    for (let i = 0; i < argv.length; i++) {
-        const flag = argv[i];
-        if (flag === "--all") all = true;
-        else if (flag === "--destroy-on-finalize") destroyOnFinalize = true;
-        else if (takes.has(flag)) {
-            const value = argv[++i];
-            if (value === undefined || value.startsWith("--")) throw new Error(`${flag} needs a value`);
-            v[flag] = value;
-        } else throw new Error(`unknown option ${JSON.stringify(flag)}`);
-    }
-    const stacks = v["--stacks"]
-        ?.split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-    if (all === (stacks !== undefined)) throw new Error("name the labs with --stacks a,b, or take them all with --all");
-    if (stacks !== undefined && stacks.length === 0) throw new Error("--stacks names no stack");
+    const { values: v, on } = readFlags(
+        argv,
+        [
+            "--stacks",
+            "--out",
+            "--repo",
+            "--commit",
+            "--repo-dir",
+            "--backend",
+            "--namespace",
+            "--workspace-image",
+            "--resync",
+            "--drift",
+            "--secret",
+            "--secret-keys",
+            "--dir",
+        ],
+        ["--all", "--destroy-on-finalize"],
+    );
+    const stacks = labSelection(v["--stacks"], on.has("--all"));
+    const destroyOnFinalize = on.has("--destroy-on-finalize");
     for (const required of ["--out", "--repo", "--backend", "--workspace-image"]) {
-        if (!v[required]) throw new Error(`${required} is required`);
+        if (!v[required]) throw new UsageError(`${required} is required`);
     }
     const dir = v["--dir"] ?? defaultDir;
     const commit = v["--commit"] ?? head(dir);
     if (!/^[0-9a-f]{40}$/.test(commit)) {
-        throw new Error(
+        throw new UsageError(
             `--commit is ${JSON.stringify(commit)}; expected a full commit id (40 hex digits), which never moves`,
         );
     }
     const resync = v["--resync"] ?? String(OPERATOR_DEFAULTS.resyncSeconds);
     if (!/^[1-9]\d*$/.test(resync) || Number(resync) < 60 || Number(resync) > 86400) {
-        throw new Error(`--resync is ${JSON.stringify(resync)}; expected whole seconds from 60 to 86400`);
+        throw new UsageError(`--resync is ${JSON.stringify(resync)}; expected whole seconds from 60 to 86400`);
     }
     const drift = v["--drift"] ?? OPERATOR_DEFAULTS.drift;
     if (drift !== "remediate" && drift !== "off") {
-        throw new Error(`--drift is ${JSON.stringify(drift)}; expected remediate or off`);
+        throw new UsageError(`--drift is ${JSON.stringify(drift)}; expected remediate or off`);
     }
     const namespace = v["--namespace"] ?? OPERATOR_DEFAULTS.namespace;
-    const dns = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-    if (!dns.test(namespace)) {
-        throw new Error(`--namespace is ${JSON.stringify(namespace)}; expected a DNS label (a-z, 0-9, -; at most 63)`);
+    if (!parseDns1123Label(namespace).ok) {
+        throw new UsageError(
+            `--namespace is ${JSON.stringify(namespace)}; expected a DNS label (a-z, 0-9, -; at most 63)`,
+        );
     }
     const secretName = v["--secret"] ?? OPERATOR_DEFAULTS.secretName;
-    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(secretName)) {
-        throw new Error(`--secret is ${JSON.stringify(secretName)}; expected a Secret's name (a DNS subdomain)`);
+    if (!parseDns1123Subdomain(secretName).ok) {
+        throw new UsageError(`--secret is ${JSON.stringify(secretName)}; expected a Secret's name (a DNS subdomain)`);
     }
-    const secretKeys = (v["--secret-keys"] ?? OPERATOR_DEFAULTS.secretKeys.join(","))
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
+    const secretKeys =
+        v["--secret-keys"] === undefined ? [...OPERATOR_DEFAULTS.secretKeys] : listValue(v["--secret-keys"]);
     const badKey = secretKeys.find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
     if (badKey !== undefined || secretKeys.length === 0) {
-        throw new Error(
+        throw new UsageError(
             `--secret-keys is ${JSON.stringify(v["--secret-keys"])}; expected environment variable names, comma-separated`,
         );
     }
     if (!/^(s3|azblob|gs|file):\/\/./.test(v["--backend"])) {
-        throw new Error(
+        throw new UsageError(
             `--backend is ${JSON.stringify(v["--backend"])}; expected a self-managed backend URL: s3://, azblob://, gs:// or file:// (the workspace pod has no login)`,
         );
     }
@@ -492,24 +471,15 @@ export function parseRenderArgs(
 
 /** The project's HEAD commit, refused when the work tree has changes the operator would not see. */
 export function gitHead(dir: string): string {
-    const git = (...args: string[]) => spawnSync("git", ["-C", dir, ...args], { encoding: "utf8" });
-    const head = git("rev-parse", "HEAD");
-    if (head.status !== 0) throw new Error(`${dir} is not a git work tree with a commit: give --commit <sha>`);
-    const dirty = git("status", "--porcelain", "--untracked-files=no").stdout.trim();
+    const head = git(dir, "rev-parse", "HEAD");
+    if (head.status !== 0) throw new UsageError(`${dir} is not a git work tree with a commit: give --commit <sha>`);
+    const dirty = git(dir, "status", "--porcelain", "--untracked-files=no").out.trim();
     if (dirty) {
-        throw new Error(
+        throw new UsageError(
             `${dir} has uncommitted changes the operator would not see (${dirty.split("\n").length} file(s), e.g. ${dirty.split("\n")[0].slice(3)}): commit and push them, or give --commit <sha>`,
         );
     }
-    return head.stdout.trim();
-}
-
-function configValue(v: unknown): { value: string; secret: boolean; structured: boolean } {
-    if (v !== null && typeof v === "object" && !Array.isArray(v) && "secure" in v) {
-        return { value: String((v as { secure: unknown }).secure), secret: true, structured: false };
-    }
-    const structured = v !== null && typeof v === "object";
-    return { value: typeof v === "string" ? v : JSON.stringify(v), secret: false, structured };
+    return head.out.trim();
 }
 
 /**
@@ -526,7 +496,7 @@ export function readLab(
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) throw new Error(`lab ${stack}: no ${file}`);
     const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-    const config = Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k, configValue(v)]));
+    const config = Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k, stackFileValue(v)]));
     const kc = config["kubernetes:kubeconfig"];
     if (kc?.secret) {
         throw new Error(
@@ -544,8 +514,14 @@ export function readLab(
         entry["certificate-authority-data"] = fs.readFileSync(entry["certificate-authority"]).toString("base64");
         delete entry["certificate-authority"];
     }
-    const instance = typeof outputs?.instance === "string" && outputs.instance ? outputs.instance : undefined;
-    return { stack, config, instance, context: c.context, server: c.server, cluster: entry };
+    return {
+        stack,
+        config,
+        instance: typeof outputs?.instance === "string" && outputs.instance ? outputs.instance : undefined,
+        context: c.context,
+        server: c.server,
+        cluster: entry,
+    };
 }
 
 /** Writes the files; returns their paths. */

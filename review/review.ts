@@ -62,6 +62,19 @@ export class StackFileError extends Error {
     }
 }
 
+/**
+ * One setting of a stack file as Pulumi hands it to a program: a string, lists and maps as JSON;
+ * `secret` when it is encrypted (`secure:`, its ciphertext as the value); `structured` for a list
+ * or a map.
+ */
+export function stackFileValue(v: unknown): { value: string; secret: boolean; structured: boolean } {
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && "secure" in v) {
+        return { value: String((v as { secure: unknown }).secure), secret: true, structured: false };
+    }
+    const structured = v !== null && typeof v === "object";
+    return { value: typeof v === "string" ? v : JSON.stringify(v), secret: false, structured };
+}
+
 /** A stack file's contents; throws a StackFileError naming the file when it is not YAML. */
 export function readStackFile(file: string, text: string): StackFile {
     const stack = stackOfFile(file);
@@ -75,12 +88,8 @@ export function readStackFile(file: string, text: string): StackFile {
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(doc?.config ?? {})) {
         if (!key.startsWith(`${PROJECT}:`)) continue;
-        const isSecret = typeof value === "object" && value !== null && "secure" in value;
-        raw[key.slice(PROJECT.length + 1)] = isSecret
-            ? "(secret)"
-            : typeof value === "string"
-              ? value
-              : JSON.stringify(value);
+        const v = stackFileValue(value);
+        raw[key.slice(PROJECT.length + 1)] = v.secret ? "(secret)" : v.value;
     }
     const context = doc?.config?.["kubernetes:context"];
     const kubeconfig = doc?.config?.["kubernetes:kubeconfig"];

@@ -5,10 +5,9 @@
  * reads each lab's last update; destroy leaves nothing on either cluster.
  */
 import * as assert from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ControlPlane, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
+import { ControlPlane, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 import { instanceName } from "../../components/names";
 import type { LabResult } from "../../fleet/fleet";
 
@@ -44,14 +43,7 @@ describe("end to end: npm run fleet, six labs on two clusters", function () {
             ].join("\n"),
         );
     };
-    const fleet = (...args: string[]) => {
-        const r = spawnSync(
-            path.join(ROOT, "node_modules", ".bin", "node"),
-            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "fleet", "cli.ts"), ...args, "--dir", ws.project],
-            { cwd: ROOT, env: ws.pulumiEnv(cp.a.kubeconfig), encoding: "utf8", timeout: 20 * 60 * 1000 },
-        );
-        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-    };
+    const fleet = (...args: string[]) => ws.fleet(cp.a.kubeconfig, ...args);
     const json = (r: { stdout: string; stderr: string }) => {
         try {
             return JSON.parse(r.stdout) as LabResult[];

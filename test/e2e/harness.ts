@@ -206,6 +206,26 @@ export class Workspace {
         ]);
     }
 
+    /** `npm run fleet -- <args>` on the working copy (its --dir), as the project's CLI runs it. */
+    fleet(kubeconfig: string, ...args: string[]): PulumiResult {
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync(
+            path.join(ROOT, "node_modules", ".bin", "node"),
+            [
+                "-r",
+                "ts-node/register/transpile-only",
+                path.join(ROOT, "fleet", "cli.ts"),
+                ...args,
+                "--dir",
+                this.project,
+            ],
+            { cwd: ROOT, env: this.pulumiEnv(kubeconfig), encoding: "utf8", timeout: 20 * 60 * 1000 },
+        );
+        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+        this.timings.push({ step: `fleet ${args[0]}`, command: `npm run fleet -- ${args.join(" ")}`, seconds });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, seconds };
+    }
+
     /** Starts pulumi in the background (for the interrupt step). */
     spawnPulumi(kubeconfig: string, args: string[]) {
         return spawn("pulumi", [...args, "--non-interactive"], {

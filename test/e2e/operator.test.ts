@@ -69,12 +69,7 @@ describe("end to end: render-operator's resources on a real API server with the 
                 "",
             ].join("\n"),
         );
-    const fleet = (...args: string[]) =>
-        spawnSync(
-            path.join(ROOT, "node_modules", ".bin", "node"),
-            ["-r", "ts-node/register/transpile-only", path.join(ROOT, "fleet", "cli.ts"), ...args, "--dir", ws.project],
-            { cwd: ROOT, env: ws.pulumiEnv(cp.kubeconfig), encoding: "utf8", timeout: 10 * 60 * 1000 },
-        );
+    const fleet = (...args: string[]) => ws.fleet(cp.kubeconfig, ...args);
     const account = (lab: string) => `system:serviceaccount:${FLEET_NS}:${lab}`;
     const can = (lab: string, ...args: string[]) => {
         const r = spawnSync(

@@ -10,7 +10,6 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import {
-    boundedName,
     clusterFolder,
     inlineConfig,
     KUBECONFIG_PATH,
@@ -19,6 +18,7 @@ import {
     parseRenderArgs,
     readLab,
     STACK_NAME_LIMIT,
+    stackObjectName,
     stackStatus,
     TOKEN_FILE,
     workspaceKubeconfig,
@@ -83,12 +83,15 @@ describe("render-operator: arguments", () => {
 
 describe("render-operator: names and settings", () => {
     it("a Stack's name: the lab's when it is a DNS label of at most 42, else folded, cut and hashed", () => {
-        assert.strictEqual(boundedName("lab2"), "lab2");
+        assert.strictEqual(stackObjectName("lab2"), "lab2");
         const long = "a".repeat(43);
-        const b = boundedName(long);
-        assert.ok(b.length <= STACK_NAME_LIMIT && b.startsWith("a".repeat(33)) && b !== boundedName("a".repeat(44)), b);
-        assert.match(boundedName("Lab_2"), /^lab-2-[0-9a-f]{8}$/);
-        assert.notStrictEqual(boundedName("Lab_2"), boundedName("lab-2"));
+        const b = stackObjectName(long);
+        assert.ok(
+            b.length <= STACK_NAME_LIMIT && b.startsWith("a".repeat(33)) && b !== stackObjectName("a".repeat(44)),
+            b,
+        );
+        assert.match(stackObjectName("Lab_2"), /^lab-2-[0-9a-f]{8}$/);
+        assert.notStrictEqual(stackObjectName("Lab_2"), stackObjectName("lab-2"));
     });
     it("a cluster's folder is its server's host and port", () => {
         assert.strictEqual(clusterFolder("https://api.lab1.example.com:6443"), "api.lab1.example.com-6443");
