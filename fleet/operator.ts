@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { mergedKubeconfig, resolveConnection } from "../live/kubeconfig";
-import { boundedName, DEFAULT_NAMESPACE, instanceName, sccClusterRoleName } from "../components/names";
+import { boundedName, DEFAULT_NAMESPACE, instanceName, sccClusterRoleName, stackInstance } from "../components/names";
 import { git } from "../review/git";
 import { stackFileValue } from "../review/review";
 import { parseDns1123Label, parseDns1123Subdomain } from "../stacks/rules";
@@ -484,8 +484,9 @@ export function gitHead(dir: string): string {
 
 /**
  * One lab as render-operator needs it: its settings from Pulumi.<stack>.yaml (secrets left encrypted),
- * its cluster as the program resolves it, and its instance: the `instance` output of a deployed
- * stack (`outputs`), else the one its first deployment will take.
+ * its cluster as the program resolves it, and its instance: a deployed stack's (its outputs, as
+ * `stackInstance` reads them, older versions' `sccName` too), else the one its first deployment
+ * will take.
  */
 export function readLab(
     dir: string,
@@ -517,7 +518,7 @@ export function readLab(
     return {
         stack,
         config,
-        instance: typeof outputs?.instance === "string" && outputs.instance ? outputs.instance : undefined,
+        instance: outputs ? stackInstance(outputs) : undefined,
         context: c.context,
         server: c.server,
         cluster: entry,

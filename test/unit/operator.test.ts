@@ -202,6 +202,9 @@ describe("render-operator: names and settings", () => {
                 },
             },
         );
+        // A stack deployed before the `instance` output named it only as `sccName`: the same value.
+        assert.strictEqual(readLab(dir, "l1", { sccName: "vpp-server-l1" }).instance, "vpp-server-l1");
+        assert.strictEqual(readLab(dir, "l1", undefined).instance, undefined);
         fs.writeFileSync(path.join(dir, "Pulumi.l2.yaml"), "config:\n  kubernetes:kubeconfig:\n    secure: v1:abc\n");
         assert.throws(() => readLab(dir, "l2", undefined), /lab l2: kubernetes:kubeconfig is a secret/);
     });
