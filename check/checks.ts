@@ -93,7 +93,7 @@ export function probeScript(): string {
         int: `${vppctl} show interface`,
         errors: `${vppctl} show errors`,
         ss: "ss -f link -anp",
-        // start-vpp.sh execs vpp: it is the container's process 1.
+        // vpp is the container's first process (its command), process 1 of its PID namespace.
         status: "cat /proc/1/status",
     };
     return SECTIONS.map((s) => `echo '@@${s}'; ${commands[s]} 2>&1`).join("\n") + "\n";

@@ -4,14 +4,18 @@
 # Runs in the pod's init container (POSIX sh, no bash or jq needed). It reads the MAC of the
 # macvlan interface from the kernel, checks it against the stack's pinned MAC when there is
 # one, writes /conf/vpp.conf and /conf/startup.conf from the ConfigMap's templates (filling
-# in the MAC), copies the web root, and prints what it wrote and whether the kernel has IPv6
-# on the interface.
+# in the MAC), adds VPP's cpu section to vpp.conf (vpp-cpus.sh: VPP is the VPP container's first
+# process, so its cores are chosen here), copies the web root, and prints what it wrote and
+# whether the kernel has IPv6 on the interface.
 #
 # Environment:
 #   HOST_INTERFACE  the macvlan interface Multus attached (default macvlan0)
 #   EXPECTED_MAC    the MAC the stack pinned; empty when the kernel's MAC is used as is
 #   EXPECT_IPV6_DISABLED  "true" when the NAD's tuning plugin disables IPv6 on the interface
-#   TEMPLATE_DIR    the ConfigMap's mount: vpp.conf, startup.conf, index.html (default /etc/vpp-server)
+#   VPP_WORKERS, VPP_MAIN_SLEEP_USEC  VPP's worker threads and the main thread's sleep beside a
+#                   worker, for vpp-cpus.sh (default 0 and 0)
+#   TEMPLATE_DIR    the ConfigMap's mount: vpp.conf, startup.conf, index.html, vpp-cpus.sh
+#                   (default /etc/vpp-server)
 #   CONF_DIR        where VPP reads its configuration (default /conf)
 #   WWW_DIR         VPP's static HTTP root (default /www)
 #   SYS_CLASS_NET   sysfs network directory (default /sys/class/net)
@@ -44,12 +48,16 @@ if [ -n "$expected" ] && [ "$mac" != "$expected" ]; then
     die "interface $iface has MAC $mac but this stack pins $expected: the CNI ignored the 'mac' capability, and VPP would answer with a MAC the kernel's macvlan drops. Check that Multus passes the pod's mac (capabilities {\"mac\": true} in the NetworkAttachmentDefinition) to the macvlan plugin, or set the stack's macAddress to 'kernel'."
 fi
 
-for f in vpp.conf startup.conf index.html; do
+for f in vpp.conf startup.conf index.html vpp-cpus.sh; do
     [ -f "$src/$f" ] || die "template $src/$f is missing: is the ConfigMap mounted at $src?"
 done
 mkdir -p "$conf" "$www"
 for f in vpp.conf startup.conf; do
     sed "s/@MACVLAN0_MAC@/$mac/g" "$src/$f" >"$conf/$f.tmp"
+done
+VPP_CONF="$conf/vpp.conf.tmp" /bin/sh "$src/vpp-cpus.sh" ||
+    die "VPP's cpu section could not be chosen (vpp-cpus.sh, above); nothing was written for VPP"
+for f in vpp.conf startup.conf; do
     mv "$conf/$f.tmp" "$conf/$f"
 done
 cp "$src/index.html" "$www/index.html.tmp"

@@ -67,6 +67,9 @@ export const METRICS_PROBE_TIMING = {
     liveness: { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
 } as const;
 
+/** The VPP container's command: the image's vpp (on its PATH), on the init container's configuration. */
+export const VPP_COMMAND = ["vpp", "-c", `${CONF_DIR}/vpp.conf`];
+
 /** Seconds the kubelet waits after SIGTERM before SIGKILL; VPP exits on SIGTERM at once. */
 export const TERMINATION_GRACE_SECONDS = 10;
 
@@ -91,14 +94,25 @@ export interface PodResources {
 }
 
 /**
- * The init container's resources. With dedicated cores its requests equal its limits too, or the
- * pod would not be Guaranteed; its fraction of a CPU keeps it in the shared pool, which is why the
- * VPP container, not the init container, reads its CPUs.
+ * The init container's resources on shared cores. With dedicated cores (initResources) its requests
+ * equal its limits, or the pod would not be Guaranteed, and it asks for the VPP container's whole
+ * CPUs: the kubelet's static CPU manager then gives it exclusive CPUs and hands them on to the VPP
+ * container (an init container's CPUs are reused by the pod's next container), so the CPUs its
+ * planner reads are VPP's. A pod's request is the larger of its init containers' and the sum of its
+ * containers', so this reserves nothing more.
  */
 export const INIT_RESOURCES = {
     shared: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-    dedicated: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+    dedicatedMemory: "64Mi",
 } as const;
+
+/** The init container's requests and limits (without ephemeral storage) for the pod's resources. */
+export function initResources(r: PodResources): { requests: Record<string, string>; limits: Record<string, string> } {
+    if (!r.dedicated)
+        return { requests: { ...INIT_RESOURCES.shared.requests }, limits: { ...INIT_RESOURCES.shared.limits } };
+    const both = { cpu: r.cpuRequest, memory: INIT_RESOURCES.dedicatedMemory };
+    return { requests: { ...both }, limits: { ...both } };
+}
 
 /**
  * The metrics container's resources: the exporter reads VPP's shared stats segment (VPP's memory,
@@ -128,9 +142,9 @@ export interface PodSpecOptions {
     readonly capabilities: readonly string[];
     readonly uid: number;
     readonly ipCidr: string;
-    /** VPP worker threads; the start script pins them and the main thread to the container's CPUs. */
+    /** VPP worker threads; the init container's planner pins them and the main thread to the container's CPUs. */
     readonly workers: number;
-    /** The main thread's sleep when VPP starts with a worker (the start script's VPP_MAIN_SLEEP_USEC). @default 0 */
+    /** The main thread's sleep when VPP starts with a worker (the planner's VPP_MAIN_SLEEP_USEC). @default 0 */
     readonly mainThreadSleepUsec?: number;
     /** The pinned MAC the init container must find on macvlan0; undefined: the kernel's. */
     readonly pinnedMac?: pulumi.Input<string>;
@@ -164,7 +178,7 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
         capabilities: { drop: ["ALL"], ...(add.length > 0 ? { add: [...add] } : {}) },
     });
     const r = o.resources;
-    const init = r.dedicated ? INIT_RESOURCES.dedicated : INIT_RESOURCES.shared;
+    const init = initResources(r);
     return {
         serviceAccountName: o.serviceAccountName,
         automountServiceAccountToken: false,
@@ -191,6 +205,10 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
                     { name: "WWW_DIR", value: WWW_DIR },
                     ...(o.pinnedMac !== undefined ? [{ name: "EXPECTED_MAC", value: o.pinnedMac }] : []),
                     ...(o.ipv6DisabledByCni ? [{ name: "EXPECT_IPV6_DISABLED", value: "true" }] : []),
+                    { name: "VPP_WORKERS", value: String(o.workers) },
+                    ...(o.mainThreadSleepUsec
+                        ? [{ name: "VPP_MAIN_SLEEP_USEC", value: String(o.mainThreadSleepUsec) }]
+                        : []),
                 ],
                 securityContext: containerSecurity([]),
                 resources: {
@@ -210,16 +228,12 @@ export function vppPodSpec(o: PodSpecOptions): k8s.types.input.core.v1.PodSpec {
                 name: CONTAINER,
                 image: o.image,
                 imagePullPolicy: "IfNotPresent",
-                // A shell without capabilities chooses the cores, then execs vpp, which gains the
-                // image's file capabilities and keeps the container's first process id.
-                command: ["/bin/sh", `${TEMPLATE_DIR}/start-vpp.sh`],
-                env: [
-                    { name: "VPP_WORKERS", value: String(o.workers) },
-                    { name: "VPP_CONF", value: `${CONF_DIR}/vpp.conf` },
-                    ...(o.mainThreadSleepUsec
-                        ? [{ name: "VPP_MAIN_SLEEP_USEC", value: String(o.mainThreadSleepUsec) }]
-                        : []),
-                ],
+                // vpp is the container's first process: with allowPrivilegeEscalation false the
+                // runtime sets no_new_privs, under which an execve never adds a capability, so a shell
+                // in front of vpp would leave it none. The runtime gives this process the capabilities
+                // the securityContext adds, and vpp's file capabilities (the same ones) keep them.
+                // What a script decides for it (its cores) the init container wrote into vpp.conf.
+                command: VPP_COMMAND,
                 securityContext: containerSecurity(o.capabilities),
                 resources: {
                     requests: {

@@ -23,8 +23,11 @@ import {
 
 /** The init container's script, shipped in the ConfigMap (POSIX sh). */
 export const INIT_SCRIPT_PATH = path.join(__dirname, "init.sh");
-/** The main container's script: chooses VPP's cores, then execs vpp (POSIX sh). */
-export const START_SCRIPT_PATH = path.join(__dirname, "start-vpp.sh");
+/**
+ * The init container's CPU planner, run by init.sh: adds VPP's cpu section to its configuration
+ * (POSIX sh). VPP is the VPP container's first process, so nothing runs before it there.
+ */
+export const CPUS_SCRIPT_PATH = path.join(__dirname, "vpp-cpus.sh");
 /** The metrics container's script (`metrics: cluster`): runs VPP's exporter, follows VPP's restarts. */
 export const METRICS_SCRIPT_PATH = path.join(__dirname, "metrics.sh");
 /** The pod template annotation holding the digest of everything the pod reads at start. */
@@ -48,14 +51,14 @@ export const KUBE_SCORE_IGNORE_WITH_SERVICE = {
 /** The scripts the pod runs, as the ConfigMap ships them. */
 export interface PodScripts {
     readonly init: string;
-    readonly start: string;
+    readonly cpus: string;
     readonly metrics: string;
 }
 
 export function readScripts(): PodScripts {
     return {
         init: fs.readFileSync(INIT_SCRIPT_PATH, "utf8"),
-        start: fs.readFileSync(START_SCRIPT_PATH, "utf8"),
+        cpus: fs.readFileSync(CPUS_SCRIPT_PATH, "utf8"),
         metrics: fs.readFileSync(METRICS_SCRIPT_PATH, "utf8"),
     };
 }
@@ -70,7 +73,7 @@ export interface VppSettings {
     readonly afPacketVersion: AfPacketVersion;
     readonly pollSleepUsec: number;
     /**
-     * The main thread's sleep, added by the start script only when VPP starts with a worker (with
+     * The main thread's sleep, added by the init container's planner only when VPP starts with a worker (with
      * none, the main thread is the data path). 0: none. @default 0
      */
     readonly mainThreadSleepUsec?: number;
@@ -94,7 +97,7 @@ export function configMapData(s: VppSettings, mac: string | undefined, scripts: 
         "startup.conf": renderStartupConf({ ...s, mac: mac ?? KERNEL_MAC_TOKEN }),
         "index.html": s.indexHtml,
         "init.sh": scripts.init,
-        "start-vpp.sh": scripts.start,
+        "vpp-cpus.sh": scripts.cpus,
         ...(s.metrics === "cluster" ? { "metrics.sh": scripts.metrics } : {}),
     };
 }

@@ -37,7 +37,7 @@ export interface Probe {
 }
 
 export interface LabPod {
-    /** The ConfigMap's files: vpp.conf, startup.conf, index.html, init.sh, start-vpp.sh. */
+    /** The ConfigMap's files: vpp.conf, startup.conf, index.html, init.sh, vpp-cpus.sh. */
     readonly files: Record<string, string>;
     readonly init: Container;
     readonly vpp: Container;

@@ -201,7 +201,7 @@ describe("end to end: pulumi against a local Kubernetes API server", function ()
             drop: ["ALL"],
             add: ["NET_ADMIN", "NET_RAW", "IPC_LOCK", "NET_BROADCAST"],
         });
-        assert.deepStrictEqual(pod.containers[0].command, ["/bin/sh", "/etc/vpp-server/start-vpp.sh"]);
+        assert.deepStrictEqual(pod.containers[0].command, ["vpp", "-c", "/conf/vpp.conf"]);
         // The API server keeps what certsuite and kube-score read: probes, read-only roots, pull policy.
         const vpp = pod.containers[0];
         assert.deepStrictEqual(

@@ -11,7 +11,7 @@ import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { configMapData, INIT_SCRIPT_PATH, readScripts, START_SCRIPT_PATH } from "../../components/server";
+import { configMapData, CPUS_SCRIPT_PATH, INIT_SCRIPT_PATH, readScripts } from "../../components/server";
 import { KERNEL_MAC_TOKEN } from "../../components/vppConfig";
 import { ip, isRoot, POC_SETTINGS, requireRoot, runInit } from "./lib";
 
@@ -54,8 +54,8 @@ describe("host integration: the init script in a network namespace with macvlan0
             fs.readFileSync(INIT_SCRIPT_PATH, "utf8"),
         );
         assert.strictEqual(
-            configMapData(POC_SETTINGS, undefined, readScripts())["start-vpp.sh"],
-            fs.readFileSync(START_SCRIPT_PATH, "utf8"),
+            configMapData(POC_SETTINGS, undefined, readScripts())["vpp-cpus.sh"],
+            fs.readFileSync(CPUS_SCRIPT_PATH, "utf8"),
         );
     });
 
@@ -116,6 +116,36 @@ describe("host integration: the init script in a network namespace with macvlan0
             /^init-vpp-server: error: interface macvlan0 is missing from the pod's network namespace: Multus did not attach the NetworkAttachmentDefinition/,
         );
         assert.ok(!fs.existsSync(r.conf), "nothing may be written on failure");
+    });
+
+    it("with workers, vpp.conf ends with the planner's cpu section; a planner that fails fails the init container", () => {
+        const data = configMapData(POC_SETTINGS, undefined, readScripts());
+        const r =
+            spawnSync("taskset", ["-c", "0,1", "true"]).status === 0
+                ? runInit(withMacvlan, data, { VPP_WORKERS: "1" })
+                : undefined;
+        if (r) {
+            assert.strictEqual(r.status, 0, r.stderr);
+            const conf = fs.readFileSync(path.join(r.conf, "vpp.conf"), "utf8");
+            assert.ok(conf.startsWith(fs.readFileSync(path.join(POC, "vpp.conf"), "utf8")), conf);
+            assert.match(
+                conf,
+                /\n# added by the init container \(vpp-cpus.sh\)\ncpu \{ main-core \d+ corelist-workers \d+ \}\n$/,
+            );
+            assert.match(r.stdout, /^init-vpp-server: VPP of unknown release \(vpp\): /m);
+        }
+        const bad = runInit(withMacvlan, data, { VPP_WORKERS: "one" });
+        assert.strictEqual(bad.status, 1);
+        assert.strictEqual(
+            bad.stderr,
+            "init-vpp-server: error: VPP_WORKERS is 'one'; expected a whole number\n" +
+                "init-vpp-server: error: VPP's cpu section could not be chosen (vpp-cpus.sh, above); nothing was written for VPP\n",
+        );
+        assert.deepStrictEqual(fs.readdirSync(bad.conf).sort(), ["startup.conf.tmp", "vpp.conf.tmp"]);
+        assert.ok(
+            !fs.existsSync(path.join(bad.conf, "vpp.conf")),
+            "VPP must find no configuration after a failed init",
+        );
     });
 
     it("without a template, fails naming the missing file", () => {

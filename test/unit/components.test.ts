@@ -204,8 +204,8 @@ describe("components under mocks: the reference lab with defaults", () => {
         assert.deepStrictEqual(Object.keys(cm.data).sort(), [
             "index.html",
             "init.sh",
-            "start-vpp.sh",
             "startup.conf",
+            "vpp-cpus.sh",
             "vpp.conf",
         ]);
         assert.strictEqual(
@@ -228,7 +228,7 @@ describe("components under mocks: the reference lab with defaults", () => {
         );
         assert.strictEqual(cm.data["index.html"], "Welcome\n");
         assert.match(cm.data["init.sh"], /^#!\/bin\/sh\n# init-vpp-server/);
-        assert.match(cm.data["start-vpp.sh"], /^#!\/bin\/sh\n# start-vpp/);
+        assert.match(cm.data["vpp-cpus.sh"], /^#!\/bin\/sh\n# vpp-cpus: run by the init container/);
     });
 
     describe("Deployment", () => {
@@ -295,18 +295,14 @@ describe("components under mocks: the reference lab with defaults", () => {
             assert.strictEqual(pod.nodeSelector, undefined);
         });
 
-        it("main container: the start script with one worker and VPP's configuration, drop ALL, add exactly the image's capabilities, no escalation", () => {
+        it("main container: vpp itself as the first process (no shell: under no_new_privs it would leave vpp no capability), drop ALL, add exactly the image's capabilities, no escalation", () => {
             assert.strictEqual(pod.containers.length, 1);
             const c = pod.containers[0];
             assert.strictEqual(c.name, "vpp-server");
             assert.strictEqual(c.image, "quay.io/akaris/vpp-server:latest");
-            assert.deepStrictEqual(c.command, ["/bin/sh", "/etc/vpp-server/start-vpp.sh"]);
-            assert.deepStrictEqual(c.env, [
-                { name: "VPP_WORKERS", value: "1" },
-                { name: "VPP_CONF", value: "/conf/vpp.conf" },
-                // pollSleepUsec auto: the main thread sleeps while the worker carries the traffic.
-                { name: "VPP_MAIN_SLEEP_USEC", value: "10000" },
-            ]);
+            assert.deepStrictEqual(c.command, ["vpp", "-c", "/conf/vpp.conf"]);
+            assert.strictEqual(c.args, undefined);
+            assert.strictEqual(c.env, undefined, "VPP reads nothing from its environment: its cores are in vpp.conf");
             assert.deepStrictEqual(c.securityContext, {
                 runAsNonRoot: true,
                 runAsUser: 10000,
@@ -405,6 +401,10 @@ describe("components under mocks: the reference lab with defaults", () => {
                 { name: "WWW_DIR", value: "/www" },
                 { name: "EXPECTED_MAC", value: MOCK_RANDOM_MAC },
                 { name: "EXPECT_IPV6_DISABLED", value: "true" },
+                // The planner's (vpp-cpus.sh): one worker, and pollSleepUsec auto: the main thread
+                // sleeps while the worker carries the traffic.
+                { name: "VPP_WORKERS", value: "1" },
+                { name: "VPP_MAIN_SLEEP_USEC", value: "10000" },
             ]);
             assert.deepStrictEqual(init.securityContext, {
                 runAsNonRoot: true,
@@ -535,13 +535,17 @@ describe("components under mocks: variants", () => {
             requests: { cpu: "2", memory: "1796Mi", "ephemeral-storage": "64Mi" },
             limits: { cpu: "2", memory: "1796Mi", "ephemeral-storage": "320Mi" },
         });
+        // The init container asks for VPP's whole CPUs: the static CPU manager hands them on to the
+        // VPP container, so the CPUs its planner reads are VPP's.
         assert.deepStrictEqual(pod.initContainers[0].resources, {
-            requests: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "16Mi" },
-            limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "64Mi" },
+            requests: { cpu: "2", memory: "64Mi", "ephemeral-storage": "16Mi" },
+            limits: { cpu: "2", memory: "64Mi", "ephemeral-storage": "64Mi" },
         });
         assert.strictEqual(qosClass(pod), "Guaranteed");
         const d0 = await deploy({ dedicatedCores: "true", workers: "0" });
-        assert.strictEqual(d0.get(T.deployment).inputs.spec.template.spec.containers[0].resources.limits.cpu, "1");
+        const pod0 = d0.get(T.deployment).inputs.spec.template.spec;
+        assert.strictEqual(pod0.containers[0].resources.limits.cpu, "1");
+        assert.strictEqual(pod0.initContainers[0].resources.limits.cpu, "1");
     });
 
     it("dedicatedCores: the CRI-O CPU isolation annotations certsuite's cpu-isolation check requires, and the RuntimeClass", async () => {
@@ -691,8 +695,8 @@ describe("components under mocks: variants", () => {
                 "index.html",
                 "init.sh",
                 "metrics.sh",
-                "start-vpp.sh",
                 "startup.conf",
+                "vpp-cpus.sh",
                 "vpp.conf",
             ]);
             assert.match(cm["vpp.conf"], /^statseg \{ socket-name \/run\/vpp\/stats\.sock \}$/m);
@@ -772,13 +776,20 @@ describe("components under mocks: variants", () => {
         });
     });
 
-    it("afPacketVersion 3 and workers 0 reach startup.conf, the start script's environment and the memory", async () => {
+    it("afPacketVersion 3 and workers 0 reach startup.conf, the init container's planner and the memory", async () => {
         const d = await deploy({ afPacketVersion: "3", workers: "0" });
         const cm = d.get(T.configMap).inputs.data;
         assert.strictEqual(cm["startup.conf"].split("\n")[0], "create host-interface name macvlan0");
-        const c = d.get(T.deployment).inputs.spec.template.spec.containers[0];
-        assert.deepStrictEqual(c.env[0], { name: "VPP_WORKERS", value: "0" });
-        assert.strictEqual(c.resources.limits.memory, "1740Mi");
+        const spec = d.get(T.deployment).inputs.spec.template.spec;
+        assert.deepStrictEqual(
+            spec.initContainers[0].env.filter((e: { name: string }) => e.name.startsWith("VPP_")),
+            [
+                { name: "VPP_WORKERS", value: "0" },
+                // The planner adds no sleep without a worker, and says why.
+                { name: "VPP_MAIN_SLEEP_USEC", value: "10000" },
+            ],
+        );
+        assert.strictEqual(spec.containers[0].resources.limits.memory, "1740Mi");
     });
 
     it("disableIpv6 false: the POC's single macvlan plugin, and the init container expects nothing of IPv6", async () => {
