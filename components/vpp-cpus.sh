@@ -37,6 +37,7 @@
 #                 added (default 0: never)
 #   VPP_BIN       the vpp binary (default vpp, on PATH: the image's)
 #   PROC_STATUS   where Cpus_allowed_list is read (default /proc/<this process>/status)
+#   SYS_CPU       sysfs's CPU directory, where each CPU's NUMA node is read (default /sys/devices/system/cpu)
 set -eu
 set -f # no word here is ever globbed
 
@@ -45,6 +46,7 @@ sleep_usec=${VPP_MAIN_SLEEP_USEC:-0}
 conf=${VPP_CONF:-/conf/vpp.conf}
 vpp=${VPP_BIN:-vpp}
 status=${PROC_STATUS:-/proc/$$/status}
+syscpu=${SYS_CPU:-/sys/devices/system/cpu}
 
 say() { echo "init-vpp-server: $*"; }
 # "1 worker", "2 workers"
@@ -97,19 +99,15 @@ case $release in
         ;;
 esac
 
-if [ "$workers" -eq 0 ]; then
-    say "no workers: VPP's main thread runs on the CPU VPP starts on, one of the VPP container's"
-    if [ "$sleep_usec" -gt 0 ]; then
-        say "no worker: the main thread carries the traffic, so it does not sleep (VPP_MAIN_SLEEP_USEC $sleep_usec is for a main thread beside a worker)"
-    fi
-    exit 0
-fi
-
 # The allowed CPUs, for example "3,7-8", expanded to "3 7 8".
 list=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$status" 2>/dev/null || true)
 case $list in
     '' | *[!0-9,-]* | *,,* | ,* | *, | -* | *- | *--*)
-        die "cannot read the CPUs this container may use from $status (Cpus_allowed_list is '$list')"
+        if [ "$workers" -gt 0 ]; then
+            die "cannot read the CPUs this container may use from $status (Cpus_allowed_list is '$list')"
+        fi
+        say "warning: cannot read the CPUs this container may use from $status (Cpus_allowed_list is '$list'): their NUMA nodes are not checked"
+        list=
         ;;
 esac
 cpus=
@@ -131,6 +129,32 @@ for part in $list; do
     esac
 done
 IFS=$oldifs
+# A CPU of another NUMA node than 0: VPP whose threads run there allocates its buffers on that
+# node, and under CRI-O's default seccomp profile (move_pages refused) it cannot learn where its
+# pages landed, which VPP tolerates only on node 0 (src/vppinfra/pmalloc.c).
+numa_node() { # run in $( ): its set +f ends with it
+    set +f
+    for n in "$syscpu/cpu$1"/node[0-9]*; do
+        [ -e "$n" ] && echo "${n##*/node}" && return 0
+    done
+    return 0
+}
+for c in $cpus; do
+    node=$(numa_node "$c")
+    if [ -n "$node" ] && [ "$node" != 0 ]; then
+        say "warning: this pod may use CPU $c of NUMA node $node: VPP running there allocates its buffers on node $node, and under the runtime's default seccomp profile (CRI-O's refuses move_pages) it stops at start with 'page allocated on the wrong numa node (65535), expected $node'. Keep the pod on NUMA node 0's CPUs (docs/dataplane.md, NUMA)."
+        break
+    fi
+done
+
+if [ "$workers" -eq 0 ]; then
+    say "no workers: VPP's main thread runs on the CPU VPP starts on, one of the VPP container's"
+    if [ "$sleep_usec" -gt 0 ]; then
+        say "no worker: the main thread carries the traffic, so it does not sleep (VPP_MAIN_SLEEP_USEC $sleep_usec is for a main thread beside a worker)"
+    fi
+    exit 0
+fi
+
 # shellcheck disable=SC2086 # word splitting is the point
 set -- $cpus
 count=$#

@@ -201,6 +201,40 @@ describe("host integration: the init container's CPU planner pins VPP's threads 
         });
     });
 
+    describe("NUMA: a CPU outside node 0 is named, with what VPP does there under the runtime's seccomp profile", () => {
+        const status = path.join(dir, "status-numa");
+        const sys = path.join(dir, "sys-cpu");
+        before(() => {
+            fs.writeFileSync(status, "Name:\tdash\nCpus_allowed_list:\t2-3\n");
+            for (const [cpu, node] of [
+                [2, 0],
+                [3, 1],
+            ]) {
+                fs.mkdirSync(path.join(sys, `cpu${cpu}`, `node${node}`), { recursive: true });
+            }
+        });
+        const warning =
+            "init-vpp-server: warning: this pod may use CPU 3 of NUMA node 1: VPP running there allocates its buffers on node 1, and under the runtime's default seccomp profile (CRI-O's refuses move_pages) it stops at start with 'page allocated on the wrong numa node (65535), expected 1'. Keep the pod on NUMA node 0's CPUs (docs/dataplane.md, NUMA).";
+        it("with or without workers, the warning comes first; the plan is unchanged", () => {
+            for (const w of ["0", "1"]) {
+                const r = plan({ VPP_WORKERS: w, PROC_STATUS: status, SYS_CPU: sys });
+                assert.strictEqual(r.status, 0, r.stderr);
+                assert.strictEqual(r.log[0], warning);
+            }
+            assert.deepStrictEqual(plan({ VPP_WORKERS: "1", PROC_STATUS: status, SYS_CPU: sys }).added, [
+                COMMENT,
+                "cpu { main-core 2 corelist-workers 3 }",
+            ]);
+        });
+        it("CPUs all on node 0, or a sysfs without nodes: no warning", () => {
+            fs.writeFileSync(path.join(dir, "status-node0"), "Name:\tdash\nCpus_allowed_list:\t2\n");
+            const r = plan({ VPP_WORKERS: "0", PROC_STATUS: path.join(dir, "status-node0"), SYS_CPU: sys });
+            assert.ok(!r.log.some((l) => l.includes("NUMA")), r.log.join("\n"));
+            const none = plan({ VPP_WORKERS: "0", PROC_STATUS: status, SYS_CPU: path.join(dir, "nowhere") });
+            assert.ok(!none.log.some((l) => l.includes("NUMA")), none.log.join("\n"));
+        });
+    });
+
     describe("failures name what is wrong and add nothing", () => {
         it("an unreadable Cpus_allowed_list", () => {
             const bad = path.join(dir, "status-bad");
