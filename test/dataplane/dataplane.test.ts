@@ -14,9 +14,12 @@ import type { RawConfig } from "../../stacks/config";
 import { Expected, judge, probeScript, splitSections } from "../../check/checks";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { EXPORTER_ERROR_NODES } from "../../components/vppConfig";
-import { findVppInstalls, maxMemory, PodCgroup, Rig, RunningContainer, VppInstall } from "./rig";
+import { findVppInstalls, maxMemory, PodCgroup, Rig, RunningContainer, seccompRefusals, VppInstall } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
+/** VPP's own words when it has no capability for its AF_PACKET socket or its locked rings. */
+const NO_CAPABILITY =
+    /Failed to create AF_PACKET socket: Operation not permitted|Unable to lock pages|Operation not permitted/;
 
 /** One sample of a Prometheus text exposition: its name, labels and value. */
 interface Sample {
@@ -48,6 +51,25 @@ function interfaceCounter(exposition: string, counter: string, ifName: string): 
     const index = all.find((s) => s.name === "vpp_if_names_info" && s.labels.name === ifName)?.labels.index;
     if (index === undefined) throw new Error(`no vpp_if_names_info for ${ifName} in:\n${exposition}`);
     return all.filter((s) => s.name === counter && s.labels.interface === index).reduce((sum, s) => sum + s.value, 0);
+}
+
+/** The capability mask /proc/<pid>/status shows for these capabilities ("NET_RAW" or "CAP_NET_RAW"). */
+function capabilityMask(caps: readonly string[]): string {
+    const bits: Record<string, number> = {
+        NET_BROADCAST: 11,
+        NET_ADMIN: 12,
+        NET_RAW: 13,
+        IPC_LOCK: 14,
+        IPC_OWNER: 15,
+        SYS_NICE: 23,
+    };
+    let m = 0n;
+    for (const c of caps) {
+        const b = bits[c.replace(/^CAP_/, "")];
+        if (b === undefined) throw new Error(`capabilityMask knows no bit for ${c}`);
+        m |= 1n << BigInt(b);
+    }
+    return m.toString(16).padStart(16, "0");
 }
 
 /** VPP's threads and the CPU (lcore) each is pinned to, from `show threads`. */
@@ -85,6 +107,9 @@ function tier({ prefix, version }: VppInstall): void {
         let vols: Record<string, string>;
         let cg: PodCgroup;
         let vpp: RunningContainer;
+        /** The init container's log of the pod's first start (its release and CPU lines). */
+        let initLog = "";
+        const relative = Number(version.split(".")[0]) * 100 + Number(version.split(".")[1]) >= 2506;
         const address = () => pod.ipCidr.split("/")[0];
         const curl = () => rig.inNetns("client", ["curl", "-sS", "--max-time", "5", `http://${address()}/index.html`]);
         const start = async (c: PodCgroup) => {
@@ -126,6 +151,7 @@ function tier({ prefix, version }: VppInstall): void {
 
         it("the init container writes VPP's configuration with macvlan0's pinned MAC, as uid 10000 on a read-only root", () => {
             const r = rig.runInit(pod, cg, vols);
+            initLog = r.out;
             assert.strictEqual(r.status, 0, r.out);
             assert.match(r.out, new RegExp(`init-vpp-server: macvlan0 has MAC ${pod.mac} \\(pinned by the stack\\)`));
             assert.match(r.out, /init-vpp-server: macvlan0 has IPv6 disabled/);
@@ -134,20 +160,55 @@ function tier({ prefix, version }: VppInstall): void {
             assert.strictEqual(fs.statSync(path.join(vols.conf, "startup.conf")).uid, 10000);
         });
 
-        it("VPP starts from the pod's own command, rootless with exactly the image's capabilities; all three probes pass", async () => {
+        it("VPP starts from the pod's own command under runc, rootless with exactly the image's capabilities and the runtime's seccomp profile; all three probes pass", async () => {
             await start(cg);
-            // The start script names the release it started, from the install's libraries.
-            assert.match(vpp.log(), new RegExp(`^start-vpp: VPP ${version.replace(".", "\\.")} \\(`, "m"));
+            // The init container names the release the image holds, from the install's libraries.
+            assert.match(
+                initLog,
+                new RegExp(`^init-vpp-server: VPP ${version.replace(".", "\\.")} \\(/opt/vpp/bin/vpp\\)$`, "m"),
+            );
             const status = fs.readFileSync(`/proc/${vpp.pid}/status`, "utf8");
             assert.match(fs.readFileSync(`/proc/${vpp.pid}/comm`, "utf8"), /^vpp_main|^vpp/);
             assert.match(status, /^Uid:\s+10000\s+10000\s+10000\s+10000$/m);
-            assert.match(status, /^NoNewPrivs:\s+1$/m);
-            // NET_ADMIN (12), NET_RAW (13), IPC_LOCK (14), NET_BROADCAST (11): 0x7800.
-            assert.match(status, /^CapEff:\s+0000000000007800$/m);
-            assert.match(status, /^CapBnd:\s+0000000000007800$/m);
+            assert.match(status, /^NSpid:\s+\d+\s+1$/m, "vpp is process 1 of the container's PID namespace");
+            assert.match(status, /^NoNewPrivs:\s+1$/m, "allowPrivilegeEscalation false: no_new_privs");
+            assert.match(status, /^Seccomp:\s+2$/m, "seccomp RuntimeDefault: a filter");
+            // NET_ADMIN (12), NET_RAW (13), IPC_LOCK (14), NET_BROADCAST (11): 0x7800, and nothing else.
+            const mask = capabilityMask(pod.vpp.securityContext.capabilities.add ?? []);
+            assert.strictEqual(mask, "0000000000007800");
+            for (const set of ["CapPrm", "CapEff", "CapBnd"]) {
+                assert.match(status, new RegExp(`^${set}:\\s+${mask}$`, "m"), `${set} of vpp:\n${status}`);
+            }
+            assert.match(status, /^CapInh:\s+0{16}$/m);
+            assert.match(status, /^CapAmb:\s+0{16}$/m, "no runtime sets ambient capabilities");
             for (const p of [pod.vpp.readinessProbe!, pod.vpp.livenessProbe!]) {
                 const r = rig.probe(pod, p, vpp.pid);
                 assert.ok(r.ok, `${p.exec!.command.join(" ")}: ${r.out}`);
+            }
+        });
+
+        it("vpp holds the AF_PACKET socket on macvlan0; no other process of the pod holds a capability", () => {
+            const ss = rig.exec(pod.vpp, vpp.pid, ["ss", "-f", "link", "-anp"], 10_000);
+            assert.ok(ss.ok, ss.out);
+            // No process column: vpp gained its capabilities from its file, so the kernel makes it
+            // non-dumpable and its /proc/1/fd is root's, which an exec as uid 10000 cannot read.
+            assert.match(ss.out, /^p_raw\s+UNCONN\s+\d+\s+\d+\s+\*:macvlan0\s/m, ss.out);
+            // An exec in the VPP container (what a probe or `oc exec` runs) starts with the container's
+            // capabilities and loses them at its execve, as vpp would behind a shell.
+            const sh = rig.exec(
+                pod.vpp,
+                vpp.pid,
+                ["/bin/sh", "-c", "grep -E '^Cap(Prm|Eff|Amb)' /proc/self/status"],
+                10_000,
+            );
+            assert.strictEqual(
+                sh.out,
+                "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n",
+            );
+            for (const pid of rig.podProcesses(cg)) {
+                if (pid === vpp.pid) continue;
+                const st = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+                assert.match(st, /^CapEff:\s+0{16}$/m, `process ${pid} of the pod:\n${st}`);
             }
         });
 
@@ -176,15 +237,34 @@ function tier({ prefix, version }: VppInstall): void {
                 ["vpp_main", "vpp_wk_0"],
                 threads,
             );
-            assert.deepStrictEqual(cores.map(([, c]) => c).sort(), ["0", "1"], threads);
+            assert.deepStrictEqual(
+                cores,
+                [
+                    ["vpp_main", "0"],
+                    ["vpp_wk_0", "1"],
+                ],
+                threads,
+            );
             assert.match(
-                vpp.log(),
-                /start-vpp: this container may use CPUs 0-1; VPP's main thread on CPU \d, 1 worker on CPU \d/,
+                initLog,
+                relative
+                    ? new RegExp(
+                          `^init-vpp-server: VPP's main thread on the first CPU of the VPP container, 1 worker on the next \\(VPP ${version.replace(".", "\\.")} numbers them within its own CPUs: relative\\)$`,
+                          "m",
+                      )
+                    : /^init-vpp-server: this pod may use CPUs 0-1; VPP's main thread on CPU 0, 1 worker on CPU 1$/m,
+            );
+            const conf = fs.readFileSync(path.join(vols.conf, "vpp.conf"), "utf8");
+            assert.match(
+                conf,
+                relative
+                    ? /^cpu \{ main-core 0 corelist-workers 1 relative \}$/m
+                    : /^cpu \{ main-core 0 corelist-workers 1 \}$/m,
             );
             // pollSleepUsec auto: the main thread, which carries no traffic beside a worker, sleeps.
             assert.match(
-                vpp.log(),
-                /start-vpp: the worker carries the traffic: VPP's main thread sleeps 10000 us on every pass of its loop/,
+                initLog,
+                /init-vpp-server: the worker carries the traffic: VPP's main thread sleeps 10000 us on every pass of its loop/,
             );
         });
 
@@ -249,12 +329,18 @@ function tier({ prefix, version }: VppInstall): void {
         it("in a one-CPU cpuset, VPP serves without a worker and says so", async () => {
             await stop();
             const one = rig.cgroup("one-cpu", { cpus: "1", memoryBytes: Rig.memoryLimit(pod.vpp) });
+            // The pod's init container runs in the pod's cpuset too, and plans for it.
+            const init = rig.runInit(pod, one, vols);
+            assert.strictEqual(init.status, 0, init.out);
             await start(one);
             assert.match(
-                vpp.log(),
-                /start-vpp: warning: 1 worker configured, but this container may use 1 CPU \(1\): VPP starts with 0 workers/,
+                init.out,
+                /init-vpp-server: warning: 1 worker configured, but this pod may use 1 CPU \(1\): VPP starts with 0 workers/,
             );
-            assert.match(vpp.log(), /start-vpp: no worker: the main thread carries the traffic, so it does not sleep/);
+            assert.match(
+                init.out,
+                /init-vpp-server: no worker: VPP's main thread runs on the CPU VPP starts on, and carries the traffic, so it does not sleep/,
+            );
             assert.deepStrictEqual(threadCores(rig.vppctl(pod, vpp.pid, "show threads")), [["vpp_main", "1"]]);
             const r = curl();
             assert.strictEqual(r.out, "Welcome\n", r.out);
@@ -272,8 +358,8 @@ function tier({ prefix, version }: VppInstall): void {
         });
 
         it("npm run check's probe, run in the VPP container, gives real answers that judge every item ok", () => {
-            // The rig's containers share the host's PID namespace: VPP is not process 1 here.
-            const script = probeScript().replace("/proc/1/status", `/proc/${vpp.pid}/status`);
+            // As on a node: vpp is process 1 of the container's PID namespace, where check reads it.
+            const script = probeScript();
             const r = rig.exec(pod.vpp, vpp.pid, ["/bin/sh", "-c", script], 20_000);
             if (process.env.CHECK_CAPTURE) fs.writeFileSync(process.env.CHECK_CAPTURE, r.out);
             const e: Expected = {
@@ -319,6 +405,54 @@ function tier({ prefix, version }: VppInstall): void {
                 evidence.counters,
                 /^host-macvlan0\.123: rx [1-9]\d* packets, tx [1-9]\d* packets, \d+ drops; /,
             );
+        });
+
+        it("the pod as it was (a shell in front of vpp): under no_new_privs the runtime leaves vpp no capability, and VPP cannot open its AF_PACKET socket", async () => {
+            // The rig grants nothing a runtime does not: the same container, with the command the
+            // pod had before vpp became its first process.
+            await stop();
+            assert.strictEqual(rig.runInit(pod, cg, vols).status, 0);
+            const shell = { ...pod.vpp, command: ["/bin/sh", "-c", "exec vpp -c /conf/vpp.conf"] };
+            vpp = rig.startContainer(shell, cg, vols);
+            let status = "";
+            for (let i = 0; i < 200 && !status; i++) {
+                const st = fs.existsSync(`/proc/${vpp.pid}/status`)
+                    ? fs.readFileSync(`/proc/${vpp.pid}/status`, "utf8")
+                    : "";
+                if (/^Name:\s+vpp/m.test(st)) status = st;
+                else await new Promise((r) => setTimeout(r, 50));
+            }
+            assert.ok(status, `vpp never ran behind the shell:\n${vpp.log()}`);
+            assert.match(status, /^NoNewPrivs:\s+1$/m);
+            for (const set of ["CapPrm", "CapEff", "CapAmb"]) {
+                assert.match(status, new RegExp(`^${set}:\\s+0{16}$`, "m"), `${set} of vpp behind a shell:\n${status}`);
+            }
+            const t0 = Date.now();
+            while (Date.now() - t0 < 20_000 && !NO_CAPABILITY.test(vpp.log())) {
+                await new Promise((r) => setTimeout(r, 250));
+            }
+            assert.match(vpp.log(), NO_CAPABILITY);
+            assert.match(vpp.log(), /create host-interface: No such file or directory/);
+            assert.ok(!rig.probe(pod, pod.vpp.startupProbe!, vpp.pid).ok, "the VLAN address must be missing");
+            await stop();
+        });
+
+        it("under the runtime's default seccomp profile, what VPP calls that the profile refuses: move_pages alone (its NUMA query)", async () => {
+            // The same profile with its refusals logged instead (loggingSeccomp): the kernel's audit
+            // records name each call VPP made that CRI-O's profile would refuse.
+            await stop();
+            rig.seccompLogOnly = true;
+            try {
+                assert.strictEqual(rig.runInit(pod, cg, vols).status, 0);
+                await start(cg);
+                assert.strictEqual(curl().out, "Welcome\n");
+                assert.deepStrictEqual(rig.vppctl(pod, vpp.pid, "show version").includes("vpp v"), true);
+                const refused = seccompRefusals(vpp.pid);
+                assert.deepStrictEqual(refused, ["move_pages"], `VPP ${version} called what the profile refuses`);
+            } finally {
+                rig.seccompLogOnly = false;
+                await stop();
+            }
         });
 
         it("metrics vlan: a client on the VLAN scrapes /stats.prom; after 5 curls the VLAN interface's packet counters and the listener's SYN counter rise", async () => {

@@ -7,12 +7,18 @@
  *   untag on ingress (VLAN 123)      └─ macvlan ── kernel netns: mv0 192.168.123.151/24, tagged
  *                                                  the same way, nginx (the kernel's anchor)
  *
- * Each container runs as a container does: its process joins the pod's memory, cpuset and cpuacct
- * cgroups (v1) before anything else, then the pod's network namespace, then a mount namespace of
- * its own holding its volumes (the ConfigMap read-only at its path, emptyDirs writable by anyone,
- * as Kubernetes makes them), a private /dev/shm and a read-only root; then it drops to the
- * container's uid and gid with exactly its capabilities (ambient, as the image's file
- * capabilities give them to vpp), no new privileges, and only the container's environment.
+ * Each container is started by a real OCI runtime (runc), from a configuration written the way the
+ * kubelet and containerd's CRI write it from the pod spec (oci.ts): its uid and groups, exactly the
+ * capabilities the spec adds (bounding, effective, permitted; never ambient), no_new_privs from
+ * allowPrivilegeEscalation false, a read-only root, the runtime's default mounts, its volumes, the
+ * pod's shared /dev/shm, network, IPC and UTS namespaces, its own PID and mount namespaces, its
+ * cgroup below the pod's (memory limited, the pod's cpuset), and seccomp RuntimeDefault as the
+ * runtime's own default profile (CRI-O's, from containers/common). The image is assembled locally:
+ * the node's /usr read-only as its base, the VPP install copied to /opt/vpp with the vpp binary's
+ * file capabilities set as the Containerfiles set them, and its library folder in the image's
+ * loader cache (ldconfig -r), as a package install has: a binary with file capabilities runs in
+ * secure-execution mode, where the loader ignores $ORIGIN RUNPATHs. Nothing grants what a runtime
+ * does not: a shell in front of vpp leaves it without capabilities, as on a real node.
  *
  * Everything the rig creates carries its id (`vdp<pid>`): network namespaces, cgroups, temporary
  * directories. cleanup() removes them all, processes first; it also runs on exit and on SIGINT or
@@ -24,6 +30,17 @@ import * as os from "os";
 import * as path from "path";
 import { quantityToNumber } from "../../stacks/rules";
 import type { Container, LabPod, Probe } from "./pod";
+import { capName, containerCapabilities, loggingSeccomp, ociSpec, PodSandbox, runtimeDefaultSeccomp } from "./oci";
+
+/** OpenShift's SCC admission gives the pod the namespace's first group as fsGroup (restricted-v2). */
+export const OPENSHIFT_FS_GROUP = 1000650000;
+/** The image's PATH: VPP's binaries first, then the base's. */
+export const IMAGE_PATH = `PATH=/opt/vpp/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
+
+/** Sleeps without giving up the thread (the rig's calls are synchronous, as spawnSync is). */
+function sleepSync(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /**
  * The VPP versions the tier and the benchmark know: the default image's (the proof of concept's),
@@ -137,8 +154,6 @@ export function vppInstallProblems(prefix: string): string[] {
     return problems;
 }
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
 function run(cmd: string, args: string[], input?: string): string {
     const r = spawnSync(cmd, args, { encoding: "utf8", input });
     if (r.status !== 0) {
@@ -180,6 +195,13 @@ export class Rig {
     private readonly undo: (() => void)[] = [];
     private readonly children = new Set<ChildProcess>();
     private tagger?: string;
+    private rootfs?: string;
+    private rootfsCaps?: string;
+    private containers = 0;
+    private readonly sandboxes = new Map<string, PodSandbox>();
+    /** runc's ids of the containers running, and the container of each first process. */
+    private readonly ids = new Set<string>();
+    private readonly idByPid = new Map<number, string>();
     private readonly onSignal = () => {
         this.cleanup();
         process.exit(130);
@@ -205,11 +227,10 @@ export class Rig {
         for (const { netns, pid } of Rig.netnsByRig()) {
             if (!alive(pid)) spawnSync("ip", ["netns", "del", netns]);
         }
-        for (const c of CONTROLLERS) {
-            const root = path.join(CGROUP_ROOT, c);
-            for (const d of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+        for (const h of hierarchies()) {
+            for (const d of fs.readdirSync(h)) {
                 const m = /^vdp(\d+)-/.exec(d);
-                if (m && !alive(Number(m[1]))) spawnSync("rmdir", [path.join(root, d)]);
+                if (m && !alive(Number(m[1]))) removeCgroupTree(d);
             }
         }
     }
@@ -303,19 +324,9 @@ export class Rig {
         ) as PodCgroup["dirs"];
         for (const c of CONTROLLERS) {
             fs.mkdirSync(dirs[c]);
-            this.undo.push(() => {
-                // Processes first: a cgroup with members cannot be removed.
-                for (const pid of fs.existsSync(dirs[c])
-                    ? fs.readFileSync(path.join(dirs[c], "cgroup.procs"), "utf8").split("\n")
-                    : []) {
-                    if (pid) spawnSync("kill", ["-KILL", pid]);
-                }
-                for (let i = 0; i < 50 && fs.existsSync(dirs[c]); i++) {
-                    if (spawnSync("rmdir", [dirs[c]]).status === 0) break;
-                    spawnSync("sleep", ["0.1"]);
-                }
-            });
         }
+        // runc makes each container's cgroup below the pod's in every hierarchy: all go, processes first.
+        this.undo.push(() => removeCgroupTree(full));
         fs.writeFileSync(
             path.join(dirs.cpuset, "cpuset.mems"),
             fs.readFileSync(path.join(CGROUP_ROOT, "cpuset", "cpuset.mems")),
@@ -325,6 +336,19 @@ export class Rig {
             fs.writeFileSync(path.join(dirs.memory, "memory.limit_in_bytes"), String(o.memoryBytes));
         }
         return { name: full, dirs, procs: CONTROLLERS.map((c) => path.join(dirs[c], "cgroup.procs")) };
+    }
+
+    /** Every process of the pod: of its cgroup and its containers' cgroups below it (memory hierarchy). */
+    podProcesses(cg: PodCgroup): number[] {
+        const pids: number[] = [];
+        const walk = (d: string) => {
+            for (const line of fs.readFileSync(path.join(d, "cgroup.procs"), "utf8").split("\n")) {
+                if (line) pids.push(Number(line));
+            }
+            for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+        };
+        walk(cg.dirs.memory);
+        return pids;
     }
 
     /** The pod's volumes as directories: the ConfigMap's files (0444), emptyDirs (0777, as Kubernetes makes them). */
@@ -361,126 +385,179 @@ export class Rig {
     }
 
     /**
-     * A mount point the container needs on the root filesystem, made (and later removed) when
-     * missing. The containers' mount namespaces bind their volumes over these directories, and
-     * removing one detaches what another namespace mounted on it (Linux since 3.18): so they are
-     * left in place while another rig lives, and each container makes its own again (mkdir -p)
-     * right before it mounts.
+     * The image: a root filesystem with the node's /usr as its base (bound read-only when a
+     * container starts), /etc of its own, and the VPP install copied to /opt/vpp with the vpp
+     * binary's file capabilities, the ones the pod adds (the image's `imageCapabilities`), set as
+     * the Containerfiles set them; its libraries in the image's loader cache. Made once per rig.
      */
-    private mountPoint(target: string): void {
-        let missing = target;
-        while (!fs.existsSync(path.dirname(missing))) missing = path.dirname(missing);
-        if (fs.existsSync(target)) return;
-        fs.mkdirSync(target, { recursive: true });
+    image(fileCaps: readonly string[]): string {
+        const key = [...fileCaps].sort().join(",");
+        if (this.rootfs && this.rootfsCaps === key) return this.rootfs;
+        const root = fs.mkdtempSync(path.join(this.dir, "rootfs-"));
+        fs.chmodSync(root, 0o755); // the container's "/": mkdtemp makes it 0700
+        for (const [link, target] of [
+            ["bin", "usr/bin"],
+            ["sbin", "usr/sbin"],
+            ["lib", "usr/lib"],
+            ["lib64", "usr/lib64"],
+        ]) {
+            fs.symlinkSync(target, path.join(root, link));
+        }
+        for (const d of ["usr", "etc", "opt", "proc", "sys", "dev", "run", "tmp"]) fs.mkdirSync(path.join(root, d));
+        fs.chmodSync(path.join(root, "tmp"), 0o1777);
+        fs.writeFileSync(path.join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+        fs.writeFileSync(path.join(root, "etc", "group"), "root:x:0:\n");
+        fs.writeFileSync(path.join(root, "etc", "ld.so.conf"), `${VPP_IN_CONTAINER}/lib/x86_64-linux-gnu\n`);
+        run("cp", ["-a", this.vppPrefix, path.join(root, "opt", "vpp")]);
+        const vpp = path.join(root, "opt", "vpp", "bin", "vpp");
+        if (fileCaps.length > 0) {
+            run("setcap", [`${fileCaps.map((c) => capName(c).toLowerCase()).join(",")}=eip`, vpp]);
+        }
+        run("ldconfig", ["-r", root]);
+        this.rootfs = root;
+        this.rootfsCaps = key;
+        return root;
+    }
+
+    /**
+     * The pod's sandbox: its IPC and UTS namespaces (held by bind mounts, as the pause container
+     * holds them), its 64 MiB /dev/shm, its network namespace and cgroup.
+     */
+    private sandboxOf(cg: PodCgroup): PodSandbox {
+        const known = this.sandboxes.get(cg.name);
+        if (known) return known;
+        const d = fs.mkdtempSync(path.join(this.dir, `sandbox-${cg.name}-`));
+        const ipcNs = path.join(d, "ipc");
+        const utsNs = path.join(d, "uts");
+        const shm = path.join(d, "shm");
+        fs.writeFileSync(ipcNs, "");
+        fs.writeFileSync(utsNs, "");
+        fs.mkdirSync(shm);
+        run("unshare", [`--ipc=${ipcNs}`, `--uts=${utsNs}`, "true"]);
+        run("mount", ["-t", "tmpfs", "-o", "nosuid,noexec,nodev,mode=1777,size=65536k", "shm", shm]);
         this.undo.push(() => {
-            if (Rig.otherRigAlive(this.id)) return;
-            // Only what the rig made, only when empty: from the deepest up.
-            for (let d = target; d.length >= missing.length; d = path.dirname(d)) {
-                try {
-                    fs.rmdirSync(d);
-                } catch {
-                    break;
-                }
-            }
+            for (const m of [shm, ipcNs, utsNs]) spawnSync("umount", ["-l", m]);
         });
+        const sb: PodSandbox = {
+            netns: `/run/netns/${this.ns("pod")}`,
+            ipcNs,
+            utsNs,
+            hostname: cg.name,
+            shm,
+            cgroupParent: `/${cg.name}`,
+            cpus: fs.readFileSync(path.join(cg.dirs.cpuset, "cpuset.cpus"), "utf8").trim(),
+            mems: fs.readFileSync(path.join(cg.dirs.cpuset, "cpuset.mems"), "utf8").trim(),
+            supplementalGroups: [],
+            fsGroup: OPENSHIFT_FS_GROUP,
+        };
+        this.sandboxes.set(cg.name, sb);
+        return sb;
     }
 
-    /** The environment a container's command sees: its own, plus PATH with VPP's binaries first. */
-    private environment(c: Container): string[] {
-        const pathVar = `PATH=${VPP_IN_CONTAINER}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
-        return [pathVar, "HOME=/", ...(c.env ?? []).map((e) => `${e.name}=${e.value}`)];
-    }
-
-    /** setpriv's arguments for the container's user, capabilities and privilege escalation. */
-    private privileges(c: Container): string[] {
-        const sc = c.securityContext;
-        const caps = (sc.capabilities.add ?? []).map((x) => `+${x.toLowerCase()}`);
-        const set = ["-all", ...caps].join(",");
-        return [
-            "setpriv",
-            `--reuid=${sc.runAsUser}`,
-            `--regid=${sc.runAsGroup}`,
-            "--clear-groups",
-            `--inh-caps=${set}`,
-            `--ambient-caps=${set}`,
-            `--bounding-set=${set}`,
-            ...(sc.allowPrivilegeEscalation === false ? ["--no-new-privs"] : []),
-            "--",
-        ];
-    }
-
-    /** The command line that runs `argv` in container `c` of the pod, as described above. */
-    containerArgv(c: Container, cg: PodCgroup, vols: Record<string, string>, argv: string[] = c.command): string[] {
-        const mounts = c.volumeMounts.map((m) => {
-            this.mountPoint(m.mountPath);
-            const src = vols[m.name];
-            if (!src) throw new Error(`container ${c.name} mounts volume ${m.name}, which the pod does not have`);
-            return `mkdir -p ${q(m.mountPath)} && mount --bind ${q(src)} ${q(m.mountPath)}${m.readOnly ? ` && mount -o remount,bind,ro ${q(m.mountPath)}` : ""}`;
+    /** Writes container `c`'s OCI bundle for the pod's cgroup; returns its id and bundle directory. */
+    bundle(c: Container, cg: PodCgroup, vols: Record<string, string>, args?: string[]): { id: string; dir: string } {
+        const id = `${cg.name}-${c.name}-${++this.containers}`;
+        const dir = path.join(this.dir, "bundles", id);
+        fs.mkdirSync(dir, { recursive: true });
+        const terminationLog = path.join(dir, "termination-log");
+        fs.writeFileSync(terminationLog, "", { mode: 0o666 });
+        const rootfs = this.image(this.podCaps ?? c.securityContext.capabilities.add ?? []);
+        const spec = ociSpec({
+            container: c,
+            sandbox: this.sandboxOf(cg),
+            rootfs,
+            imageBinds: [{ source: "/usr", destination: "/usr" }],
+            imageEnv: [IMAGE_PATH],
+            volumes: vols,
+            cgroupName: `${c.name}-${this.containers}`,
+            memoryBytes: Rig.memoryLimit(c),
+            terminationLog,
+            seccomp: this.seccompLogOnly
+                ? loggingSeccomp(runtimeDefaultSeccomp(containerCapabilities(c)))
+                : runtimeDefaultSeccomp(containerCapabilities(c)),
+            args,
         });
-        this.mountPoint(VPP_IN_CONTAINER);
-        const inner = [
-            "set -e",
-            "mount -t tmpfs -o mode=1777,size=64m shm /dev/shm",
-            // The image's VPP: its RUNPATHs are relative ($ORIGIN), so it runs from here.
-            `mkdir -p ${VPP_IN_CONTAINER} && mount --bind ${q(this.vppPrefix)} ${VPP_IN_CONTAINER} && mount -o remount,bind,ro ${VPP_IN_CONTAINER}`,
-            ...mounts,
-            ...(c.securityContext.readOnlyRootFilesystem ? ["mount -o remount,bind,ro /"] : []),
-            `exec ${[...this.privileges(c), "env", "-i", ...this.environment(c), ...argv].map(q).join(" ")}`,
-        ].join("\n");
-        const outer = [
-            "set -e",
-            ...cg.procs.map((p) => `echo $$ > ${q(p)}`),
-            `exec ip netns exec ${q(this.ns("pod"))} unshare --mount --propagation private /bin/sh -c ${q(inner)}`,
-        ].join("\n");
-        return ["/bin/sh", "-c", outer];
+        fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(spec, null, 2));
+        return { id, dir };
     }
+
+    /**
+     * Containers started from now on log what the runtime's profile would refuse instead of
+     * refusing it (loggingSeccomp): for measuring, see seccompRefusals.
+     */
+    seccompLogOnly = false;
+
+    /** runc with the rig's own state directory. */
+    runcArgs(...args: string[]): string[] {
+        return ["runc", "--root", path.join(this.dir, "runc"), ...args];
+    }
+
+    /**
+     * The file capabilities the image's vpp carries: the VPP container's `add`, the image's
+     * `imageCapabilities` (by default; a test may set what the image carries apart from the pod).
+     */
+    podCaps?: readonly string[];
 
     /** Runs the init container to completion. */
     runInit(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): { status: number | null; out: string } {
-        const [cmd, ...args] = this.containerArgv(pod.init, cg, vols);
-        const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
+        this.podCaps ??= pod.vpp.securityContext.capabilities.add ?? [];
+        const b = this.bundle(pod.init, cg, vols);
+        const [cmd, ...args] = this.runcArgs("run", "--bundle", b.dir, b.id);
+        const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
+        spawnSync("runc", ["--root", path.join(this.dir, "runc"), "delete", "--force", b.id]);
         return { status: r.status, out: r.stdout + r.stderr };
     }
 
-    /** Starts the VPP container's command; its process id stays VPP's (every step execs). */
+    /** Starts the VPP container: its process id is VPP's, process 1 of its PID namespace. */
     startVpp(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): RunningContainer {
+        this.podCaps ??= pod.vpp.securityContext.capabilities.add ?? [];
         return this.startContainer(pod.vpp, cg, vols);
     }
 
-    /** Starts a long-running container's command; its process id stays the command's (every step execs). */
+    /** Starts a long-running container under runc; its pid is the container's first process, on the node. */
     startContainer(c: Container, cg: PodCgroup, vols: Record<string, string>): RunningContainer {
-        const [cmd, ...args] = this.containerArgv(c, cg, vols);
+        const b = this.bundle(c, cg, vols);
+        const pidFile = path.join(b.dir, "pid");
+        const [cmd, ...args] = this.runcArgs("run", "--bundle", b.dir, "--pid-file", pidFile, b.id);
         const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
         this.children.add(child);
+        this.ids.add(b.id);
         let log = "";
-        child.stdout!.on("data", (b: Buffer) => (log += b));
-        child.stderr!.on("data", (b: Buffer) => (log += b));
+        child.stdout!.on("data", (buf: Buffer) => (log += buf));
+        child.stderr!.on("data", (buf: Buffer) => (log += buf));
         const exited = new Promise<number | null>((resolve) =>
             child.on("exit", (code) => {
                 this.children.delete(child);
+                this.ids.delete(b.id);
                 resolve(code);
             }),
         );
-        return { pid: child.pid!, process: child, log: () => log, exited };
+        let pid = 0;
+        for (let i = 0; i < 200 && !pid; i++) {
+            if (fs.existsSync(pidFile)) pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+            else if (child.exitCode !== null) break;
+            else sleepSync(50);
+        }
+        if (!pid) {
+            spawnSync("runc", ["--root", path.join(this.dir, "runc"), "delete", "--force", b.id]);
+            throw new Error(`runc did not start container ${c.name} within 10 s: ${log}`);
+        }
+        this.idByPid.set(pid, b.id);
+        return { pid, process: child, log: () => log, exited };
     }
 
-    /** The command line that runs `argv` in a running container: nsenter, then setpriv and the container's environment. */
+    /**
+     * The command line that runs `argv` in a running container as the CRI's exec does: the
+     * container's own process (user, groups, capabilities, no_new_privs, environment) with its
+     * arguments replaced (`runc exec` without --process takes the container's).
+     */
     execArgv(c: Container, pid: number, argv: string[]): string[] {
-        return [
-            "nsenter",
-            `--target=${pid}`,
-            "--mount",
-            "--net",
-            "--",
-            ...this.privileges(c),
-            "env",
-            "-i",
-            ...this.environment(c),
-            ...argv,
-        ];
+        const id = this.idByPid.get(pid);
+        if (!id) throw new Error(`no container of this rig has process ${pid} (container ${c.name})`);
+        return this.runcArgs("exec", id, ...argv);
     }
 
-    /** Runs a command in a running container (its mount and network namespaces, its user and capabilities). */
+    /** Runs a command in a running container, as `kubectl exec` does. */
     exec(c: Container, pid: number, argv: string[], timeoutMs: number): { ok: boolean; out: string; ms: number } {
         const t0 = Date.now();
         const [cmd, ...args] = this.execArgv(c, pid, argv);
@@ -550,6 +627,15 @@ export class Rig {
 
     /** Removes everything the rig made, processes first. Safe to call twice. */
     cleanup(): void {
+        // The containers first (runc kills and removes them), then runc's own processes.
+        const root = path.join(this.dir, "runc");
+        const listed = fs.existsSync(root)
+            ? spawnSync("runc", ["--root", root, "list", "-q"], { encoding: "utf8" }).stdout.split("\n")
+            : [];
+        for (const id of new Set([...this.ids, ...listed.filter(Boolean)])) {
+            spawnSync("runc", ["--root", root, "delete", "--force", id]);
+        }
+        this.ids.clear();
         for (const child of this.children) {
             if (child.pid) spawnSync("kill", ["-KILL", String(child.pid)]);
         }
@@ -564,6 +650,54 @@ export class Rig {
         process.removeListener("exit", this.onExit);
         process.removeListener("SIGINT", this.onSignal);
         process.removeListener("SIGTERM", this.onSignal);
+    }
+}
+
+/**
+ * The system calls process `pid` (or its threads) made that the runtime's seccomp profile would
+ * refuse, when it runs under loggingSeccomp: the kernel's audit records (type 1326, action log) in
+ * its log, named by libseccomp's resolver.
+ */
+export function seccompRefusals(pid: number): string[] {
+    const log = spawnSync("dmesg", [], { encoding: "utf8" }).stdout ?? "";
+    const numbers = new Set<string>();
+    for (const m of log.matchAll(/type=1326 .*? pid=(\d+) .*? syscall=(\d+) .*? code=(0x[0-9a-f]+)/g)) {
+        // code 0x7ffc0000 is SECCOMP_RET_LOG: a call the profile would refuse, let through and logged.
+        if (Number(m[1]) === pid && m[3] === "0x7ffc0000") numbers.add(m[2]);
+    }
+    return [...numbers].map((n) => run("scmp_sys_resolver", ["-a", "x86_64", n]).trim()).sort();
+}
+
+/** Every cgroup v1 hierarchy mounted under /sys/fs/cgroup (runc joins each). */
+function hierarchies(): string[] {
+    return fs
+        .readdirSync(CGROUP_ROOT)
+        .map((h) => path.join(CGROUP_ROOT, h))
+        .filter((h) => fs.existsSync(path.join(h, "cgroup.procs")));
+}
+
+/** Removes cgroup `name` (a top-level one) from every hierarchy: its processes killed, its children first. */
+function removeCgroupTree(name: string): void {
+    for (const h of hierarchies()) {
+        const top = path.join(h, name);
+        if (!fs.existsSync(top)) continue;
+        const dirs: string[] = [];
+        const walk = (d: string) => {
+            dirs.push(d);
+            for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+        };
+        walk(top);
+        for (const d of dirs) {
+            for (const pid of fs.readFileSync(path.join(d, "cgroup.procs"), "utf8").split("\n")) {
+                if (pid) spawnSync("kill", ["-KILL", pid]);
+            }
+        }
+        for (const d of dirs.reverse()) {
+            for (let i = 0; i < 50 && fs.existsSync(d); i++) {
+                if (spawnSync("rmdir", [d]).status === 0) break;
+                sleepSync(100);
+            }
+        }
     }
 }
 

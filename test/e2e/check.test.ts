@@ -42,7 +42,7 @@ const inPodRows = (mac: string) => [
 
 /**
  * One fake command per file: each prints its section of $CHECK_ANSWERS; or, while $CHECK_REAL
- * holds a command line (the data-plane tier's VPP container, entered with nsenter), runs the real
+ * holds a command line (the data-plane tier's VPP container, entered with runc exec), runs the real
  * command there, and reads VPP's own status for process 1.
  */
 const FAKES: Record<string, { real: string; canned: string }> = {
