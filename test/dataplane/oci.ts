@@ -123,7 +123,12 @@ export function loggingSeccomp(s: LinuxSeccomp): LinuxSeccomp {
     return {
         defaultAction: log(s.defaultAction),
         architectures: s.architectures,
-        syscalls: s.syscalls.map(({ errnoRet: _e, ...r }) => ({ ...r, action: log(r.action) })),
+        syscalls: s.syscalls.map((r) => ({
+            names: r.names,
+            action: log(r.action),
+            ...(r.args ? { args: r.args } : {}),
+            ...(r.action === "SCMP_ACT_ALLOW" && r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}),
+        })),
     };
 }
 
