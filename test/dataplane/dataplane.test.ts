@@ -89,8 +89,20 @@ async function untilProbe(rig: Rig, pod: LabPod, which: "startupProbe", vpp: Run
     throw new Error(`the ${which} never succeeded; VPP's log:\n${vpp.log()}`);
 }
 
-// An invalid $VPP_PREFIX throws here, failing the tier with what is missing.
-const found = findVppInstalls();
+// An invalid $VPP_PREFIX fails the tier inside the run, with what is missing: thrown while this
+// file loads, mocha would report only that the file could not be loaded.
+let found: ReturnType<typeof findVppInstalls>;
+try {
+    found = findVppInstalls();
+} catch (e) {
+    found = { installs: [] };
+    const message = (e as Error).message;
+    describe("data plane: the VPP installs", () => {
+        it("VPP_PREFIX names VPP installs", () => {
+            throw new Error(message);
+        });
+    });
+}
 if ("missing" in found) {
     console.log(`  data-plane tier not run: ${found.missing}; set VPP_PREFIX to an install to run it`);
 } else {
