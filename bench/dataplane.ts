@@ -125,7 +125,8 @@ async function measure(
 async function vppProfile(rig: Rig, version: string, p: Profile, index: number): Promise<Row> {
     const pod: LabPod = await labPod(p.config);
     const vols = rig.volumes(pod);
-    const workers = Number(pod.vpp.env?.find((e) => e.name === "VPP_WORKERS")?.value ?? 0);
+    // The init container's planner reads the workers; VPP itself runs without an environment.
+    const workers = Number(pod.init.env?.find((e) => e.name === "VPP_WORKERS")?.value ?? 0);
     // Dedicated cores: workers + 1 whole CPUs of the two; shared: both, as the pod's shared pool.
     const cpus = p.config.dedicatedCores === "true" && workers === 0 ? "1" : "0-1";
     const cg = rig.cgroup(`p${index}`, { cpus, memoryBytes: Rig.memoryLimit(pod.vpp) });
@@ -142,10 +143,11 @@ async function vppProfile(rig: Rig, version: string, p: Profile, index: number):
         if (!ready) throw new Error(`${p.name}: VPP never became ready:\n${vpp.log()}`);
         const shown = /vpp v(\d+\.\d+)/.exec(rig.vppctl(pod, vpp.pid, "show version"))?.[1];
         if (shown !== version) throw new Error(`${p.name}: VPP says it is ${shown}, its install ${version}`);
-        // The start script's line names the main thread's CPU: "VPP's main thread on CPU 0, 1 worker on CPU 1".
-        const mainCpu = /VPP's main thread on CPU (\d+)/.exec(vpp.log())?.[1];
+        // VPP says where its main thread runs: `show threads`, "0  vpp_main ... other (0)  1".
+        const threads = rig.vppctl(pod, vpp.pid, "show threads");
+        const mainCpu = /^0\s+vpp_main\b.*?other \(\d+\)\s+(\d+)/m.exec(threads)?.[1];
         if (p.clientOnMainCpu && mainCpu === undefined)
-            throw new Error(`${p.name}: no main thread CPU in:\n${vpp.log()}`);
+            throw new Error(`${p.name}: no main thread CPU in:\n${threads}`);
         const row = await measure(
             rig,
             p.name,
