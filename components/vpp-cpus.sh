@@ -171,9 +171,8 @@ if [ "$use" -eq 0 ]; then
 fi
 
 if [ -n "$relative" ]; then
-    last=$use
     corelist=1
-    [ "$last" -gt 1 ] && corelist="1-$last"
+    [ "$use" -gt 1 ] && corelist="1-$use"
     section="cpu { main-core 0 corelist-workers $corelist relative }"
     say "VPP's main thread on the first CPU of the VPP container, $(count_of "$use" worker) on the next (VPP $release numbers them within its own CPUs: relative)"
 else

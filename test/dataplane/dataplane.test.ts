@@ -11,15 +11,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { labPod, LabPod } from "./pod";
 import type { RawConfig } from "../../stacks/config";
-import { Expected, judge, probeScript, splitSections } from "../../check/checks";
+import { capabilityMask, Expected, judge, probeScript, splitSections } from "../../check/checks";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { EXPORTER_ERROR_NODES } from "../../components/vppConfig";
 import { findVppInstalls, maxMemory, PodCgroup, Rig, RunningContainer, seccompRefusals, VppInstall } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
-/** VPP's own words when it has no capability for its AF_PACKET socket or its locked rings. */
-const NO_CAPABILITY =
-    /Failed to create AF_PACKET socket: Operation not permitted|Unable to lock pages|Operation not permitted/;
+/** VPP's own words when it runs without NET_RAW: the AF_PACKET socket is refused, so no host interface. */
+const NO_CAPABILITY = /af_packet: Failed to create AF_PACKET socket: Operation not permitted/;
 
 /** One sample of a Prometheus text exposition: its name, labels and value. */
 interface Sample {
@@ -51,25 +50,6 @@ function interfaceCounter(exposition: string, counter: string, ifName: string): 
     const index = all.find((s) => s.name === "vpp_if_names_info" && s.labels.name === ifName)?.labels.index;
     if (index === undefined) throw new Error(`no vpp_if_names_info for ${ifName} in:\n${exposition}`);
     return all.filter((s) => s.name === counter && s.labels.interface === index).reduce((sum, s) => sum + s.value, 0);
-}
-
-/** The capability mask /proc/<pid>/status shows for these capabilities ("NET_RAW" or "CAP_NET_RAW"). */
-function capabilityMask(caps: readonly string[]): string {
-    const bits: Record<string, number> = {
-        NET_BROADCAST: 11,
-        NET_ADMIN: 12,
-        NET_RAW: 13,
-        IPC_LOCK: 14,
-        IPC_OWNER: 15,
-        SYS_NICE: 23,
-    };
-    let m = 0n;
-    for (const c of caps) {
-        const b = bits[c.replace(/^CAP_/, "")];
-        if (b === undefined) throw new Error(`capabilityMask knows no bit for ${c}`);
-        m |= 1n << BigInt(b);
-    }
-    return m.toString(16).padStart(16, "0");
 }
 
 /** VPP's threads and the CPU (lcore) each is pinned to, from `show threads`. */
@@ -186,7 +166,9 @@ function tier({ prefix, version }: VppInstall): void {
             assert.match(status, /^NoNewPrivs:\s+1$/m, "allowPrivilegeEscalation false: no_new_privs");
             assert.match(status, /^Seccomp:\s+2$/m, "seccomp RuntimeDefault: a filter");
             // NET_ADMIN (12), NET_RAW (13), IPC_LOCK (14), NET_BROADCAST (11): 0x7800, and nothing else.
-            const mask = capabilityMask(pod.vpp.securityContext.capabilities.add ?? []);
+            const mask = capabilityMask(pod.vpp.securityContext.capabilities.add ?? [])
+                .toString(16)
+                .padStart(16, "0");
             assert.strictEqual(mask, "0000000000007800");
             for (const set of ["CapPrm", "CapEff", "CapBnd"]) {
                 assert.match(status, new RegExp(`^${set}:\\s+${mask}$`, "m"), `${set} of vpp:\n${status}`);
@@ -458,7 +440,7 @@ function tier({ prefix, version }: VppInstall): void {
                 assert.strictEqual(rig.runInit(pod, cg, vols).status, 0);
                 await start(cg);
                 assert.strictEqual(curl().out, "Welcome\n");
-                assert.deepStrictEqual(rig.vppctl(pod, vpp.pid, "show version").includes("vpp v"), true);
+                assert.match(rig.vppctl(pod, vpp.pid, "show version"), /vpp v/);
                 const refused = seccompRefusals(vpp.pid);
                 assert.deepStrictEqual(refused, ["move_pages"], `VPP ${version} called what the profile refuses`);
             } finally {

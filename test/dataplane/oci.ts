@@ -123,11 +123,11 @@ export function loggingSeccomp(s: LinuxSeccomp): LinuxSeccomp {
     return {
         defaultAction: log(s.defaultAction),
         architectures: s.architectures,
+        // A logged call is let through: no errno to return.
         syscalls: s.syscalls.map((r) => ({
             names: r.names,
             action: log(r.action),
             ...(r.args ? { args: r.args } : {}),
-            ...(r.action === "SCMP_ACT_ALLOW" && r.errnoRet !== undefined ? { errnoRet: r.errnoRet } : {}),
         })),
     };
 }
@@ -216,8 +216,6 @@ export interface OciSpecOptions {
     /** The termination log file on the node (/dev/termination-log in the container). */
     readonly terminationLog: string;
     readonly seccomp: LinuxSeccomp;
-    /** The command line; the container's command by default. */
-    readonly args?: readonly string[];
 }
 
 export type OciSpec = Record<string, any>;
@@ -244,7 +242,7 @@ export function ociSpec(o: OciSpecOptions): OciSpec {
         process: {
             terminal: false,
             user: { uid: sc.runAsUser, gid: sc.runAsGroup, ...(groups.length ? { additionalGids: groups } : {}) },
-            args: [...(o.args ?? c.command)],
+            args: [...c.command],
             env: [...o.imageEnv, "HOSTNAME=" + o.sandbox.hostname, ...(c.env ?? []).map((e) => `${e.name}=${e.value}`)],
             cwd: "/",
             capabilities: { bounding: caps, effective: caps, permitted: caps },

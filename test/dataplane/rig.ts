@@ -30,12 +30,18 @@ import * as os from "os";
 import * as path from "path";
 import { quantityToNumber } from "../../stacks/rules";
 import type { Container, LabPod, Probe } from "./pod";
-import { capName, containerCapabilities, loggingSeccomp, ociSpec, PodSandbox, runtimeDefaultSeccomp } from "./oci";
+import {
+    capName,
+    containerCapabilities,
+    LinuxSeccomp,
+    loggingSeccomp,
+    ociSpec,
+    PodSandbox,
+    runtimeDefaultSeccomp,
+} from "./oci";
 
 /** OpenShift's SCC admission gives the pod the namespace's first group as fsGroup (restricted-v2). */
 export const OPENSHIFT_FS_GROUP = 1000650000;
-/** The image's PATH: VPP's binaries first, then the base's. */
-export const IMAGE_PATH = `PATH=/opt/vpp/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 /** Sleeps without giving up the thread (the rig's calls are synchronous, as spawnSync is). */
 function sleepSync(ms: number): void {
@@ -47,8 +53,10 @@ function sleepSync(ms: number): void {
  * and the current stable release.
  */
 export const VPP_VERSIONS = ["24.10", "26.06"] as const;
-/** Where a container finds the install, read-only, as an image carries VPP in its own filesystem. */
+/** Where the image holds the install, as an image carries VPP in its own filesystem. */
 export const VPP_IN_CONTAINER = "/opt/vpp";
+/** The image's PATH: VPP's binaries first, then the base's. */
+export const IMAGE_PATH = `PATH=${VPP_IN_CONTAINER}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 /** The tool cache, where each vpp-v<version> install is looked for. */
 export function toolsCache(env: NodeJS.ProcessEnv = process.env): string {
     return (
@@ -142,7 +150,7 @@ export function vppInstallProblems(prefix: string): string[] {
         problems.push("no libvppinfra.so.<version> in lib/x86_64-linux-gnu: its version is not known");
     else if (!(VPP_VERSIONS as readonly string[]).includes(version))
         problems.push(`it is VPP ${version}; the tier knows ${VPP_VERSIONS.join(" and ")}`);
-    // The rig mounts the install at VPP_IN_CONTAINER and runs VPP as uid 10000: a RUNPATH into the
+    // The rig copies the install to VPP_IN_CONTAINER in its image and runs VPP as uid 10000: a RUNPATH into the
     // build's own prefix (under /root, say) finds no library there.
     const dynamic = spawnSync("readelf", ["-d", path.join(prefix, "bin", "vpp")], { encoding: "utf8" });
     const runpath = /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(dynamic.stdout ?? "")?.[1];
@@ -195,8 +203,10 @@ export class Rig {
     private readonly undo: (() => void)[] = [];
     private readonly children = new Set<ChildProcess>();
     private tagger?: string;
-    private rootfs?: string;
-    private rootfsCaps?: string;
+    /** The image's root filesystem for each set of file capabilities its vpp carries. */
+    private readonly images = new Map<string, string>();
+    /** The file capabilities the image's vpp carries: the pod's `imageCapabilities` (its VPP container's add). */
+    private imageCaps: readonly string[] = [];
     private containers = 0;
     private readonly sandboxes = new Map<string, PodSandbox>();
     /** runc's ids of the containers running, and the container of each first process. */
@@ -340,15 +350,7 @@ export class Rig {
 
     /** Every process of the pod: of its cgroup and its containers' cgroups below it (memory hierarchy). */
     podProcesses(cg: PodCgroup): number[] {
-        const pids: number[] = [];
-        const walk = (d: string) => {
-            for (const line of fs.readFileSync(path.join(d, "cgroup.procs"), "utf8").split("\n")) {
-                if (line) pids.push(Number(line));
-            }
-            for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-        };
-        walk(cg.dirs.memory);
-        return pids;
+        return cgroupTree(cg.dirs.memory).flatMap(cgroupProcs);
     }
 
     /** The pod's volumes as directories: the ConfigMap's files (0444), emptyDirs (0777, as Kubernetes makes them). */
@@ -369,11 +371,6 @@ export class Rig {
         return out;
     }
 
-    /** Whether a rig of another live process has network namespaces (it may be running containers). */
-    static otherRigAlive(ownId: string): boolean {
-        return Rig.netnsByRig().some(({ id, pid }) => id !== ownId && fs.existsSync(`/proc/${pid}`));
-    }
-
     /** The network namespaces rigs made (`vdp<pid>-<role>`), with the rig's id and process. */
     private static netnsByRig(): { netns: string; id: string; pid: number }[] {
         return run("ip", ["netns", "list"])
@@ -392,7 +389,8 @@ export class Rig {
      */
     image(fileCaps: readonly string[]): string {
         const key = [...fileCaps].sort().join(",");
-        if (this.rootfs && this.rootfsCaps === key) return this.rootfs;
+        const made = this.images.get(key);
+        if (made) return made;
         const root = fs.mkdtempSync(path.join(this.dir, "rootfs-"));
         fs.chmodSync(root, 0o755); // the container's "/": mkdtemp makes it 0700
         for (const [link, target] of [
@@ -408,14 +406,13 @@ export class Rig {
         fs.writeFileSync(path.join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\n");
         fs.writeFileSync(path.join(root, "etc", "group"), "root:x:0:\n");
         fs.writeFileSync(path.join(root, "etc", "ld.so.conf"), `${VPP_IN_CONTAINER}/lib/x86_64-linux-gnu\n`);
-        run("cp", ["-a", this.vppPrefix, path.join(root, "opt", "vpp")]);
-        const vpp = path.join(root, "opt", "vpp", "bin", "vpp");
+        run("cp", ["-a", this.vppPrefix, path.join(root, VPP_IN_CONTAINER)]);
+        const vpp = path.join(root, VPP_IN_CONTAINER, "bin", "vpp");
         if (fileCaps.length > 0) {
             run("setcap", [`${fileCaps.map((c) => capName(c).toLowerCase()).join(",")}=eip`, vpp]);
         }
         run("ldconfig", ["-r", root]);
-        this.rootfs = root;
-        this.rootfsCaps = key;
+        this.images.set(key, root);
         return root;
     }
 
@@ -455,13 +452,13 @@ export class Rig {
     }
 
     /** Writes container `c`'s OCI bundle for the pod's cgroup; returns its id and bundle directory. */
-    bundle(c: Container, cg: PodCgroup, vols: Record<string, string>, args?: string[]): { id: string; dir: string } {
+    bundle(c: Container, cg: PodCgroup, vols: Record<string, string>): { id: string; dir: string } {
         const id = `${cg.name}-${c.name}-${++this.containers}`;
         const dir = path.join(this.dir, "bundles", id);
         fs.mkdirSync(dir, { recursive: true });
         const terminationLog = path.join(dir, "termination-log");
         fs.writeFileSync(terminationLog, "", { mode: 0o666 });
-        const rootfs = this.image(this.podCaps ?? c.securityContext.capabilities.add ?? []);
+        const rootfs = this.image(this.imageCaps);
         const spec = ociSpec({
             container: c,
             sandbox: this.sandboxOf(cg),
@@ -472,10 +469,9 @@ export class Rig {
             cgroupName: `${c.name}-${this.containers}`,
             memoryBytes: Rig.memoryLimit(c),
             terminationLog,
-            seccomp: this.seccompLogOnly
-                ? loggingSeccomp(runtimeDefaultSeccomp(containerCapabilities(c)))
-                : runtimeDefaultSeccomp(containerCapabilities(c)),
-            args,
+            seccomp: (this.seccompLogOnly ? loggingSeccomp : (s: LinuxSeccomp) => s)(
+                runtimeDefaultSeccomp(containerCapabilities(c)),
+            ),
         });
         fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(spec, null, 2));
         return { id, dir };
@@ -492,25 +488,25 @@ export class Rig {
         return ["runc", "--root", path.join(this.dir, "runc"), ...args];
     }
 
-    /**
-     * The file capabilities the image's vpp carries: the VPP container's `add`, the image's
-     * `imageCapabilities` (by default; a test may set what the image carries apart from the pod).
-     */
-    podCaps?: readonly string[];
+    /** Kills and removes a container, whatever state it is in. */
+    private runcDelete(id: string): void {
+        const [cmd, ...args] = this.runcArgs("delete", "--force", id);
+        spawnSync(cmd, args);
+    }
 
     /** Runs the init container to completion. */
     runInit(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): { status: number | null; out: string } {
-        this.podCaps ??= pod.vpp.securityContext.capabilities.add ?? [];
+        this.imageCaps = pod.vpp.securityContext.capabilities.add ?? [];
         const b = this.bundle(pod.init, cg, vols);
         const [cmd, ...args] = this.runcArgs("run", "--bundle", b.dir, b.id);
         const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] });
-        spawnSync("runc", ["--root", path.join(this.dir, "runc"), "delete", "--force", b.id]);
+        this.runcDelete(b.id);
         return { status: r.status, out: r.stdout + r.stderr };
     }
 
     /** Starts the VPP container: its process id is VPP's, process 1 of its PID namespace. */
     startVpp(pod: LabPod, cg: PodCgroup, vols: Record<string, string>): RunningContainer {
-        this.podCaps ??= pod.vpp.securityContext.capabilities.add ?? [];
+        this.imageCaps = pod.vpp.securityContext.capabilities.add ?? [];
         return this.startContainer(pod.vpp, cg, vols);
     }
 
@@ -539,7 +535,7 @@ export class Rig {
             else sleepSync(50);
         }
         if (!pid) {
-            spawnSync("runc", ["--root", path.join(this.dir, "runc"), "delete", "--force", b.id]);
+            this.runcDelete(b.id);
             throw new Error(`runc did not start container ${c.name} within 10 s: ${log}`);
         }
         this.idByPid.set(pid, b.id);
@@ -632,9 +628,7 @@ export class Rig {
         const listed = fs.existsSync(root)
             ? spawnSync("runc", ["--root", root, "list", "-q"], { encoding: "utf8" }).stdout.split("\n")
             : [];
-        for (const id of new Set([...this.ids, ...listed.filter(Boolean)])) {
-            spawnSync("runc", ["--root", root, "delete", "--force", id]);
-        }
+        for (const id of new Set([...this.ids, ...listed.filter(Boolean)])) this.runcDelete(id);
         this.ids.clear();
         for (const child of this.children) {
             if (child.pid) spawnSync("kill", ["-KILL", String(child.pid)]);
@@ -676,22 +670,29 @@ function hierarchies(): string[] {
         .filter((h) => fs.existsSync(path.join(h, "cgroup.procs")));
 }
 
+/** A cgroup directory and every one below it, parents first. */
+function cgroupTree(top: string): string[] {
+    return [
+        top,
+        ...fs
+            .readdirSync(top, { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .flatMap((e) => cgroupTree(path.join(top, e.name))),
+    ];
+}
+
+/** The processes of one cgroup directory (not of those below it). */
+function cgroupProcs(dir: string): number[] {
+    return fs.readFileSync(path.join(dir, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+}
+
 /** Removes cgroup `name` (a top-level one) from every hierarchy: its processes killed, its children first. */
 function removeCgroupTree(name: string): void {
     for (const h of hierarchies()) {
         const top = path.join(h, name);
         if (!fs.existsSync(top)) continue;
-        const dirs: string[] = [];
-        const walk = (d: string) => {
-            dirs.push(d);
-            for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-        };
-        walk(top);
-        for (const d of dirs) {
-            for (const pid of fs.readFileSync(path.join(d, "cgroup.procs"), "utf8").split("\n")) {
-                if (pid) spawnSync("kill", ["-KILL", pid]);
-            }
-        }
+        const dirs = cgroupTree(top);
+        for (const pid of dirs.flatMap(cgroupProcs)) spawnSync("kill", ["-KILL", String(pid)]);
         for (const d of dirs.reverse()) {
             for (let i = 0; i < 50 && fs.existsSync(d); i++) {
                 if (spawnSync("rmdir", [d]).status === 0) break;
