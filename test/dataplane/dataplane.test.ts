@@ -14,6 +14,7 @@ import type { RawConfig } from "../../stacks/config";
 import { capabilityMask, Expected, judge, probeScript, splitSections } from "../../check/checks";
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { EXPORTER_ERROR_NODES } from "../../components/vppConfig";
+import { TERMINATION_GRACE_SECONDS } from "../../components/pod";
 import { findVppInstalls, maxMemory, PodCgroup, Rig, RunningContainer, seccompRefusals, VppInstall } from "./rig";
 
 const CLIENT = "192.168.123.10/24";
@@ -108,10 +109,23 @@ function tier({ prefix, version }: VppInstall): void {
             vpp = rig.startVpp(pod, c, vols);
             await untilProbe(rig, pod, "startupProbe", vpp);
         };
+        /**
+         * Stops VPP as the kubelet stops a container: SIGTERM, then SIGKILL after the pod's grace
+         * period. VPP exits on SIGTERM and removes its API segment's files from the pod's /dev/shm;
+         * SIGKILL alone leaves them there (the pod's /dev/shm outlives its containers), and a VPP
+         * started on them can hang before it opens its CLI (seen about once in ten restarts).
+         */
         const stop = async () => {
             if (vpp && vpp.process.exitCode === null) {
-                process.kill(vpp.pid, "SIGKILL");
-                await vpp.exited;
+                process.kill(vpp.pid, "SIGTERM");
+                const gone = await Promise.race([
+                    vpp.exited.then(() => true),
+                    new Promise<boolean>((r) => setTimeout(() => r(false), TERMINATION_GRACE_SECONDS * 1000)),
+                ]);
+                if (!gone) {
+                    process.kill(vpp.pid, "SIGKILL");
+                    await vpp.exited;
+                }
             }
         };
 
