@@ -15,7 +15,16 @@ import { capabilityMask, Expected, judge, probeScript, splitSections } from "../
 import { LAB_CONFIG, LAB_NAD_CONFIG } from "../fixtures/lab";
 import { EXPORTER_ERROR_NODES } from "../../components/vppConfig";
 import { TERMINATION_GRACE_SECONDS } from "../../components/pod";
-import { findVppInstalls, maxMemory, PodCgroup, Rig, RunningContainer, seccompRefusals, VppInstall } from "./rig";
+import {
+    findVppInstalls,
+    maxMemory,
+    PodCgroup,
+    Rig,
+    RunningContainer,
+    seccompRefusals,
+    threadReport,
+    VppInstall,
+} from "./rig";
 
 const CLIENT = "192.168.123.10/24";
 /** VPP's own words when it runs without NET_RAW: the AF_PACKET socket is refused, so no host interface. */
@@ -62,12 +71,16 @@ function threadCores(showThreads: string): [string, string][] {
 async function untilProbe(rig: Rig, pod: LabPod, which: "startupProbe", vpp: RunningContainer): Promise<number> {
     const p = pod.vpp[which]!;
     const t0 = Date.now();
+    let last = "";
     for (let i = 0; i < p.failureThreshold; i++) {
-        if (rig.probe(pod, p, vpp.pid).ok) return Date.now() - t0;
+        const r = rig.probe(pod, p, vpp.pid);
+        if (r.ok) return Date.now() - t0;
+        last = `${r.out.trim() || "(no output)"} after ${r.ms} ms`;
         if (vpp.process.exitCode !== null) break;
         await new Promise((r) => setTimeout(r, p.periodSeconds * 1000));
     }
-    throw new Error(`the ${which} never succeeded; VPP's log:\n${vpp.log()}`);
+    const threads = vpp.process.exitCode === null ? `\nVPP's threads:\n${threadReport(vpp.pid)}` : "";
+    throw new Error(`the ${which} never succeeded (its last answer: ${last}); VPP's log:\n${vpp.log()}${threads}`);
 }
 
 // An invalid $VPP_PREFIX fails the tier inside the run, with what is missing: thrown while this

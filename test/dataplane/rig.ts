@@ -711,3 +711,32 @@ export function cpuNanos(cg: PodCgroup): number {
 export function maxMemory(cg: PodCgroup): number {
     return Number(fs.readFileSync(path.join(cg.dirs.memory, "memory.max_usage_in_bytes"), "utf8"));
 }
+
+/**
+ * What each thread of process `pid` is doing, read from the node: its name, state and the kernel
+ * function it waits in, then (where gdb is installed) a backtrace of every thread. For a VPP that
+ * never answers its probes: the failure then says where it is stuck.
+ */
+export function threadReport(pid: number): string {
+    const dir = `/proc/${pid}/task`;
+    if (!fs.existsSync(dir)) return `process ${pid} is gone`;
+    const lines: string[] = [];
+    for (const tid of fs.readdirSync(dir)) {
+        const read = (f: string) => {
+            try {
+                return fs.readFileSync(path.join(dir, tid, f), "utf8").trim();
+            } catch {
+                return "?";
+            }
+        };
+        const state = /^State:\s+(.*)$/m.exec(read("status"))?.[1] ?? "?";
+        lines.push(`thread ${tid} ${read("comm")}: ${state}, waiting in ${read("wchan")}`);
+    }
+    const gdb = spawnSync("gdb", ["-p", String(pid), "-batch", "-nx", "-ex", "thread apply all bt 12"], {
+        encoding: "utf8",
+        timeout: 30_000,
+    });
+    if (gdb.error === undefined && gdb.stdout)
+        lines.push(...gdb.stdout.split("\n").filter((l) => /^(Thread|#)/.test(l)));
+    return lines.join("\n");
+}
