@@ -87,13 +87,17 @@ async function program() {
         void pulumi.log.warn(warning);
     }
     const lab = buildLab("vpp-server", live.args, {
-        provider: clusterProvider("cluster", live.connection),
+        provider: clusterProvider("cluster", live.connection, live.target.clusterIdentifier),
         transformations: live.transformations,
     });
     return {
         ...outputs(lab),
         clusterContext: live.connection.context,
         clusterServer: live.connection.server,
+        // Which cluster this is (live/index.ts: clusterTarget): the provider's identifier, and the
+        // cluster's kube-system uid where it could be read.
+        clusterIdentifier: live.target.clusterIdentifier,
+        ...(live.target.clusterUid ? { clusterUid: live.target.clusterUid } : {}),
         stackId: stackId.hex,
     };
 }

@@ -41,12 +41,20 @@ function isConfigSecret(key: string): boolean {
     return typeof runtime.isConfigSecret === "function" ? runtime.isConfigSecret(key) : true;
 }
 
-/** The kubernetes provider on the stack's connection. */
-export function clusterProvider(name: string, c: Connection): k8s.Provider {
+/**
+ * The kubernetes provider on the stack's connection, with the cluster's identifier (connectLab's
+ * `clusterIdentifier`): the provider is then replaced only when that changes. Without it, any change
+ * to the kubeconfig's active cluster entry (its CA embedded instead of named as a file, a
+ * `tls-server-name`, a `proxy-url`) replaces the provider, and a replaced provider creates every
+ * object again under its name, then deletes the "old" one, which is the same object: the lab is
+ * gone and the state still lists it (pulumi/pulumi-kubernetes#4522).
+ */
+export function clusterProvider(name: string, c: Connection, clusterIdentifier: string): k8s.Provider {
     return new k8s.Provider(name, {
         // Undefined: the provider's SDK passes $KUBECONFIG, as it resolved here (one file).
         kubeconfig: c.providerKubeconfig === undefined ? undefined : pulumi.secret(c.providerKubeconfig),
         context: c.context,
+        clusterIdentifier,
         // ConfigMaps are updated in place (the pod template's config digest rolls the pod).
         enableConfigMapMutable: true,
     });
@@ -94,6 +102,10 @@ export interface PreviousDeployment {
     readonly instance?: string;
     /** The stack's id (its `stackId` output); undefined on a stack deployed before it had one. */
     readonly stackId?: string;
+    /** The provider's `clusterIdentifier` (its `clusterIdentifier` output); undefined before it had one. */
+    readonly clusterIdentifier?: string;
+    /** The uid of the cluster's `kube-system` namespace when last read (`clusterUid`): which cluster it is. */
+    readonly clusterUid?: string;
 }
 
 /**
@@ -109,18 +121,21 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
         const v = d.value ?? d.secretValue;
         return typeof v === "string" && v !== "" ? v : undefined;
     };
-    const [server, context, namespace, renderedTo, deploymentName, instance, scc, stackId] = await Promise.all(
-        [
-            "clusterServer",
-            "clusterContext",
-            "namespace",
-            "renderedTo",
-            "deploymentName",
-            "instance",
-            "sccName",
-            "stackId",
-        ].map(text),
-    );
+    const [server, context, namespace, renderedTo, deploymentName, instance, scc, stackId, identifier, uid] =
+        await Promise.all(
+            [
+                "clusterServer",
+                "clusterContext",
+                "namespace",
+                "renderedTo",
+                "deploymentName",
+                "instance",
+                "sccName",
+                "stackId",
+                "clusterIdentifier",
+                "clusterUid",
+            ].map(text),
+        );
     return {
         deployed: [server, namespace, renderedTo, deploymentName].some((v) => v !== undefined),
         server,
@@ -129,6 +144,8 @@ export async function previousDeployment(): Promise<PreviousDeployment> {
         renderedTo,
         instance: stackInstance({ instance, sccName: scc }),
         stackId,
+        clusterIdentifier: identifier,
+        clusterUid: uid,
     };
 }
 
@@ -172,9 +189,117 @@ export class ClusterChangedError extends pulumi.RunError {
     }
 }
 
+/**
+ * The cluster behind the stack's server is not the one it deployed to (its `kube-system` namespace
+ * has another uid): it was re-created or replaced behind the same URL. Stopped before anything is
+ * registered.
+ */
+export class ClusterRecreatedError extends pulumi.RunError {
+    constructor(stack: string, previous: PreviousDeployment, connection: Connection, uid: string) {
+        super(
+            [
+                `stack ${stack} deployed to the cluster at server ${connection.server} whose kube-system namespace has uid ${previous.clusterUid}, but the cluster there now has uid ${uid} (context ${connection.context}, kubeconfig ${connection.source}): it was re-created or replaced, and the lab's objects went with the old one; nothing was changed.`,
+                `  - to deploy the lab on this cluster: pulumi refresh --yes --stack ${stack} (drops the old cluster's objects from the state), then ${MOVE_TO_ENV}=${clusterKey(uid)} pulumi up --stack ${stack}`,
+                `  - if the old cluster still runs elsewhere: point the stack at it (pulumi config set kubernetes:context <its context> --stack ${stack})`,
+            ].join("\n"),
+        );
+        this.name = "ClusterRecreatedError";
+    }
+}
+
+/** The provider's `clusterIdentifier` for a cluster whose `kube-system` namespace has this uid. */
+export function clusterKey(uid: string): string {
+    return `kube-system/${uid}`;
+}
+
+/**
+ * The uid of the cluster's `kube-system` namespace: what tells one cluster from another, as many
+ * tools take it (an IP and a DNS name, or a new load balancer, reach the same cluster; a cluster
+ * re-created behind the same URL is another one). Undefined where it cannot be read (a user who may
+ * not get namespaces): the server's URL then stands in.
+ */
+export async function kubeSystemUid(cluster: LiveCluster): Promise<string | undefined> {
+    try {
+        const ns = await cluster.read({ apiVersion: "v1", kind: "Namespace", name: "kube-system" });
+        const uid = (ns?.metadata as { uid?: unknown } | undefined)?.uid;
+        return typeof uid === "string" && uid !== "" ? uid : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Which cluster the stack deploys to this run: the provider's identifier, and what to tell the engineer. */
+export interface ClusterTarget {
+    /** The provider's `clusterIdentifier`: unchanged for as long as the stack stays on its cluster. */
+    readonly clusterIdentifier: string;
+    /** The cluster's `kube-system` uid, when it could be read. */
+    readonly clusterUid?: string;
+    readonly notes: readonly string[];
+}
+
+/**
+ * Decides, from the stack's last deployment and what the cluster says of itself now, whether this
+ * is the stack's cluster, and the provider's identifier:
+ *
+ * - the same cluster (the same `kube-system` uid, or, where either run could not read it, the
+ *   same server): the identifier the stack has, so no change of the kubeconfig, the server's
+ *   address included, replaces the provider (a replaced provider deletes the lab it re-created);
+ * - another server and another cluster: a ClusterChangedError, unless $VPP_SERVER_MOVE_TO names
+ *   the new server; the move takes a new identifier, so the provider is replaced (the lab is
+ *   created on the new cluster, then deleted from the old one);
+ * - the same server, another cluster (re-created): a ClusterRecreatedError, unless
+ *   $VPP_SERVER_MOVE_TO names the new cluster (`kube-system/<uid>`); the identifier is kept, since
+ *   the old provider reaches the new cluster and its deletes would remove what the new one made.
+ *
+ * A stack deployed before it had an identifier takes one now (the provider does not replace itself
+ * for an identifier added).
+ */
+export function clusterTarget(
+    stack: string,
+    previous: PreviousDeployment,
+    connection: Connection,
+    uid: string | undefined,
+    env: NodeJS.ProcessEnv = process.env,
+): ClusterTarget {
+    const fresh = uid !== undefined ? clusterKey(uid) : connection.server;
+    const kept = previous.clusterIdentifier ?? fresh;
+    const moveTo = env[MOVE_TO_ENV];
+    if (!previous.server) return { clusterIdentifier: kept, clusterUid: uid, notes: [] };
+    const sameServer = previous.server === connection.server;
+    const same = previous.clusterUid !== undefined && uid !== undefined ? previous.clusterUid === uid : sameServer;
+    if (same) {
+        const notes = sameServer
+            ? []
+            : [
+                  `server ${connection.server} is the cluster this stack deployed to through server ${previous.server} (its kube-system namespace has the same uid, ${uid}): the lab stays where it is`,
+              ];
+        return { clusterIdentifier: kept, clusterUid: uid, notes };
+    }
+    if (sameServer) {
+        if (moveTo !== clusterKey(uid!)) throw new ClusterRecreatedError(stack, previous, connection, uid!);
+        return {
+            clusterIdentifier: kept,
+            clusterUid: uid,
+            notes: [
+                `${MOVE_TO_ENV} names the cluster now at server ${connection.server} (kube-system uid ${uid}): the lab is deployed on it; the objects this stack's state still holds from the old cluster are not created again until pulumi refresh drops them`,
+            ],
+        };
+    }
+    if (moveTo !== connection.server) throw new ClusterChangedError(stack, previous, connection);
+    return {
+        clusterIdentifier: fresh,
+        clusterUid: uid,
+        notes: [
+            `${MOVE_TO_ENV} confirms the move: the lab is created on server ${connection.server}, then deleted from server ${previous.server}`,
+        ],
+    };
+}
+
 /** What the program needs from the cluster to build the lab. */
 export interface LiveLab {
     readonly connection: Connection;
+    /** The cluster this run deploys to (clusterTarget): the provider's identifier. */
+    readonly target: ClusterTarget;
     readonly cluster: LiveCluster;
     /** The lab's arguments with the namespace decided: created and owned, or used. */
     readonly args: VppLabArgs;
@@ -221,17 +346,19 @@ export async function connectLab(
     stackId?: pulumi.Output<string>,
 ): Promise<LiveLab> {
     const connection = resolveConnection(settings, projectRoot, env);
-    if (previous.server && previous.server !== connection.server && env[MOVE_TO_ENV] !== connection.server) {
-        throw new ClusterChangedError(args.stack, previous, connection);
-    }
     const cluster = liveCluster(connection);
     try {
         await cluster.version();
     } catch (e) {
+        // A stack that moved to a server that does not answer is told it moved, first.
+        if (previous.server && previous.server !== connection.server && env[MOVE_TO_ENV] !== connection.server) {
+            throw new ClusterChangedError(args.stack, previous, connection);
+        }
         throw new ConnectionError(
             `context ${connection.context} (server ${connection.server}, kubeconfig ${connection.source}) does not answer: ${e instanceof Error ? e.message : String(e)}`,
         );
     }
+    const target = clusterTarget(args.stack, previous, connection, await kubeSystemUid(cluster), env);
     const state = await preflight(cluster, labObjects({ ...args, createNamespace: true }));
     const notServed = new Map<string, { apiVersion: string; kind: string }>();
     for (const r of state.results) {
@@ -276,6 +403,7 @@ export async function connectLab(
     if (legacyHook !== NAMESPACE_HOOK) namespaceDeletionHook(cluster, who, legacyHook);
     return {
         connection,
+        target,
         cluster,
         state,
         problems,
@@ -296,6 +424,7 @@ export async function connectLab(
         ],
         notes: [
             describeConnection(connection),
+            ...target.notes,
             ns.reason,
             ...adopted.map((ref) => `adopting ${describeRef(ref)} (vpp-server:adopt is true): this stack now owns it`),
         ],

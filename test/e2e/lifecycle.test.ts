@@ -7,14 +7,16 @@
  *    touched by the old one's hook; preview --expect-no-changes passes; destroy leaves nothing.
  * 2. `renderDir` set on a deployed stack: refused before anything is registered; the live objects
  *    stay.
- * 3. The current context switches to another server: `up` stops, naming both; nothing changes on
- *    the cluster; VPP_SERVER_MOVE_TO is the way to confirm a move.
+ * 3. The current context switches to another server: the same cluster by another address (its
+ *    kube-system uid) is followed with nothing written and no provider replaced; a server that is
+ *    not this cluster stops `up`, naming both; nothing changes; VPP_SERVER_MOVE_TO is the way.
  * 4. Fail closed, destroy always possible: an object re-marked by hand (another stack's now) makes
  *    `up` refuse every change while `destroy --run-program` still deletes; the PodMonitor CRD
  *    removed under a deployed `metrics: cluster` stack does not stop destroy; two stacks racing
  *    into one new namespace: one wins, the other stops and takes nothing.
- * 5. A kubeconfig given as JSON content, as a secret: it deploys; a broken one fails, and no
- *    credential appears in any output.
+ * 5. A kubeconfig given as JSON content, as a secret: it deploys; the same kubeconfig with its CA
+ *    embedded instead of named as a file updates the provider and replaces nothing (the namespace
+ *    and the Deployment keep their uids); a broken one fails, and no credential appears in any output.
  * 6. `pulumi stack rename`: the stack keeps its mark (its `instance` output), so `up` converges
  *    with no change and `destroy --run-program` removes everything, its namespace included.
  * 7. The README's move from the proof of concept, against the POC's own objects (its Deployment
@@ -153,32 +155,57 @@ describe("end to end: a lab's whole life loses nothing", function () {
         settles("mv");
     });
 
-    it("3. the current context now names another server: up stops, naming both; nothing changes; VPP_SERVER_MOVE_TO is the way", () => {
+    it("3. the current context now names another server: the same cluster by another address (localhost) is followed, with nothing changed and no provider replaced; a server that is not this cluster stops up, naming both; VPP_SERVER_MOVE_TO is the way", () => {
         // The stack follows the current context (no kubernetes:context). The same API server is
-        // then reached as localhost: another server to the stack, as another cluster would be.
+        // then reached as localhost: its kube-system namespace has the same uid, so it is the same cluster.
         const live = YAML.parse(fs.readFileSync(kc, "utf8"));
-        const moved = JSON.parse(JSON.stringify(live));
-        moved.clusters[0].cluster.server = server.replace("127.0.0.1", "localhost");
+        const alias = JSON.parse(JSON.stringify(live));
+        alias.clusters[0].cluster.server = server.replace("127.0.0.1", "localhost");
+        const gone = JSON.parse(JSON.stringify(live));
+        gone.clusters[0].cluster.server = "https://127.0.0.1:1";
         const kcA = path.join(ws.dir, "current-a.kubeconfig");
         const kcB = path.join(ws.dir, "current-b.kubeconfig");
+        const kcC = path.join(ws.dir, "current-c.kubeconfig");
         fs.writeFileSync(kcA, YAML.stringify(live));
-        fs.writeFileSync(kcB, YAML.stringify(moved));
+        fs.writeFileSync(kcB, YAML.stringify(alias));
+        fs.writeFileSync(kcC, YAML.stringify(gone));
         newStack("cur", { namespace: "life-cur" }, kcA);
         const r = up("cur", kcA);
         assert.strictEqual(r.status, 0, out(r));
         const before = versions(instanceName("cur", "life-cur"));
-        const other = moved.clusters[0].cluster.server;
+        const deployment = cp.get("deployment", "vpp-server", "life-cur").metadata.uid;
+        const uid = cp.get("namespace", "kube-system").metadata.uid;
+        const other = alias.clusters[0].cluster.server;
+
+        const a = up("cur", kcB);
+        assert.strictEqual(a.status, 0, out(a));
+        assert.ok(
+            out(a).includes(
+                `server ${other} is the cluster this stack deployed to through server ${server} (its kube-system namespace has the same uid, ${uid}): the lab stays where it is`,
+            ),
+            out(a),
+        );
+        assert.doesNotMatch(out(a), /replaced|deleted/, out(a));
+        assert.strictEqual(
+            cp.get("deployment", "vpp-server", "life-cur").metadata.uid,
+            deployment,
+            "the same Deployment",
+        );
+        assert.deepStrictEqual(versions(instanceName("cur", "life-cur")), before, "no object written");
+        settles("cur", kcB);
+
+        // A server that is not this cluster (here one that does not answer): every command stops, naming both.
         for (const cmd of ["preview", "up", "destroy"]) {
             const extra = cmd === "preview" ? [] : cmd === "up" ? ["--yes"] : ["--yes", "--run-program"];
-            const s = ws.pulumi(`${cmd} cur (other server)`, kcB, [cmd, "--stack", "cur", ...extra]);
+            const s = ws.pulumi(`${cmd} cur (other server)`, kcC, [cmd, "--stack", "cur", ...extra]);
             assert.notStrictEqual(s.status, 0, `${cmd} must stop:\n${out(s)}`);
             assert.ok(
                 out(s).includes(
-                    `stack cur last deployed to server ${server} (context vpp-e2e), but now resolves to server ${other} (context vpp-e2e, kubeconfig $KUBECONFIG ${kcB}); nothing was changed.`,
+                    `stack cur last deployed to server ${other} (context vpp-e2e), but now resolves to server https://127.0.0.1:1 (context vpp-e2e, kubeconfig $KUBECONFIG ${kcC}); nothing was changed.`,
                 ),
                 out(s),
             );
-            assert.ok(out(s).includes(`VPP_SERVER_MOVE_TO=${other} pulumi up --stack cur`), out(s));
+            assert.ok(out(s).includes("VPP_SERVER_MOVE_TO=https://127.0.0.1:1 pulumi up --stack cur"), out(s));
         }
         assert.deepStrictEqual(versions(instanceName("cur", "life-cur")), before, "nothing changed on the cluster");
         settles("cur", kcA);
@@ -295,12 +322,49 @@ describe("end to end: a lab's whole life loses nothing", function () {
                 value,
             ]);
         const outputs: string[] = [];
-        secret(json);
+        // First with the cluster's CA named as a file, as many kubeconfigs have it.
+        const caFile = path.join(ws.dir, "cluster-ca.crt");
+        const parsed = JSON.parse(json);
+        fs.writeFileSync(caFile, Buffer.from(parsed.clusters[0].cluster["certificate-authority-data"], "base64"));
+        const withCaFile = JSON.parse(json);
+        delete withCaFile.clusters[0].cluster["certificate-authority-data"];
+        withCaFile.clusters[0].cluster["certificate-authority"] = caFile;
+        secret(JSON.stringify(withCaFile));
         let r = up("json");
         outputs.push(out(r));
         assert.strictEqual(r.status, 0, out(r));
         assert.ok(cp.get("deployment", "vpp-server", "life-json"), "deployed with the JSON kubeconfig");
         assert.match(out(r), /kubeconfig: kubernetes:kubeconfig \(content\)/);
+        const kubeSystem = cp.get("namespace", "kube-system").metadata.uid;
+        const stackOutputs = JSON.parse(
+            ws.ok("outputs json", kc, ["stack", "output", "--stack", "json", "--json"]).stdout,
+        );
+        assert.deepStrictEqual(
+            [stackOutputs.clusterIdentifier, stackOutputs.clusterUid],
+            [`kube-system/${kubeSystem}`, kubeSystem],
+        );
+
+        // The same cluster, its CA embedded instead: the provider is updated, never replaced (a
+        // replaced provider re-creates every object, then deletes the "old" one, the same object).
+        const inst = instanceName("json", "life-json");
+        const uids = () => [
+            cp.get("namespace", "life-json")?.metadata.uid,
+            cp.get("deployment", "vpp-server", "life-json")?.metadata.uid,
+        ];
+        const [nsUid, depUid] = uids();
+        const before = versions(inst);
+        secret(json);
+        r = ws.pulumi("preview --diff json (CA embedded)", kc, ["preview", "--diff", "--stack", "json"]);
+        outputs.push(out(r));
+        assert.strictEqual(r.status, 0, out(r));
+        assert.match(out(r), /~ pulumi:providers:kubernetes: \(update\)/, out(r));
+        assert.doesNotMatch(out(r), /replace/, "nothing is replaced");
+        r = up("json");
+        outputs.push(out(r));
+        assert.strictEqual(r.status, 0, out(r));
+        assert.doesNotMatch(out(r), /replaced|deleted/, out(r));
+        assert.deepStrictEqual(uids(), [nsUid, depUid], "the namespace and the Deployment are the same objects");
+        assert.deepStrictEqual(versions(inst), before, "no object of the lab was written");
         for (const broken of [json.replace('"vpp-e2e"', '"nope"'), key, json.slice(0, json.length / 2)]) {
             secret(broken);
             r = ws.pulumi("preview json (broken)", kc, ["preview", "--stack", "json"]);

@@ -15,6 +15,7 @@ import { parseStackConfig } from "../../stacks/config";
 import {
     ClusterChangedError,
     ClusterKindsError,
+    ClusterRecreatedError,
     connectLab,
     ConnectionError,
     OwnershipError,
@@ -69,6 +70,7 @@ describe("live: connectLab against an API server", function () {
         assert.strictEqual(api.seen[0], "GET /version");
         const reads = api.seen.filter((s) => !Object.keys(DISCOVERY).includes(s.slice(4)) && s !== "GET /version");
         assert.deepStrictEqual(reads.sort(), [
+            "GET /api/v1/namespaces/kube-system",
             "GET /api/v1/namespaces/lab-b",
             "GET /api/v1/namespaces/lab-b/configmaps/vpp-server-config",
             "GET /api/v1/namespaces/lab-b/serviceaccounts/vpp-server",
@@ -218,11 +220,119 @@ describe("live: connectLab against an API server", function () {
             );
             return true;
         });
-        assert.deepStrictEqual(api.seen, [], "nothing is read from the new cluster");
+        assert.deepStrictEqual(
+            api.seen,
+            ["GET /version", "GET /api/v1", "GET /api/v1/namespaces/kube-system"],
+            "of the new cluster, only what says which cluster it is is read; nothing is written",
+        );
         const moved = await connectLab(args(), { kubeconfig }, "/unused", false, previous, {
             VPP_SERVER_MOVE_TO: api.access.server,
         });
         assert.strictEqual(moved.connection.server, api.access.server);
+        // A stack deployed before it had an identifier: the move takes the new cluster's (no kube-system here: its server).
+        assert.deepStrictEqual(moved.target, {
+            clusterIdentifier: api.access.server,
+            clusterUid: undefined,
+            notes: [
+                `VPP_SERVER_MOVE_TO confirms the move: the lab is created on server ${api.access.server}, then deleted from server https://api.old.example:6443`,
+            ],
+        });
+    });
+
+    describe("which cluster it is: the kube-system namespace's uid, the provider's clusterIdentifier", () => {
+        const KUBE_SYSTEM = "GET /api/v1/namespaces/kube-system";
+        const uid = (u: string) =>
+            api.routes.set(KUBE_SYSTEM, [200, JSON.stringify({ metadata: { name: "kube-system", uid: u } })]);
+        const deployedOn = (server: string, u?: string) => ({
+            deployed: true,
+            server,
+            context: "lab-b-cluster",
+            stackId: "aaaa0001",
+            ...(u ? { clusterUid: u, clusterIdentifier: `kube-system/${u}` } : {}),
+        });
+        const connectAs = (previous: ReturnType<typeof deployedOn>, env: NodeJS.ProcessEnv = {}) =>
+            connectLab(args(), { kubeconfig }, "/unused", false, previous, env, pulumi.output("aaaa0001"));
+
+        it("a new stack takes the uid as its identifier", async () => {
+            uid("11111111-1111-1111-1111-111111111111");
+            const live = await connect();
+            assert.deepStrictEqual(live.target, {
+                clusterIdentifier: "kube-system/11111111-1111-1111-1111-111111111111",
+                clusterUid: "11111111-1111-1111-1111-111111111111",
+                notes: [],
+            });
+        });
+
+        it("a user who may not read kube-system: the server stands in, and the stack stays on its server", async () => {
+            api.routes.set(KUBE_SYSTEM, [
+                403,
+                '{"kind":"Status","message":"namespaces \\"kube-system\\" is forbidden"}',
+            ]);
+            assert.deepStrictEqual((await connect()).target, {
+                clusterIdentifier: api.access.server,
+                clusterUid: undefined,
+                notes: [],
+            });
+            // Deployed when it could read it: the identifier is kept (never changed on the same cluster).
+            const kept = await connectAs(deployedOn(api.access.server, "u0"));
+            assert.strictEqual(kept.target.clusterIdentifier, "kube-system/u0");
+        });
+
+        it("another server that reaches the same cluster (same uid): the lab stays, the identifier is kept, the run says so", async () => {
+            uid("u1");
+            const live = await connectAs(deployedOn("https://alias.example:6443", "u1"));
+            assert.deepStrictEqual(live.target, {
+                clusterIdentifier: "kube-system/u1",
+                clusterUid: "u1",
+                notes: [
+                    `server ${api.access.server} is the cluster this stack deployed to through server https://alias.example:6443 (its kube-system namespace has the same uid, u1): the lab stays where it is`,
+                ],
+            });
+            assert.ok(live.notes.includes(live.target.notes[0]), live.notes.join("\n"));
+        });
+
+        it("a stack deployed before it had an identifier takes one on its own server; on another server it stops as before", async () => {
+            uid("u1");
+            const old = { deployed: true, server: api.access.server, context: "lab-b-cluster", stackId: "aaaa0001" };
+            assert.strictEqual((await connectAs(old)).target.clusterIdentifier, "kube-system/u1");
+            await assert.rejects(connectAs({ ...old, server: "https://alias.example:6443" }), ClusterChangedError);
+        });
+
+        it("the same server, another cluster (re-created): stops, naming both uids and the way; VPP_SERVER_MOVE_TO=kube-system/<uid> keeps the identifier", async () => {
+            uid("u1");
+            await assert.rejects(connectAs(deployedOn(api.access.server, "u0")), (e: Error) => {
+                assert.ok(e instanceof ClusterRecreatedError, String(e));
+                assert.strictEqual(
+                    e.message,
+                    [
+                        `stack lab-b deployed to the cluster at server ${api.access.server} whose kube-system namespace has uid u0, but the cluster there now has uid u1 (context lab-b-cluster, kubeconfig kubernetes:kubeconfig ${kubeconfig}): it was re-created or replaced, and the lab's objects went with the old one; nothing was changed.`,
+                        "  - to deploy the lab on this cluster: pulumi refresh --yes --stack lab-b (drops the old cluster's objects from the state), then VPP_SERVER_MOVE_TO=kube-system/u1 pulumi up --stack lab-b",
+                        "  - if the old cluster still runs elsewhere: point the stack at it (pulumi config set kubernetes:context <its context> --stack lab-b)",
+                    ].join("\n"),
+                );
+                return true;
+            });
+            // A server URL does not confirm it: the cluster is named by its uid.
+            await assert.rejects(
+                connectAs(deployedOn(api.access.server, "u0"), { VPP_SERVER_MOVE_TO: api.access.server }),
+                ClusterRecreatedError,
+            );
+            const live = await connectAs(deployedOn(api.access.server, "u0"), { VPP_SERVER_MOVE_TO: "kube-system/u1" });
+            assert.strictEqual(
+                live.target.clusterIdentifier,
+                "kube-system/u0",
+                "the old provider reaches the new cluster: not replaced",
+            );
+            assert.strictEqual(live.target.clusterUid, "u1");
+        });
+
+        it("another server and another cluster: a ClusterChangedError; the confirmed move takes the new cluster's identifier", async () => {
+            uid("u2");
+            const previous = deployedOn("https://api.old.example:6443", "u0");
+            await assert.rejects(connectAs(previous), ClusterChangedError);
+            const moved = await connectAs(previous, { VPP_SERVER_MOVE_TO: api.access.server });
+            assert.strictEqual(moved.target.clusterIdentifier, "kube-system/u2");
+        });
     });
 
     it("metrics cluster on a cluster that serves no PodMonitor: a ClusterKindsError naming the kind, the setting and the fixes", async () => {
