@@ -15,10 +15,10 @@
  * the hook this stack's connection.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { identityOf, INSTANCE_LABEL, StackIdentity } from "../components/names";
+import { identityOf, INSTANCE_LABEL, labels, STACK_ID_ANNOTATION, StackIdentity } from "../components/names";
 import type { ReadResult } from "./guard";
 import { ownershipOf } from "./guard";
-import type { LiveCluster, ObjectSummary } from "./reader";
+import type { LiveCluster, LiveObject, ObjectSummary } from "./reader";
 
 /** Whether the stack declares its namespace, and why, for the log. */
 export interface NamespacePlan {
@@ -83,6 +83,21 @@ export function foreignObjects(objects: readonly ObjectSummary[], stack: string 
     });
 }
 
+/** Removes the stack's labels and id annotation from namespace `live` (uid `uid`), as far as it carries them. */
+async function unmark(
+    cluster: LiveCluster,
+    live: LiveObject,
+    uid: string,
+    stack: string | StackIdentity,
+): Promise<void> {
+    const has = live.metadata?.labels ?? {};
+    const stackLabels = Object.entries(labels(stack))
+        .filter(([k, v]) => has[k] === v)
+        .map(([k]) => k);
+    const annotations = STACK_ID_ANNOTATION in (live.metadata?.annotations ?? {}) ? [STACK_ID_ANNOTATION] : [];
+    await cluster.unmarkNamespace(String(live.metadata?.name), uid, stackLabels, annotations);
+}
+
 /** The hook's name: fixed, never the stack's, so a renamed stack's state still names a hook this run registers. */
 export const NAMESPACE_HOOK = "vpp-server-namespace-if-empty";
 
@@ -144,19 +159,30 @@ export function namespaceDeletionHook(
                 `namespace ${namespace} is kept: it no longer carries this stack's mark (${INSTANCE_LABEL}=${identityOf(stack).instance})`,
             );
         }
+        // A namespace kept from here on is no longer the stack's: its mark goes, so the next up of
+        // this stack (a new stack id after a destroy) uses it as a namespace made by hand, instead of
+        // refusing it as another copy's.
+        const keep = async (why: string): Promise<never> => {
+            const released = await unmark(cluster, live, uid, stack).then(
+                () => `; its mark is removed, so a later up uses it as a namespace made by hand and never deletes it`,
+                (e: unknown) =>
+                    `; its mark could not be removed (${e instanceof Error ? e.message : String(e)}): before this stack's next up, kubectl label namespace ${namespace} ${INSTANCE_LABEL}-`,
+            );
+            throw new Error(`namespace ${namespace} is kept: ${why}${released}`);
+        };
         let objects: ObjectSummary[];
         try {
             objects = await cluster.listNamespace(namespace);
         } catch (e) {
-            throw new Error(
-                `namespace ${namespace} is kept: its objects could not be listed (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
+            return keep(
+                `its objects could not be listed (${e instanceof Error ? e.message : String(e)}); delete it by hand once it holds nothing you need`,
             );
         }
         const foreign = foreignObjects(objects, stack);
         if (foreign.length > 0) {
             const names = foreign.map((o) => `${o.kind} ${o.name}`);
-            throw new Error(
-                `namespace ${namespace} is kept: it holds objects this stack did not make (${names.join(", ")}); this stack's own objects were deleted`,
+            return keep(
+                `it holds objects this stack did not make (${names.join(", ")}); this stack's own objects were deleted`,
             );
         }
         await cluster.deleteNamespace(namespace, uid);

@@ -60,6 +60,27 @@ export interface LiveCluster {
      * precondition the API server checks: a namespace made again under the name is left alone).
      */
     deleteNamespace(namespace: string, uid: string): Promise<void>;
+    /**
+     * Removes labels and annotations from a namespace, only while its uid is `uid` (a JSON patch
+     * whose first operation tests the uid): what a kept namespace sheds of the stack's mark.
+     */
+    unmarkNamespace(
+        namespace: string,
+        uid: string,
+        labels: readonly string[],
+        annotations: readonly string[],
+    ): Promise<void>;
+}
+
+/** The JSON patch that removes these labels and annotations from an object whose uid is `uid`. */
+export function unmarkPatch(uid: string, labels: readonly string[], annotations: readonly string[]): unknown[] {
+    // JSON pointer: "~" is "~0", "/" is "~1" (RFC 6901).
+    const pointer = (key: string) => key.replace(/~/g, "~0").replace(/\//g, "~1");
+    return [
+        { op: "test", path: "/metadata/uid", value: uid },
+        ...labels.map((l) => ({ op: "remove", path: `/metadata/labels/${pointer(l)}` })),
+        ...annotations.map((a) => ({ op: "remove", path: `/metadata/annotations/${pointer(a)}` })),
+    ];
 }
 
 /** A read that failed, with the reason. */
@@ -133,7 +154,7 @@ function authHeaders(access: ClusterAccess): Record<string, string | string[]> {
 export async function request(
     access: ClusterAccess,
     agent: http.Agent,
-    method: "GET" | "DELETE" | "POST",
+    method: "GET" | "DELETE" | "POST" | "PATCH",
     apiPath: string,
     timeoutMs = REQUEST_TIMEOUT_MS,
     body?: unknown,
@@ -156,7 +177,7 @@ export async function request(
 function requestOnce(
     access: ClusterAccess,
     agent: http.Agent,
-    method: "GET" | "DELETE" | "POST",
+    method: "GET" | "DELETE" | "POST" | "PATCH",
     apiPath: string,
     timeoutMs: number,
     body: unknown,
@@ -180,7 +201,10 @@ function requestOnce(
                 headers: {
                     Accept: "application/json",
                     ...(payload
-                        ? { "Content-Type": "application/json", "Content-Length": String(payload.length) }
+                        ? {
+                              "Content-Type": method === "PATCH" ? "application/json-patch+json" : "application/json",
+                              "Content-Length": String(payload.length),
+                          }
                         : {}),
                     ...authHeaders(access),
                 },
@@ -413,6 +437,17 @@ export function directCluster(
                 sleep,
             );
         },
+        async unmarkNamespace(namespace, uid, labels, annotations) {
+            await request(
+                access,
+                agent,
+                "PATCH",
+                `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
+                timeoutMs,
+                unmarkPatch(uid, labels, annotations),
+                sleep,
+            );
+        },
     };
 }
 
@@ -473,6 +508,13 @@ async function clientNodeCluster(connection: Connection): Promise<LiveCluster> {
             wrap(`DELETE namespace ${namespace}`, async () => {
                 await core.deleteNamespace({ name: namespace, body: { preconditions: { uid } } });
             }),
+        unmarkNamespace: (namespace, uid, labels, annotations) =>
+            wrap(`PATCH namespace ${namespace}`, async () => {
+                await core.patchNamespace(
+                    { name: namespace, body: unmarkPatch(uid, labels, annotations) },
+                    k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.JsonPatch),
+                );
+            }),
     };
 }
 
@@ -486,5 +528,7 @@ export function liveCluster(connection: Connection, timeoutMs = REQUEST_TIMEOUT_
         listNamespace: async (ns) => (await delegate).listNamespace(ns),
         createNamespace: async (ns, labels, annotations) => (await delegate).createNamespace(ns, labels, annotations),
         deleteNamespace: async (ns, uid) => (await delegate).deleteNamespace(ns, uid),
+        unmarkNamespace: async (ns, uid, labels, annotations) =>
+            (await delegate).unmarkNamespace(ns, uid, labels, annotations),
     };
 }

@@ -33,7 +33,10 @@
  * 11. A read refused (403) on a deployed stack: its user may not read PodMonitors, which a change
  *    (metrics: cluster) now declares. Preview warns, up's hooks refuse every change, and
  *    destroy --run-program still removes every object; the namespace, which that user cannot list
- *    whole, is kept and the run says why.
+ *    whole, is kept and the run says why, and sheds the stack's mark.
+ * 12. A namespace destroy keeps (a team's object in it) sheds the stack's mark, so the same stack's
+ *    next `up` (a new stack id) deploys into it as a namespace made by hand, instead of refusing it
+ *    as another copy's; that stack's destroy leaves it.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -564,8 +567,45 @@ describe("end to end: a lab's whole life loses nothing", function () {
             .find((l) => l.includes("namespace life-ro2 is kept: its objects could not be listed ("));
         assert.ok(kept, `destroy says why the namespace is kept:\n${out(d)}`);
         assert.match(kept, /HTTP 403: .*User "lab-nomon" cannot list resource/);
-        assert.deepStrictEqual(cp.objectsOf(ro2), ["namespace/life-ro2"], "every other object of the stack is gone");
+        assert.match(
+            kept,
+            /its mark is removed, so a later up uses it as a namespace made by hand and never deletes it/,
+        );
+        assert.deepStrictEqual(
+            cp.objectsOf(ro2),
+            [],
+            "every object of the stack is gone, and the namespace is no longer its",
+        );
+        assert.ok(cp.get("namespace", "life-ro2"), "the namespace is kept");
         cp.kubectl("delete", "namespace", "life-ro2", "--wait=true");
+    });
+
+    it("12. a namespace destroy keeps (a team's ConfigMap in it) is not the stack's any more: the same stack's next up deploys into it, and its destroy leaves it and the team's object", () => {
+        newStack("keep", { namespace: "life-keep", "kubernetes:context": "vpp-e2e" });
+        let r = up("keep");
+        assert.strictEqual(r.status, 0, out(r));
+        const nsUid = cp.get("namespace", "life-keep").metadata.uid;
+        cp.kubectl("create", "configmap", "team-notes", "-n", "life-keep", "--from-literal=k=v");
+        destroy("keep");
+        const ns = cp.get("namespace", "life-keep");
+        assert.strictEqual(ns.metadata.uid, nsUid, "kept");
+        assert.strictEqual(ns.metadata.labels["app.kubernetes.io/instance"], undefined, "without the stack's mark");
+        assert.strictEqual(ns.metadata.annotations?.["vpp-server/stack-id"], undefined, "without its id");
+
+        // The same stack again: a new stack id (destroy removed the old one), the namespace used, not owned.
+        r = up("keep");
+        assert.strictEqual(r.status, 0, out(r));
+        assert.match(
+            out(r),
+            /namespace life-keep exists and no stack made it: this stack uses it and never deletes it/,
+        );
+        assert.ok(cp.get("deployment", "vpp-server", "life-keep"), "the lab runs in the kept namespace");
+        settles("keep");
+        destroy("keep");
+        assert.deepStrictEqual(cp.objectsOf(instanceName("keep", "life-keep")), []);
+        assert.strictEqual(cp.get("namespace", "life-keep").metadata.uid, nsUid, "a namespace it only used is left");
+        assert.deepStrictEqual(cp.get("configmap", "team-notes", "life-keep").data, { k: "v" }, "with the team's data");
+        cp.kubectl("delete", "namespace", "life-keep", "--wait=true");
     });
 });
 

@@ -30,6 +30,7 @@ function stubCluster(live: Record<string, unknown> | undefined | Error, reads: O
         listNamespace: async () => [],
         createNamespace: async () => undefined,
         deleteNamespace: async () => undefined,
+        unmarkNamespace: async () => undefined,
     };
 }
 

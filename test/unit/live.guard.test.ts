@@ -242,7 +242,14 @@ describe("live: the namespace's after-delete hook", () => {
      */
     const cluster = (
         objects: ObjectSummary[] | Error,
-        o: { reads?: number; uid?: string; labels?: Record<string, string>; exists?: boolean } = {},
+        o: {
+            reads?: number;
+            uid?: string;
+            labels?: Record<string, string>;
+            exists?: boolean;
+            annotations?: Record<string, string>;
+            unmark?: Error;
+        } = {},
     ) => {
         const calls: string[] = [];
         let left = o.reads ?? 2;
@@ -253,7 +260,12 @@ describe("live: the namespace's after-delete hook", () => {
                 if (o.exists === false || (deleted && left-- <= 0)) return undefined;
                 return {
                     kind: "Namespace",
-                    metadata: { name: ref.name, uid: o.uid ?? "uid-a", labels: o.labels ?? MARK },
+                    metadata: {
+                        name: ref.name,
+                        uid: o.uid ?? "uid-a",
+                        labels: o.labels ?? MARK,
+                        annotations: o.annotations ?? {},
+                    },
                 };
             },
             version: async () => "v1.35.4",
@@ -266,6 +278,12 @@ describe("live: the namespace's after-delete hook", () => {
             deleteNamespace: async (ns, uid) => {
                 calls.push(`delete ${ns} if uid ${uid}`);
                 deleted = true;
+            },
+            unmarkNamespace: async (ns, uid, labels, annotations) => {
+                calls.push(
+                    `unmark ${ns} if uid ${uid}: labels ${labels.join(",")}; annotations ${annotations.join(",")}`,
+                );
+                if (o.unmark) throw o.unmark;
             },
         };
         return { c, calls };
@@ -335,17 +353,39 @@ describe("live: the namespace's after-delete hook", () => {
         ]);
         await assert.rejects(
             Promise.resolve(run(namespaceDeletionHook(c, "lab"))),
-            /^Error: namespace a is kept: it holds objects this stack did not make \(ConfigMap notes\); this stack's own objects were deleted$/,
+            /^Error: namespace a is kept: it holds objects this stack did not make \(ConfigMap notes\); this stack's own objects were deleted; its mark is removed, so a later up uses it as a namespace made by hand and never deletes it$/,
         );
-        assert.deepStrictEqual(calls, ["read a", "list a"]);
+        assert.deepStrictEqual(calls, [
+            "read a",
+            "list a",
+            "unmark a if uid uid-a: labels app.kubernetes.io/instance; annotations ",
+        ]);
     });
-    it("its objects cannot be listed: kept, with the reason", async () => {
-        const { c, calls } = cluster(new Error("HTTP 403: forbidden"));
+    it("kept: every label of the stack's and its id annotation go, and only those, while the uid is the stack's", async () => {
+        const { c, calls } = cluster([{ apiVersion: "v1", kind: "Secret", name: "team", owned: false, labels: {} }], {
+            labels: {
+                ...MARK,
+                "app.kubernetes.io/name": "vpp-server",
+                "app.kubernetes.io/managed-by": "pulumi",
+                "team.example/owner": "net",
+            },
+            annotations: { "vpp-server/stack-id": "aaaa0001", "openshift.io/description": "lab" },
+        });
+        await assert.rejects(Promise.resolve(run(namespaceDeletionHook(c, "lab"))), /its mark is removed/);
+        assert.strictEqual(
+            calls[2],
+            "unmark a if uid uid-a: labels app.kubernetes.io/name,app.kubernetes.io/instance,app.kubernetes.io/managed-by; annotations vpp-server/stack-id",
+        );
+    });
+    it("its objects cannot be listed: kept, with the reason; the mark cannot be removed either: the command that does it", async () => {
+        const { c, calls } = cluster(new Error("HTTP 403: forbidden"), {
+            unmark: new Error("HTTP 403: patch forbidden"),
+        });
         await assert.rejects(
             Promise.resolve(run(namespaceDeletionHook(c, "lab"))),
-            /^Error: namespace a is kept: its objects could not be listed \(HTTP 403: forbidden\); delete it by hand once it holds nothing you need$/,
+            /^Error: namespace a is kept: its objects could not be listed \(HTTP 403: forbidden\); delete it by hand once it holds nothing you need; its mark could not be removed \(HTTP 403: patch forbidden\): before this stack's next up, kubectl label namespace a app\.kubernetes\.io\/instance-$/,
         );
-        assert.deepStrictEqual(calls, ["read a", "list a"]);
+        assert.deepStrictEqual(calls.slice(0, 2), ["read a", "list a"]);
     });
     it("a namespace that never finalizes: named, with where to look", async () => {
         const { c } = cluster([], { reads: 1_000_000 });
@@ -373,6 +413,7 @@ describe("live: the hooks every object gets (before create, before update)", () 
             },
             listNamespace: async () => [],
             deleteNamespace: async () => undefined,
+            unmarkNamespace: async () => undefined,
         };
         return { c, calls };
     };

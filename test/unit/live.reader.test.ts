@@ -133,6 +133,21 @@ describe("live: the reader over HTTPS", function () {
         });
         assert.strictEqual(api.requests[0].headers["content-type"], "application/json");
     });
+    it("unmarking a namespace is a JSON patch that tests the uid first, with keys escaped as JSON pointers", async () => {
+        routes.set("PATCH /api/v1/namespaces/a", [200, '{"kind":"Namespace"}']);
+        await directCluster(access).unmarkNamespace(
+            "a",
+            "uid-a",
+            ["app.kubernetes.io/instance"],
+            ["vpp-server/stack-id"],
+        );
+        assert.strictEqual(api.requests[0].headers["content-type"], "application/json-patch+json");
+        assert.deepStrictEqual(JSON.parse(api.requests[0].body), [
+            { op: "test", path: "/metadata/uid", value: "uid-a" },
+            { op: "remove", path: "/metadata/labels/app.kubernetes.io~1instance" },
+            { op: "remove", path: "/metadata/annotations/vpp-server~1stack-id" },
+        ]);
+    });
     it("2xx with a body that is not JSON: rejected, never thrown outside the promise", async () => {
         routes.set("GET /api/v1/namespaces/lab/configmaps/vpp-server-config", [200, "<html>proxy login</html>"]);
         await assert.rejects(
