@@ -11,7 +11,7 @@ import { LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/auto
 import { resolveConnection } from "../live/kubeconfig";
 import { liveCluster } from "../live/reader";
 import { parseDns1123Label } from "../stacks/rules";
-import { stackOfFile } from "../review/review";
+import { readStackFile, stackOfFile } from "../review/review";
 import { labSelection, readFlags, UsageError } from "./args";
 import { stackObjectName, stackStatus } from "./operator";
 
@@ -171,10 +171,48 @@ export function firstError(text: string): string {
     return (next ? `${first} ${next.replace(/^- /, "")}` : first).slice(0, 300);
 }
 
-/** The labs named, or with none named (--all) every lab of the project; a usage error when there is none. */
-export function selectedLabs(stacks: readonly string[] | undefined, dir: string): readonly string[] {
+/**
+ * The labs named, or with none named (--all) every lab of the project; a usage error when there is
+ * none, and, before anything runs:
+ * - for every operation but status, a name with no `Pulumi.<lab>.yaml` (a typo would make a new,
+ *   empty stack on the current context);
+ * - for `up --all`, a stack file that names no cluster of its own (no `kubernetes:context` and no
+ *   `kubernetes:kubeconfig`, and no `renderDir`): it would deploy wherever the current context
+ *   points, as the reference lab's `Pulumi.lab.yaml` would.
+ */
+export function selectedLabs(
+    stacks: readonly string[] | undefined,
+    dir: string,
+    op: Operation = "status",
+): readonly string[] {
     const names = stacks ?? projectStacks(dir);
     if (names.length === 0) throw new UsageError(`no lab's stack file (Pulumi.<stack>.yaml) in ${dir}`);
+    if (op !== "status") {
+        const missing = names.filter((n) => !fs.existsSync(path.join(dir, `Pulumi.${n}.yaml`)));
+        if (missing.length > 0)
+            throw new UsageError(
+                `${missing.map((n) => `--stacks names ${n}, but ${dir} has no Pulumi.${n}.yaml`).join("; ")}; the labs there: ${projectStacks(dir).join(", ") || "none"}; nothing was run`,
+            );
+    }
+    if (op === "up" && stacks === undefined) {
+        const unanchored = names.filter((n) => {
+            const f = `Pulumi.${n}.yaml`;
+            const config = readStackFile(f, fs.readFileSync(path.join(dir, f), "utf8"));
+            return (
+                config.cluster === undefined && config.kubeconfig === undefined && config.raw.renderDir === undefined
+            );
+        });
+        if (unanchored.length > 0)
+            throw new UsageError(
+                [
+                    `up --all deploys every stack file, and ${unanchored.map((n) => `Pulumi.${n}.yaml`).join(", ")} name${unanchored.length === 1 ? "s" : ""} no cluster of ${unanchored.length === 1 ? "its" : "their"} own (no kubernetes:context, no kubernetes:kubeconfig): ${unanchored.length === 1 ? "it" : "they"} would deploy wherever the current context points; nothing was run.`,
+                    ...unanchored.map(
+                        (n) =>
+                            `  - ${n}: pulumi config set kubernetes:context <its cluster's context> --stack ${n}, or leave it out: npm run fleet -- up --stacks ${names.filter((x) => !unanchored.includes(x)).join(",") || "<labs>"}`,
+                    ),
+                ].join("\n"),
+            );
+    }
     return names;
 }
 
@@ -192,7 +230,7 @@ export async function runFleet(
     env: Record<string, string>,
     say: (line: string) => void,
 ): Promise<LabResult[]> {
-    const names = selectedLabs(o.stacks, o.dir);
+    const names = selectedLabs(o.stacks, o.dir, o.op);
     const ws = await projectWorkspace(o.dir, env);
     const logs = path.join(o.dir, ".fleet", `${new Date().toISOString().replace(/[:.]/g, "-")}-${o.op}`);
     fs.mkdirSync(logs, { recursive: true });

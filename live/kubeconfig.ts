@@ -93,6 +93,28 @@ export function isKubeconfigContent(value: string): boolean {
 }
 const CONTENT_NAME = "kubernetes:kubeconfig (content)";
 
+/**
+ * Whether a value could be a file's path, and so may be shown: short, on one line, of the
+ * characters paths are written with. A base64 kubeconfig or a token is not.
+ */
+export function looksLikePath(value: string): boolean {
+    const v = value.trim();
+    return v.length <= 200 && !/[\s"'=]/.test(v.replace(/ /g, "")) && !/^[A-Za-z0-9+/_-]{60,}={0,2}$/.test(v);
+}
+
+/** A value that may hold a credential, as a message shows it: its first 6 characters and its length. */
+export function maskedValue(value: string): string {
+    const v = value.trim();
+    return `${JSON.stringify(`${v.slice(0, 6)}...`)} (${v.length} characters, not shown: it may hold a credential)`;
+}
+
+/** Whether a value is a kubeconfig encoded in base64 (as a CI secret often holds one). */
+function isBase64Kubeconfig(value: string): boolean {
+    const v = value.trim();
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(v)) return false;
+    return isKubeconfigContent(Buffer.from(v, "base64").toString("utf8"));
+}
+
 /** `~/x` as the provider expands it. */
 function expandHome(p: string): string {
     return p === "~" ? os.homedir() : p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
@@ -126,10 +148,20 @@ export function kubeconfigFiles(
         const file = path.resolve(projectRoot, expandHome(given.trim()));
         if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
             const accepted = "a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON";
+            if (settings.kubeconfigSecret) {
+                throw new ConnectionError(
+                    `kubernetes:kubeconfig (a secret; its value is not shown) is neither a kubeconfig nor the path of a file that exists (${accepted})`,
+                );
+            }
+            if (!looksLikePath(given)) {
+                // Not a path any file has: maybe a credential (a base64 kubeconfig, a token). Never shown whole.
+                const base64 = isBase64Kubeconfig(given);
+                throw new ConnectionError(
+                    `kubernetes:kubeconfig is ${maskedValue(given)}, ${base64 ? "a base64-encoded kubeconfig" : "neither a kubeconfig nor the path of a file"} (${accepted}); ${base64 ? "decode it and " : ""}set it as a secret: pulumi config set --secret kubernetes:kubeconfig "$(${base64 ? "base64 -d <file>" : "cat <kubeconfig file>"})"`,
+                );
+            }
             throw new ConnectionError(
-                settings.kubeconfigSecret
-                    ? `kubernetes:kubeconfig (a secret; its value is not shown) is neither a kubeconfig nor the path of a file that exists (${accepted})`
-                    : `kubernetes:kubeconfig is ${JSON.stringify(given)}: no file ${file} (${accepted})`,
+                `kubernetes:kubeconfig is ${JSON.stringify(given)}: no file ${file} (${accepted})`,
             );
         }
         return {

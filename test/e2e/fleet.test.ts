@@ -67,6 +67,35 @@ describe("end to end: npm run fleet, six labs on two clusters", function () {
         for (const c of [cp.a, cp.b]) if (c) c.stop();
     });
 
+    it("up --all with a stack file that names no cluster (the reference lab's) and --stacks with a lab that has no file: refused before anything runs", () => {
+        const reference = path.join(ws.project, "Pulumi.lab.yaml");
+        fs.copyFileSync(path.join(__dirname, "..", "..", "Pulumi.lab.yaml"), reference);
+        try {
+            const r = fleet("up", "--all");
+            assert.strictEqual(r.status, 2, `${r.stdout}\n${r.stderr}`);
+            assert.ok(
+                r.stderr.includes(
+                    "fleet: up --all deploys every stack file, and Pulumi.lab.yaml names no cluster of its own (no kubernetes:context, no kubernetes:kubeconfig): it would deploy wherever the current context points; nothing was run.\n  - lab: pulumi config set kubernetes:context <its cluster's context> --stack lab, or leave it out: npm run fleet -- up --stacks fa1,fa2,fa3,fb1,fb2,fbad",
+                ),
+                r.stderr,
+            );
+        } finally {
+            fs.rmSync(reference);
+        }
+        const typo = fleet("up", "--stacks", "fa1,fa9");
+        assert.strictEqual(typo.status, 2, `${typo.stdout}\n${typo.stderr}`);
+        assert.match(
+            typo.stderr,
+            /--stacks names fa9, but .* has no Pulumi\.fa9\.yaml; the labs there: fa1, fa2, fa3, fb1, fb2, fbad; nothing was run/,
+        );
+        for (const c of [cp.a, cp.b]) {
+            assert.strictEqual(c.get("namespace", "vpp-server"), undefined, "the reference lab was not deployed");
+            assert.strictEqual(c.get("namespace", "fa1"), undefined, "nothing ran");
+        }
+        const stacks = ws.ok("stack ls", cp.a.kubeconfig, ["stack", "ls", "--json"]).stdout;
+        assert.deepStrictEqual(JSON.parse(stacks), [], "no stack was made");
+    });
+
     it("up --all --concurrency 3: five labs converge on their own clusters; the bad one fails alone, named", () => {
         const r = fleet("up", "--all", "--concurrency", "3", "--format", "json");
         assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);

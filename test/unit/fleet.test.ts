@@ -7,7 +7,16 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { firstError, formatTable, LabResult, parseArgs, pool, projectStacks, UsageError } from "../../fleet/fleet";
+import {
+    firstError,
+    formatTable,
+    LabResult,
+    parseArgs,
+    pool,
+    projectStacks,
+    selectedLabs,
+    UsageError,
+} from "../../fleet/fleet";
 
 const usage = (argv: string[], message: string) =>
     assert.throws(
@@ -56,6 +65,56 @@ describe("fleet: the labs of a project", () => {
         for (const f of ["Pulumi.yaml", "Pulumi.lab2.yaml", "Pulumi.lab.yaml", "Pulumi.sandbox.yaml", "README.md"])
             fs.writeFileSync(path.join(dir, f), "");
         assert.deepStrictEqual(projectStacks(dir), ["lab", "lab2"]);
+    });
+});
+
+describe("fleet: what runs, decided before anything does", () => {
+    const project = (files: Record<string, string>) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-"));
+        for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
+        return dir;
+    };
+    const ANCHORED = "config:\n  kubernetes:context: lab-a\n  vpp-server:vlanId: 101\n";
+    it("up --all refuses stack files that name no cluster of their own, each with its fix; a render stack or a kubeconfig file is a cluster of its own", () => {
+        const dir = project({
+            "Pulumi.a.yaml": ANCHORED,
+            "Pulumi.b.yaml": "config:\n  kubernetes:kubeconfig: b.kubeconfig\n",
+            "Pulumi.r.yaml": "config:\n  vpp-server:renderDir: out\n",
+            "Pulumi.lab.yaml": "config:\n  vpp-server:vlanId: 123\n",
+            "Pulumi.z.yaml": "",
+        });
+        assert.throws(
+            () => selectedLabs(undefined, dir, "up"),
+            (e: Error) => {
+                assert.ok(e instanceof UsageError);
+                assert.strictEqual(
+                    e.message,
+                    [
+                        "up --all deploys every stack file, and Pulumi.lab.yaml, Pulumi.z.yaml name no cluster of their own (no kubernetes:context, no kubernetes:kubeconfig): they would deploy wherever the current context points; nothing was run.",
+                        "  - lab: pulumi config set kubernetes:context <its cluster's context> --stack lab, or leave it out: npm run fleet -- up --stacks a,b,r",
+                        "  - z: pulumi config set kubernetes:context <its cluster's context> --stack z, or leave it out: npm run fleet -- up --stacks a,b,r",
+                    ].join("\n"),
+                );
+                return true;
+            },
+        );
+        // Named, or another operation: the engineer chose them.
+        assert.deepStrictEqual(selectedLabs(["lab", "a"], dir, "up"), ["lab", "a"]);
+        assert.deepStrictEqual(selectedLabs(undefined, dir, "preview"), ["a", "b", "lab", "r", "z"]);
+    });
+    it("a lab named by --stacks with no stack file is refused for every operation but status", () => {
+        const dir = project({ "Pulumi.a.yaml": ANCHORED });
+        for (const op of ["preview", "up", "refresh", "destroy"] as const) {
+            assert.throws(
+                () => selectedLabs(["a", "a2"], dir, op),
+                (e: Error) =>
+                    e instanceof UsageError &&
+                    e.message ===
+                        `--stacks names a2, but ${dir} has no Pulumi.a2.yaml; the labs there: a; nothing was run`,
+                op,
+            );
+        }
+        assert.deepStrictEqual(selectedLabs(["a", "a2"], dir, "status"), ["a", "a2"]);
     });
 });
 

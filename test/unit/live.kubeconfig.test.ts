@@ -182,6 +182,27 @@ describe("live: the kubeconfig's context, cluster and user", () => {
             "kubernetes:kubeconfig (a secret; its value is not shown) is neither a kubeconfig nor the path of a file that exists (a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON); nothing was deployed",
         );
     });
+    it("a value that is not a secret and no path (a base64 kubeconfig, a token) is never shown whole: its first characters, its length, the fix", () => {
+        const encoded = Buffer.from(KUBECONFIG).toString("base64");
+        assert.strictEqual(
+            connectionError(() => resolveConnection({ kubeconfig: encoded, kubeconfigSecret: false }, "/p", {})),
+            `kubernetes:kubeconfig is "${encoded.slice(0, 6)}..." (${encoded.length} characters, not shown: it may hold a credential), a base64-encoded kubeconfig (a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON); decode it and set it as a secret: pulumi config set --secret kubernetes:kubeconfig "$(base64 -d <file>)"; nothing was deployed`,
+        );
+        const token = `eyJhbGciOiJSUzI1NiJ9.${"x".repeat(300)}.sig`;
+        const message = connectionError(() =>
+            resolveConnection({ kubeconfig: token, kubeconfigSecret: false }, "/p", {}),
+        );
+        assert.strictEqual(
+            message,
+            `kubernetes:kubeconfig is "eyJhbG..." (${token.length} characters, not shown: it may hold a credential), neither a kubeconfig nor the path of a file (a path relative to the project, ~/, absolute, or the kubeconfig's content, YAML or JSON); set it as a secret: pulumi config set --secret kubernetes:kubeconfig "$(cat <kubeconfig file>)"; nothing was deployed`,
+        );
+        for (const secret of [b64("KEY"), "sha256~abc", "x".repeat(20)])
+            assert.ok(
+                !message.includes(secret) &&
+                    !connectionError(() => resolveConnection({ kubeconfig: encoded }, "/p", {})).includes(secret),
+                secret,
+            );
+    });
     it("basic auth, impersonation and tls-server-name are read as kubectl reads them", () => {
         const kc = YAML.parse(KUBECONFIG);
         kc.clusters[0].cluster["tls-server-name"] = "api.lab.internal";
