@@ -257,6 +257,20 @@ export function mergedKubeconfig(files: readonly KubeconfigFile[]): string {
 }
 
 /**
+ * How the context's user authenticates when the program hands it to @kubernetes/client-node: `exec
+ * plugin <command>` or `auth provider <name>`, for messages; undefined for any other user.
+ */
+export function delegatedAuth(files: readonly KubeconfigFile[], context: string): string | undefined {
+    const { users, contexts } = merge(files);
+    const user = users.get(String(contexts.get(context)?.user)) ?? {};
+    const exec = user.exec as { command?: unknown } | undefined;
+    if (exec) return `exec plugin ${typeof exec.command === "string" ? exec.command : "(no command)"}`;
+    const provider = user["auth-provider"] as { name?: unknown } | undefined;
+    if (provider) return `auth provider ${typeof provider.name === "string" ? provider.name : "(unnamed)"}`;
+    return undefined;
+}
+
+/**
  * The context to use, its server and its access ("delegate" when its user authenticates by an exec
  * plugin or an auth provider). Throws a ConnectionError naming the source and the context when the
  * files cannot serve it.

@@ -16,7 +16,7 @@ import * as https from "https";
 import type * as stream from "stream";
 import * as tls from "tls";
 import type { ObjectRef } from "../components/names";
-import type { ClusterAccess, Connection } from "./kubeconfig";
+import { ClusterAccess, Connection, delegatedAuth } from "./kubeconfig";
 
 /** A Kubernetes object as read. */
 export type LiveObject = Record<string, unknown> & {
@@ -288,6 +288,8 @@ export class TunnelAgent extends https.Agent {
     constructor(
         private readonly proxy: URL,
         options: https.AgentOptions,
+        /** How long the proxy may take to answer CONNECT (the request has no socket, so no timeout of its own, until then). */
+        private readonly connectTimeoutMs = REQUEST_TIMEOUT_MS,
     ) {
         super(options);
     }
@@ -314,7 +316,18 @@ export class TunnelAgent extends https.Agent {
             path: target,
             headers: { Host: target, ...auth },
         });
+        let failed = false;
+        const fail = (message: string) => {
+            if (failed) return;
+            failed = true;
+            done(new Error(message), undefined as unknown as stream.Duplex);
+        };
+        req.setTimeout(this.connectTimeoutMs, () => {
+            fail(`the proxy ${shown} did not answer CONNECT ${target} in ${this.connectTimeoutMs / 1000} s`);
+            req.destroy();
+        });
         req.once("connect", (res, socket) => {
+            req.setTimeout(0);
             if (res.statusCode !== 200) {
                 socket.destroy();
                 done(
@@ -325,9 +338,7 @@ export class TunnelAgent extends https.Agent {
             }
             done(null, tls.connect({ ...options, socket }));
         });
-        req.once("error", (e) =>
-            done(new Error(`the proxy ${shown}: ${e.message}`), undefined as unknown as stream.Duplex),
-        );
+        req.once("error", (e) => fail(`the proxy ${shown}: ${e.message}`));
         req.end();
         return undefined;
     }
@@ -342,7 +353,7 @@ export function directCluster(
     // Node's agent unrefs idle keep-alive sockets: they never hold the program open.
     const options = { keepAlive: true, maxSockets: 8 };
     const agent = access.proxy
-        ? new TunnelAgent(new URL(access.proxy), options)
+        ? new TunnelAgent(new URL(access.proxy), options, timeoutMs)
         : access.server.startsWith("http:")
           ? new http.Agent(options)
           : new https.Agent(options);
@@ -522,13 +533,32 @@ async function clientNodeCluster(connection: Connection): Promise<LiveCluster> {
 export function liveCluster(connection: Connection, timeoutMs = REQUEST_TIMEOUT_MS): LiveCluster {
     if (connection.access !== "delegate") return directCluster(connection.access, timeoutMs);
     const delegate = clientNodeCluster(connection);
+    // client-node sets no timeout: a hung API server (or plugin) would hang every command.
+    const by = delegatedAuth(connection.files, connection.context) ?? "client-node";
+    const timed = <T>(what: string, f: (c: LiveCluster) => Promise<T>): Promise<T> => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(
+                () =>
+                    reject(
+                        new ReadError(
+                            `${what} ${connection.server}: no answer in ${timeoutMs / 1000} s (the user authenticates by ${by})`,
+                        ),
+                    ),
+                timeoutMs,
+            );
+            timer.unref();
+        });
+        return Promise.race([delegate.then(f), late]).finally(() => clearTimeout(timer));
+    };
     return {
-        read: async (ref) => (await delegate).read(ref),
-        version: async () => (await delegate).version(),
-        listNamespace: async (ns) => (await delegate).listNamespace(ns),
-        createNamespace: async (ns, labels, annotations) => (await delegate).createNamespace(ns, labels, annotations),
-        deleteNamespace: async (ns, uid) => (await delegate).deleteNamespace(ns, uid),
-        unmarkNamespace: async (ns, uid, labels, annotations) =>
-            (await delegate).unmarkNamespace(ns, uid, labels, annotations),
+        read: (ref) => timed(`GET ${ref.kind} ${ref.name} from`, (c) => c.read(ref)),
+        version: () => timed("GET /version from", (c) => c.version()),
+        listNamespace: (ns) => timed(`list namespace ${ns} on`, (c) => c.listNamespace(ns)),
+        createNamespace: (ns, labels, annotations) =>
+            timed(`POST namespace ${ns} to`, (c) => c.createNamespace(ns, labels, annotations)),
+        deleteNamespace: (ns, uid) => timed(`DELETE namespace ${ns} on`, (c) => c.deleteNamespace(ns, uid)),
+        unmarkNamespace: (ns, uid, labels, annotations) =>
+            timed(`PATCH namespace ${ns} on`, (c) => c.unmarkNamespace(ns, uid, labels, annotations)),
     };
 }

@@ -10,13 +10,14 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
+import * as path from "path";
 import * as YAML from "yaml";
-import { clusterAccess } from "../../live/kubeconfig";
+import { clusterAccess, resolveConnection } from "../../live/kubeconfig";
 import * as tls from "tls";
 import { preflight } from "../../live/guard";
-import { directCluster, NotServedError, ReadError, retryDelayMs } from "../../live/reader";
+import { directCluster, liveCluster, NotServedError, ReadError, retryDelayMs } from "../../live/reader";
 import type { ClusterAccess } from "../../live/kubeconfig";
-import { BASIC, FakeApiServer } from "./apiserver";
+import { BASIC, FakeApiServer, TOKEN } from "./apiserver";
 
 const NS_REF = { apiVersion: "v1", kind: "ConfigMap", namespace: "lab", name: "vpp-server-config" };
 
@@ -371,6 +372,27 @@ describe("live: the reader through an HTTP proxy (CONNECT), as kubectl goes thro
             return true;
         });
     });
+    it("a proxy that never answers CONNECT: the read fails within the timeout, naming the proxy", async () => {
+        const hung = net.createServer(() => undefined);
+        await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
+        const hungUrl = `http://127.0.0.1:${(hung.address() as net.AddressInfo).port}`;
+        try {
+            const t0 = Date.now();
+            await assert.rejects(
+                directCluster({ ...api.access, proxy: hungUrl }, 400, async () => undefined).version(),
+                (e: Error) => {
+                    assert.match(
+                        e.message,
+                        new RegExp(`: the proxy ${hungUrl} did not answer CONNECT 127\\.0\\.0\\.1:\\d+ in 0\\.4 s$`),
+                    );
+                    return true;
+                },
+            );
+            assert.ok(Date.now() - t0 < 5000, `it took ${Date.now() - t0} ms`);
+        } finally {
+            hung.close();
+        }
+    });
     it("from a kubeconfig: proxy-url, and $HTTPS_PROXY unless $NO_PROXY names the server", () => {
         const kc = YAML.parse(fs.readFileSync(api.kubeconfig("p"), "utf8"));
         const dir = api.dir;
@@ -386,6 +408,57 @@ describe("live: the reader through an HTTP proxy (CONNECT), as kubectl goes thro
         assert.throws(
             () => clusterAccess(files(kc), undefined, "kc", {}),
             /through the cluster's proxy-url \(socks5:\/\/127\.0\.0\.1:1080\), a proxy that is not http:\/\/: this program's own reads cannot go that way/,
+        );
+    });
+});
+
+describe("live: the reader for an exec-plugin user (client-node), against an API server that hangs", function () {
+    this.timeout(20_000);
+    const api = new FakeApiServer();
+    before(() => api.start());
+    after(() => api.stop());
+
+    /** A kubeconfig whose user runs `script` (node) as its exec plugin. */
+    const withPlugin = (script: string) => {
+        const plugin = path.join(api.dir, `plugin-${Math.random().toString(16).slice(2)}.js`);
+        fs.writeFileSync(plugin, script);
+        const kc = YAML.parse(fs.readFileSync(api.kubeconfig("x"), "utf8"));
+        kc.clusters[0].cluster["certificate-authority"] = path.join(api.dir, "cert.pem");
+        kc.users[0].user = {
+            exec: {
+                apiVersion: "client.authentication.k8s.io/v1",
+                command: process.execPath,
+                args: [plugin],
+                interactiveMode: "Never",
+            },
+        };
+        return resolveConnection({ kubeconfig: YAML.stringify(kc), context: "x" }, api.dir, {});
+    };
+    const CREDENTIAL = `process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status: { token: ${JSON.stringify(TOKEN)} } }))`;
+
+    it("answers through the plugin's credential", async () => {
+        api.routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+        assert.strictEqual(await liveCluster(withPlugin(CREDENTIAL), 5000).version(), "v1.35.4");
+    });
+    it("an API server that never answers: the read fails within the timeout, naming the server and the plugin", async () => {
+        api.routes.set("GET /version", "hang");
+        const c = withPlugin(CREDENTIAL);
+        const t0 = Date.now();
+        await assert.rejects(liveCluster(c, 1500).version(), (e: Error) => {
+            assert.ok(e instanceof ReadError, String(e));
+            assert.strictEqual(
+                e.message,
+                `GET /version from ${api.access.server}: no answer in 1.5 s (the user authenticates by exec plugin ${process.execPath})`,
+            );
+            return true;
+        });
+        assert.ok(Date.now() - t0 < 5000, `it took ${Date.now() - t0} ms`);
+    });
+    it("a plugin that does not return in time: the same, within the timeout", async () => {
+        api.routes.set("GET /version", [200, '{"gitVersion":"v1.35.4"}']);
+        await assert.rejects(
+            liveCluster(withPlugin("setTimeout(() => process.exit(1), 4000)"), 1500).version(),
+            /^ReadError: GET \/version from https:\/\/127\.0\.0\.1:\d+: no answer in 1\.5 s \(the user authenticates by exec plugin /,
         );
     });
 });
