@@ -211,6 +211,11 @@ describe("end to end: a lab's whole life loses nothing", function () {
             assert.ok(out(s).includes("VPP_SERVER_MOVE_TO=https://127.0.0.1:1 pulumi up --stack cur"), out(s));
         }
         assert.deepStrictEqual(versions(instanceName("cur", "life-cur")), before, "nothing changed on the cluster");
+        // Back to the first address: the provider is updated again, and nothing else.
+        const back = up("cur", kcA);
+        assert.strictEqual(back.status, 0, out(back));
+        assert.doesNotMatch(out(back), /replaced|deleted/, out(back));
+        assert.deepStrictEqual(versions(instanceName("cur", "life-cur")), before, "no object written");
         settles("cur", kcA);
         destroy("cur", kcA);
         assert.deepStrictEqual(cp.objectsOf(instanceName("cur", "life-cur")), []);
