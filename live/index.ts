@@ -350,10 +350,9 @@ export async function connectLab(
     try {
         await cluster.version();
     } catch (e) {
-        // A stack that moved to a server that does not answer is told it moved, first.
-        if (previous.server && previous.server !== connection.server && env[MOVE_TO_ENV] !== connection.server) {
-            throw new ClusterChangedError(args.stack, previous, connection);
-        }
+        // A stack that moved to a server that does not answer is told it moved, first (by the
+        // server alone: the cluster cannot say which it is).
+        clusterTarget(args.stack, previous, connection, undefined, env);
         throw new ConnectionError(
             `context ${connection.context} (server ${connection.server}, kubeconfig ${connection.source}) does not answer: ${e instanceof Error ? e.message : String(e)}`,
         );

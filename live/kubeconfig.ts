@@ -63,6 +63,8 @@ export interface Connection {
     readonly server: string;
     /** Direct access (certificates, token), or "delegate" for exec-plugin and auth-provider users. */
     readonly access: ClusterAccess | "delegate";
+    /** With "delegate": how the user authenticates, for messages (`exec plugin <command>`, `auth provider <name>`). */
+    readonly delegatedAuth?: string;
     /** The settings as resolved: an absolute path or the content, and the context; for @kubernetes/client-node. */
     readonly settings: KubeconfigSettings;
     /**
@@ -256,18 +258,12 @@ export function mergedKubeconfig(files: readonly KubeconfigFile[]): string {
     });
 }
 
-/**
- * How the context's user authenticates when the program hands it to @kubernetes/client-node: `exec
- * plugin <command>` or `auth provider <name>`, for messages; undefined for any other user.
- */
-export function delegatedAuth(files: readonly KubeconfigFile[], context: string): string | undefined {
-    const { users, contexts } = merge(files);
-    const user = users.get(String(contexts.get(context)?.user)) ?? {};
+/** How a user the program hands to @kubernetes/client-node authenticates: `exec plugin <command>` or `auth provider <name>`. */
+function delegatedAuth(user: Entry): string {
     const exec = user.exec as { command?: unknown } | undefined;
     if (exec) return `exec plugin ${typeof exec.command === "string" ? exec.command : "(no command)"}`;
     const provider = user["auth-provider"] as { name?: unknown } | undefined;
-    if (provider) return `auth provider ${typeof provider.name === "string" ? provider.name : "(unnamed)"}`;
-    return undefined;
+    return `auth provider ${typeof provider?.name === "string" ? provider.name : "(unnamed)"}`;
 }
 
 /**
@@ -280,7 +276,7 @@ export function clusterAccess(
     context?: string,
     source = files.map((f) => f.name).join(path.delimiter),
     env: NodeJS.ProcessEnv = process.env,
-): { context: string; server: string; access: ClusterAccess | "delegate" } {
+): { context: string; server: string; access: ClusterAccess | "delegate"; delegatedAuth?: string } {
     const { clusters, users, contexts, current } = merge(files);
     const name = context ?? current;
     if (!name) {
@@ -305,7 +301,8 @@ export function clusterAccess(
     }
     const server = cluster.server.replace(/\/+$/, "");
     const user = users.get(String(ctx.user)) ?? {};
-    if (user.exec || user["auth-provider"]) return { context: name, server, access: "delegate" };
+    if (user.exec || user["auth-provider"])
+        return { context: name, server, access: "delegate", delegatedAuth: delegatedAuth(user) };
     const bytes = (o: Entry, data: string, file: string): Buffer | undefined =>
         typeof o[data] === "string"
             ? Buffer.from(o[data] as string, "base64")
@@ -386,6 +383,7 @@ export function resolveConnection(
         context: found.context,
         server: found.server,
         access: found.access,
+        ...(found.delegatedAuth ? { delegatedAuth: found.delegatedAuth } : {}),
         settings: { kubeconfig: resolved, context: found.context },
         providerKubeconfig,
     };

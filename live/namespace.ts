@@ -84,12 +84,7 @@ export function foreignObjects(objects: readonly ObjectSummary[], stack: string 
 }
 
 /** Removes the stack's labels and id annotation from namespace `live` (uid `uid`), as far as it carries them. */
-async function unmark(
-    cluster: LiveCluster,
-    live: LiveObject,
-    uid: string,
-    stack: string | StackIdentity,
-): Promise<void> {
+async function unmark(cluster: LiveCluster, live: LiveObject, uid: string, stack: string | StackIdentity) {
     const has = live.metadata?.labels ?? {};
     const stackLabels = Object.entries(labels(stack))
         .filter(([k, v]) => has[k] === v)

@@ -16,7 +16,7 @@ import * as https from "https";
 import type * as stream from "stream";
 import * as tls from "tls";
 import type { ObjectRef } from "../components/names";
-import { ClusterAccess, Connection, delegatedAuth } from "./kubeconfig";
+import type { ClusterAccess, Connection } from "./kubeconfig";
 
 /** A Kubernetes object as read. */
 export type LiveObject = Record<string, unknown> & {
@@ -330,10 +330,7 @@ export class TunnelAgent extends https.Agent {
             req.setTimeout(0);
             if (res.statusCode !== 200) {
                 socket.destroy();
-                done(
-                    new Error(`the proxy ${shown} answered CONNECT ${target} with HTTP ${res.statusCode}`),
-                    undefined as unknown as stream.Duplex,
-                );
+                fail(`the proxy ${shown} answered CONNECT ${target} with HTTP ${res.statusCode}`);
                 return;
             }
             done(null, tls.connect({ ...options, socket }));
@@ -358,6 +355,8 @@ export function directCluster(
           ? new http.Agent(options)
           : new https.Agent(options);
     const get = (p: string) => request(access, agent, "GET", p, timeoutMs, undefined, sleep);
+    const writeNamespace = (method: "DELETE" | "PATCH", namespace: string, body: unknown) =>
+        request(access, agent, method, `/api/v1/namespaces/${encodeURIComponent(namespace)}`, timeoutMs, body, sleep);
     const discovery = new Map<string, Promise<Map<string, Resource>>>();
     const resources = (apiVersion: string) => {
         let found = discovery.get(apiVersion);
@@ -438,26 +437,14 @@ export function directCluster(
             }
         },
         async deleteNamespace(namespace, uid) {
-            await request(
-                access,
-                agent,
-                "DELETE",
-                `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
-                timeoutMs,
-                { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid } },
-                sleep,
-            );
+            await writeNamespace("DELETE", namespace, {
+                apiVersion: "v1",
+                kind: "DeleteOptions",
+                preconditions: { uid },
+            });
         },
         async unmarkNamespace(namespace, uid, labels, annotations) {
-            await request(
-                access,
-                agent,
-                "PATCH",
-                `/api/v1/namespaces/${encodeURIComponent(namespace)}`,
-                timeoutMs,
-                unmarkPatch(uid, labels, annotations),
-                sleep,
-            );
+            await writeNamespace("PATCH", namespace, unmarkPatch(uid, labels, annotations));
         },
     };
 }
@@ -534,7 +521,7 @@ export function liveCluster(connection: Connection, timeoutMs = REQUEST_TIMEOUT_
     if (connection.access !== "delegate") return directCluster(connection.access, timeoutMs);
     const delegate = clientNodeCluster(connection);
     // client-node sets no timeout: a hung API server (or plugin) would hang every command.
-    const by = delegatedAuth(connection.files, connection.context) ?? "client-node";
+    const by = connection.delegatedAuth ?? "client-node";
     const timed = <T>(what: string, f: (c: LiveCluster) => Promise<T>): Promise<T> => {
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_, reject) => {
