@@ -129,6 +129,11 @@ describe("end to end: a lab's whole life loses nothing", function () {
             /namespace life-b is kept: it holds objects this stack did not make \(ConfigMap team-notes\); this stack's own objects were deleted/,
         );
         assert.deepStrictEqual(cp.get("configmap", "team-notes", "life-b").data, { k: "v" }, "the team's data");
+        assert.strictEqual(
+            cp.get("namespace", "life-b").metadata.labels["app.kubernetes.io/instance"],
+            undefined,
+            "kept, b sheds the stack's mark",
+        );
         assert.strictEqual(cp.get("deployment", "vpp-server", "life-b"), undefined, "the lab left b");
         assert.strictEqual(MV, "vpp-server-mv.life-a");
         assert.ok(
@@ -247,8 +252,8 @@ describe("end to end: a lab's whole life loses nothing", function () {
             "vpp-server-x",
         );
         destroy("mv");
-        // Left: namespace life-b, kept in step 1 for the team's ConfigMap (it still names its maker).
-        assert.deepStrictEqual(cp.objectsOf(MV), ["namespace/life-b"], "the stack's objects are gone");
+        // Left: namespace life-b, kept in step 1 for the team's ConfigMap, without the stack's mark since.
+        assert.deepStrictEqual(cp.objectsOf(MV), [], "the stack's objects are gone");
         assert.strictEqual(cp.get("deployment", "vpp-server", "life-c"), undefined);
         assert.ok(cp.get("namespace", "life-b"), "the team's namespace stays");
     });
