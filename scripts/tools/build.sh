@@ -7,7 +7,11 @@
 #               pulumi-resource-kubernetes, pulumi-resource-random,
 #               kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
 #               etcd, kwok, cnitool
-#     cni/      the CNI plugins macvlan and tuning (CNI_PATH for cnitool; not on PATH)
+#     cni/      the CNI plugins macvlan, tuning, bridge, host-local, loopback and Multus's thin
+#               plugin `multus` (CNI_PATH for cnitool and the node; not on PATH)
+#     node/bin/ the real node's kubelet, containerd (+ containerd-shim-runc-v2, ctr) and runc
+#               (not on PATH: the data-plane tier keeps the machine's runc); node/pause, the pod
+#               sandbox's process, from the Kubernetes module's build/pause/linux/pause.c
 #     pulumi-own-host/   pulumi (a hard link) next to Pulumi's own Node.js host from
 #               sdk/v3 v3.68.0: the e2e suite cross-checks the stand-in host with it
 #     crds/     securitycontextconstraints.crd.yaml, network-attachment-definitions.crd.yaml
@@ -26,7 +30,7 @@
 #        scripts/tools/build.sh FAMILY...  # only these (pulumi langhost
 #                                          # kubernetes-provider random-provider
 #                                          # langhost-pulumi kubernetes etcd kwok cni
-#                                          # crds plugins)
+#                                          # crds plugins containerd runc multus pause)
 # Idempotent: a finished cache has a .complete marker and a re-run returns at
 # once; otherwise each tool whose binary already exists is skipped. Build wall
 # times go to stderr and <cachedir>/build-times.txt. GOMODCACHE and GOCACHE are
@@ -46,6 +50,10 @@ NAD_CLIENT_VERSION=v1.7.7     # github.com/k8snetworkplumbingwg/network-attachme
 CNI_PLUGINS_VERSION=v1.9.1    # github.com/containernetworking/plugins: macvlan and tuning, as Multus runs them
 SHLEX_VERSION=v0.0.0-20191202100458-e7afc7fbc510  # github.com/google/shlex (the langhost splits nodeargs as Pulumi's does)
 CNI_VERSION=v1.3.1            # github.com/containernetworking/cni: cnitool (libcni, which Multus uses too)
+# The real node (test/e2e/node.ts, `npm run sandbox -- --node`); the kubelet comes from K8S_VERSION.
+CONTAINERD_VERSION=v2.4.2     # github.com/containerd/containerd/v2: containerd with its CRI plugin, the runc shim, ctr
+RUNC_VERSION=v1.5.3           # github.com/opencontainers/runc (cgo, libseccomp; Debian's libseccomp-dev)
+MULTUS_VERSION=v4.2.3         # gopkg.in/k8snetworkplumbingwg/multus-cni.v4: the thin plugin (cmd/multus)
 # Fallbacks, used only when the proxy does not serve the module at the version
 # the lockfile asks for (true on 2026-11-24 for all three; see versions.txt):
 PULUMI_CLI_FALLBACK=v3.259.0             # github.com/pulumi/pulumi/pkg/v3: the only pkg/v3 version served
@@ -75,7 +83,8 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 log() { printf '[build.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-ALL_FAMILIES=(pulumi langhost langhost-pulumi kubernetes-provider random-provider kubernetes etcd kwok cni crds plugins)
+ALL_FAMILIES=(pulumi langhost langhost-pulumi kubernetes-provider random-provider kubernetes etcd kwok cni crds plugins
+  containerd runc multus pause)
 FAMILIES=("$@")
 for f in "${FAMILIES[@]}"; do
   case " ${ALL_FAMILIES[*]} " in *" $f "*) ;; *) die "unknown family '$f' (known: ${ALL_FAMILIES[*]})" ;; esac
@@ -107,6 +116,8 @@ export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 export VPP_CRDS_DIR="$DIR/crds"
 export VPP_CNI_PATH="$DIR/cni"
 export VPP_PULUMI_OWN_HOST_DIR="$DIR/pulumi-own-host"
+export VPP_NODE_BIN="$DIR/node/bin"
+export VPP_NODE_PAUSE="$DIR/node/pause"
 EOF
   mv "$DIR/env.sh.tmp" "$DIR/env.sh"
 }
@@ -363,16 +374,18 @@ build_kubernetes() {
     (cd "$w" && go mod edit -replace="$r=$r@$staging")
   done < <(go mod edit -json "$gomod" | jq -r '.Replace // [] | .[] | select(.New.Path | startswith("./staging/")) | .Old.Path')
   tools_go "$w" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet
   (cd "$w" && go mod tidy)
   minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
   local ld="-s -w"
   for r in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $r.gitVersion=$K8S_VERSION -X $r.gitMajor=1 -X $r.gitMinor=$minor -X $r.gitTreeState=clean"
   done
-  # One invocation for all four, so shared packages compile once.
+  # One invocation for all five, so shared packages compile once (the kubelet is the real node's).
   go_build "$w" "$ld" "$w/out/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kubelet
+  mkdir -p "$DIR/node/bin"
+  mv "$w/out/kubelet" "$DIR/node/bin/kubelet"
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do mv "$w/out/$b" "$BIN/$b"; done
 }
 
@@ -424,16 +437,82 @@ build_cni() {
   new_wrapper "$w" vpp.local/tools/cni
   (cd "$w" && go mod edit -require="github.com/containernetworking/plugins@$CNI_PLUGINS_VERSION" \
     -require="github.com/containernetworking/cni@$CNI_VERSION")
-  tools_go "$w" github.com/containernetworking/cni/cnitool \
-    github.com/containernetworking/plugins/plugins/main/macvlan \
-    github.com/containernetworking/plugins/plugins/meta/tuning
+  local p pkgs=(github.com/containernetworking/cni/cnitool)
+  for p in "${CNI_PLUGINS[@]}"; do pkgs+=("github.com/containernetworking/plugins/plugins/$p"); done
+  tools_go "$w" "${pkgs[@]}"
   (cd "$w" && GOFLAGS=-mod=mod go mod tidy)
-  go_build "$w" "-s -w" "$w/out/" github.com/containernetworking/cni/cnitool \
-    github.com/containernetworking/plugins/plugins/main/macvlan \
-    github.com/containernetworking/plugins/plugins/meta/tuning
+  go_build "$w" "-s -w" "$w/out/" "${pkgs[@]}"
   mkdir -p "$DIR/cni"
-  mv "$w/out/macvlan" "$w/out/tuning" "$DIR/cni/"
+  for p in "${CNI_PLUGINS[@]}"; do mv "$w/out/${p##*/}" "$DIR/cni/"; done
   mv "$w/out/cnitool" "$BIN/cnitool"
+}
+# macvlan and tuning are the lab's chain; bridge, host-local and loopback the real node's primary network.
+CNI_PLUGINS=(main/macvlan meta/tuning main/bridge ipam/host-local main/loopback)
+have_cni() {
+  local p
+  have cnitool || return 1
+  for p in "${CNI_PLUGINS[@]}"; do
+    [[ -x "$DIR/cni/${p##*/}" ]] || return 1
+  done
+}
+
+# A module's main packages at one version, with `go install` (for modules without replace directives).
+go_install() { # OUTDIR LDFLAGS MODULE@VERSION PKG...   (PKG relative to MODULE)
+  local out=$1 ld=$2 mv=$3 p
+  shift 3
+  local args=()
+  for p in "$@"; do args+=("${mv%@*}${p:+/$p}@${mv##*@}"); done
+  mkdir -p "$out"
+  GOBIN="$out" go install -trimpath -ldflags "$ld" "${args[@]}"
+}
+
+# containerd with its built-in CRI plugin, the runc shim it starts each pod with, and ctr (the node
+# imports its locally assembled images with it). Pure Go: the cgo-only snapshotters (btrfs) drop out.
+build_containerd() {
+  local w="$DIR/src/containerd"
+  go_install "$w/out" "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2@$CONTAINERD_VERSION" cmd/containerd cmd/containerd-shim-runc-v2 cmd/ctr
+  mkdir -p "$DIR/node/bin"
+  mv "$w/out/containerd" "$w/out/containerd-shim-runc-v2" "$w/out/ctr" "$DIR/node/bin/"
+}
+
+# runc with seccomp (cgo against Debian's libseccomp), as its Makefile builds it but for libpathrs
+# (a Rust library this machine cannot build): runc then uses its Go pathrs-lite, as upstream allows.
+build_runc() {
+  local w="$DIR/src/runc"
+  [[ -f /usr/include/seccomp.h ]] || die "runc needs libseccomp's headers: apt-get install -y libseccomp-dev"
+  mkdir -p "$w/out"
+  CGO_ENABLED=1 GOBIN="$w/out" go install -trimpath -tags "seccomp urfave_cli_no_docs" -ldflags "-s -w" \
+    "github.com/opencontainers/runc@$RUNC_VERSION"
+  mkdir -p "$DIR/node/bin"
+  mv "$w/out/runc" "$DIR/node/bin/runc"
+}
+
+# Multus's thin plugin: the node's cluster network, which reads the pod's
+# k8s.v1.cni.cncf.io/networks annotation and the NetworkAttachmentDefinition from the API server.
+build_multus() {
+  local w="$DIR/src/multus" m=gopkg.in/k8snetworkplumbingwg/multus-cni.v4
+  # A wrapper module, not `go install pkg@version`: that reads the module's version list, which the
+  # proxy refuses for Multus (it serves exact versions only).
+  new_wrapper "$w" vpp.local/tools/multus
+  (cd "$w" && go mod edit -require="$m@$MULTUS_VERSION")
+  tools_go "$w" "$m/cmd/multus"
+  (cd "$w" && go mod tidy)
+  go_build "$w" "-s -w -X $m/pkg/multus.version=$MULTUS_VERSION" "$w/out/" "$m/cmd/multus"
+  mkdir -p "$DIR/cni"
+  mv "$w/out/multus" "$DIR/cni/multus"
+}
+
+# The pod sandbox's process, from the Kubernetes module's own source, static (the pause image holds
+# nothing else).
+build_pause() {
+  local src
+  src="$(modinfo "k8s.io/kubernetes@$K8S_VERSION" | jq -r '.Dir // empty')/build/pause/linux/pause.c"
+  [[ -f "$src" ]] || die "$src is missing from k8s.io/kubernetes@$K8S_VERSION"
+  mkdir -p "$DIR/node"
+  gcc -Os -Wall -Werror -static -DVERSION="$K8S_VERSION" -o "$DIR/node/pause.tmp" "$src"
+  strip "$DIR/node/pause.tmp"
+  mv "$DIR/node/pause.tmp" "$DIR/node/pause"
 }
 
 # kwok (unlike kwokctl) has no built-in stages: its --config must list them. These are
@@ -502,7 +581,11 @@ fi
 want kubernetes-provider && ! have pulumi-resource-kubernetes && resolve_k8s_provider
 
 # Largest first, so a CI timeout shows early what is too slow.
-family kubernetes "kube-apiserver kube-controller-manager kube-scheduler kubectl" build_kubernetes
+if want kubernetes && have kube-apiserver kube-controller-manager kube-scheduler kubectl && [[ -x "$DIR/node/bin/kubelet" ]]; then
+  log "kubernetes: cached (kube-apiserver kube-controller-manager kube-scheduler kubectl node/bin/kubelet)"
+elif want kubernetes; then
+  timed kubernetes run_logged kubernetes build_kubernetes
+fi
 family pulumi "pulumi" build_pulumi
 family kubernetes-provider "pulumi-resource-kubernetes" build_k8s_provider
 family langhost "pulumi-language-nodejs" build_langhost
@@ -518,12 +601,21 @@ fi
 family etcd "etcd" build_etcd
 family kwok "kwok" build_kwok
 if want cni; then
-  if have cnitool && [[ -x "$DIR/cni/macvlan" && -x "$DIR/cni/tuning" ]]; then
-    log "cni: cached (cnitool, cni/macvlan, cni/tuning)"
+  if have_cni; then
+    log "cni: cached (cnitool, cni/: ${CNI_PLUGINS[*]##*/})"
   else
     timed cni run_logged cni build_cni
   fi
 fi
+# node_family FAMILY FILE FUNCTION: FILE (under the cache dir) is what FUNCTION makes.
+node_family() {
+  want "$1" || return 0
+  if [[ -x "$DIR/$2" ]]; then log "$1: cached ($2)"; else timed "$1" run_logged "$1" "$3"; fi
+}
+node_family containerd node/bin/ctr build_containerd
+node_family runc node/bin/runc build_runc
+node_family multus cni/multus build_multus
+node_family pause node/pause build_pause
 if want kwok && [[ ! -f "$DIR/kwok/stages.yaml" ]]; then timed kwok-stages run_logged kwok-stages write_kwok_stages; fi
 if want crds; then
   if [[ -f "$DIR/crds/securitycontextconstraints.crd.yaml" && -f "$DIR/crds/network-attachment-definitions.crd.yaml" ]]; then
@@ -562,7 +654,18 @@ fi
   done
   echo "crds: openshift/api@$OPENSHIFT_API_VERSION network-attachment-definition-client@$NAD_CLIENT_VERSION"
   echo "pulumi-own-host: pulumi-language-nodejs from github.com/pulumi/pulumi/sdk/v3@$PULUMI_OWN_LANGHOST_VERSION (Pulumi's own; the cross-check)"
-  echo "cni: containernetworking/plugins@$CNI_PLUGINS_VERSION (macvlan, tuning) containernetworking/cni@$CNI_VERSION (cnitool)"
+  echo "cni: containernetworking/plugins@$CNI_PLUGINS_VERSION (${CNI_PLUGINS[*]##*/}) containernetworking/cni@$CNI_VERSION (cnitool)"
+  for b in kubelet containerd runc; do
+    [[ -x "$DIR/node/bin/$b" ]] || continue
+    case $b in
+      kubelet) v="$("$DIR/node/bin/$b" --version 2>/dev/null)" ;;
+      containerd) v="$("$DIR/node/bin/$b" --version 2>/dev/null)" ;;
+      runc) v="$("$DIR/node/bin/$b" --version 2>/dev/null | tr '\n' ' ')" ;;
+    esac
+    echo "node $b: $v"
+  done
+  [[ -x "$DIR/cni/multus" ]] && echo "node multus: $("$DIR/cni/multus" -version 2>/dev/null | vpp_first_line) (gopkg.in/k8snetworkplumbingwg/multus-cni.v4@$MULTUS_VERSION)"
+  [[ -x "$DIR/node/pause" ]] && echo "node pause: build/pause/linux/pause.c of k8s.io/kubernetes@$K8S_VERSION (static)"
 } >"$DIR/versions.txt"
 
 write_env
@@ -572,6 +675,10 @@ if [[ ${#FAMILIES[@]} -eq ${#ALL_FAMILIES[@]} ]]; then
     have "$b" || die "$b missing after the build"
   done
   [[ -x "$DIR/pulumi-own-host/pulumi-language-nodejs" ]] || die "pulumi-own-host/pulumi-language-nodejs missing after the build"
+  for b in node/bin/kubelet node/bin/containerd node/bin/containerd-shim-runc-v2 node/bin/ctr node/bin/runc node/pause cni/multus; do
+    [[ -x "$DIR/$b" ]] || die "$b missing after the build"
+  done
+  have_cni || die "a CNI plugin (${CNI_PLUGINS[*]##*/}) missing after the build"
   touch "$DIR/.complete"
   log "build time of all recorded steps: $(awk '{s+=$2} END{print s}' "$TIMES")s (per tool: $TIMES)"
 fi

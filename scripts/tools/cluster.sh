@@ -16,7 +16,9 @@
 # Everything listens on 127.0.0.1 only, on free ports probed at start (two
 # clusters can run at once in different state dirs). Authentication: a private
 # CA made here with openssl; the kubeconfig holds an admin client certificate
-# in group system:masters. Logs: <statedir>/logs/<component>.log.
+# in group system:masters, which the API server also shows a real node's kubelet (node.sh: logs, exec),
+# reached at its InternalIP (kubeadm's order; a node's hostname need not resolve here).
+# Logs: <statedir>/logs/<component>.log.
 # Tools: $VPP_TOOLS_HOME (set by <cachedir>/env.sh), else the dir path.sh prints.
 set -euo pipefail
 
@@ -289,7 +291,9 @@ start_cluster() {
     --client-ca-file="$S/pki/ca.crt" --authorization-mode=RBAC --anonymous-auth=true \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$S/pki/sa.pub" --service-account-signing-key-file="$S/pki/sa.key" \
-    --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true --profiling=false
+    --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true --profiling=false \
+    --kubelet-client-certificate="$S/pki/admin.crt" --kubelet-client-key="$S/pki/admin.key" \
+    --kubelet-preferred-address-types=InternalIP,Hostname
   wait_for 120 "kube-apiserver on 127.0.0.1:$api_port" kube-apiserver "$B/kubectl" --kubeconfig="$k" get --raw=/readyz
 
   # The fake node's heartbeat (kwok) can lag on a loaded 2-core machine; past the default grace
