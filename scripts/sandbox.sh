@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run sandbox [-- up|status|down]: the program, deployed for real by Pulumi, without a cluster.
+# npm run sandbox [-- up|status|down] [--node]: the program, deployed for real by Pulumi, without a cluster.
 #
 #   up (default)  starts a local Kubernetes control plane (etcd, kube-apiserver, controller-manager,
 #                 scheduler, and kwok faking one node) in .sandbox/ unless it already runs, points
@@ -16,9 +16,18 @@
 # removes the cluster's data, the stack's state and the stack's settings file together, leaving
 # nothing for the next `up` to trip on.
 #
-# It proves that the program deploys, converges and cleans up against a real API server with
-# OpenShift's SCC and Multus' NAD types; it runs no pod: kwok marks pods Running without
-# containers, so VPP itself never starts. It uses the Pulumi CLI on PATH (3.259 or newer) with the
+#   --node        (with up, as root on Linux) also starts one real node beside the control plane
+#                 (scripts/tools/node.sh: a kubelet, containerd, runc and Multus in a network
+#                 namespace of their own), so the stack's pod really runs: its image assembled from a
+#                 VPP install ($VPP_PREFIX, else the newest ~/.cache/vpp-server-tools/vpp-v<version>)
+#                 and imported, or, without one, the stack's `image` pulled by containerd where its
+#                 registry answers. The lab's macvlanMaster is a link made in the node's namespace, a
+#                 client namespace on the VLAN behind it; up prints the ip netns exec commands that
+#                 reach the lab from there. status and down find the node by itself.
+#
+# Without --node it proves that the program deploys, converges and cleans up against a real API
+# server with OpenShift's SCC and Multus' NAD types; it runs no pod: kwok marks pods Running
+# without containers, so VPP itself never starts. It uses the Pulumi CLI on PATH (3.259 or newer) with the
 # plugins it finds, and builds only the control plane then; without one, it builds the CLI and its
 # plugins too. Tools are built from Go modules on first use (scripts/tools/build.sh), its progress
 # shown by scripts/build-progress.sh: a redrawn status line on a terminal, a line per tool
@@ -27,11 +36,18 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 state="$root/.sandbox"
 stack=sandbox
-cmd=${1:-up}
 say() { printf 'sandbox: %s\n' "$*"; }
 die() { printf 'sandbox: error: %s\n' "$*" >&2; exit 1; }
-
-case $cmd in up | status | down) ;; *) die "unknown command '$cmd'; expected up, status or down" ;; esac
+cmd=up
+with_node=
+for arg in "$@"; do
+    case $arg in
+        up | status | down) cmd=$arg ;;
+        --node) with_node=yes ;;
+        *) die "unknown argument '$arg'; expected up, status or down, and --node" ;;
+    esac
+done
+[ -z "$with_node" ] || [ "$cmd" = up ] || die "--node goes with up (status and down find the node by themselves)"
 [ -x "$root/node_modules/.bin/node" ] || die "run 'npm ci' first (it installs the program's dependencies and Node 22)"
 
 # Prerequisites, each named with its install command when missing (Debian's package names).
@@ -43,6 +59,20 @@ need curl "apt-get install curl"
 need openssl "apt-get install openssl"
 need flock "apt-get install util-linux"
 need sha256sum "apt-get install coreutils"
+if [ -n "$with_node" ]; then
+    [ "$(id -u)" -eq 0 ] || die "--node runs as root (the node's network namespaces, cgroups and mounts); nothing was started"
+    need socat "apt-get install socat"
+    need umoci "apt-get install umoci"
+    need nsenter "apt-get install util-linux"
+    need clang "apt-get install clang"
+    need tc "apt-get install iproute2"
+    need setcap "apt-get install libcap2-bin"
+    need busybox "apt-get install busybox-static"
+    need dash "apt-get install dash"
+    need gcc "apt-get install gcc"
+    [ -f /usr/include/seccomp.h ] || missing+=("libseccomp's headers, to build runc (apt-get install libseccomp-dev)")
+    [ -f /usr/include/bpf/bpf_helpers.h ] || missing+=("libbpf's headers, for the VLAN tagger (apt-get install libbpf-dev)")
+fi
 report_missing() {
     [ ${#missing[@]} -eq 0 ] && return 0
     for m in "${missing[@]}"; do printf 'sandbox: missing: %s\n' "$m" >&2; done
@@ -77,7 +107,19 @@ control_plane_built() {
     done
     [ -f "$tools/kwok/stages.yaml" ] && [ -d "$tools/crds" ]
 }
-if [ -n "$installed" ]; then
+# What the real node needs (scripts/tools/node.sh).
+node_built() {
+    local b
+    for b in node/bin/kubelet node/bin/containerd node/bin/containerd-shim-runc-v2 node/bin/ctr node/bin/runc node/pause \
+        cni/multus cni/bridge cni/host-local cni/loopback cni/macvlan cni/tuning; do
+        [ -x "$tools/$b" ] || return 1
+    done
+}
+if [ -n "$installed" ] && [ -n "$with_node" ]; then
+    ready() { control_plane_built && node_built; }
+    families=(kubernetes etcd kwok crds cni containerd runc multus pause)
+    what="the Kubernetes control plane and the node"
+elif [ -n "$installed" ]; then
     ready() { control_plane_built; }
     families=(kubernetes etcd kwok crds)
     what="the Kubernetes control plane"
@@ -139,6 +181,82 @@ cluster_running() {
     done <"$state/cluster/pids"
     [ -n "$any" ]
 }
+# The node runs when its kubelet does (node.sh's pid file names each process and its binary).
+node_running() {
+    local name pid
+    [ -f "$state/cluster/node/pids" ] || return 1
+    while read -r name pid; do
+        [ "$name" = kubelet ] || continue
+        [ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" = kubelet ] && return 0
+    done <"$state/cluster/node/pids"
+    return 1
+}
+node_info() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$state/cluster/node/info" 2>/dev/null; }
+ts_node() { (cd "$root" && "$root/node_modules/.bin/node" -r ts-node/register/transpile-only "$@"); }
+# The VPP install the node's image is assembled from: $VPP_PREFIX, else the newest in the tool cache.
+vpp_install() {
+    local d best=
+    if [ -n "${VPP_PREFIX:-}" ]; then
+        # The first of the data-plane tier's list, when it holds several.
+        d=${VPP_PREFIX%%:*}
+        [ -x "$d/bin/vpp" ] || die "VPP_PREFIX names $d, which holds no bin/vpp (a VPP install: CONTRIBUTING.md, Data-plane tier, says what one holds)"
+        printf '%s\n' "$d"
+        return 0
+    fi
+    for d in "${VPP_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vpp-server-tools}"/vpp-v*; do
+        [ -x "$d/bin/vpp" ] && best=$d
+    done
+    printf '%s\n' "$best"
+}
+# start_node: the node beside the control plane, the lab's image in its store, the client on the VLAN.
+start_node() {
+    local prefix rootfs master vlan ip client cidr image registry
+    if node_running; then
+        say "the node $(node_info node) is running: reusing it"
+    else
+        say "starting a real node (kubelet, containerd, runc, Multus) in network namespace vppn-*"
+        bash "$root/scripts/tools/node.sh" start "$state/cluster" >/dev/null
+        # The lab's pod goes to the real node, not kwok's fake one.
+        "$tools/bin/kubectl" --kubeconfig "$KUBECONFIG" delete node kwok-node-0 --ignore-not-found >/dev/null
+    fi
+    master=$(pulumi_ config get macvlanMaster)
+    vlan=$(pulumi_ config get vlanId)
+    ip=$(pulumi_ config get ipAddress)
+    prefix=$(vpp_install)
+    if [ -n "$prefix" ]; then
+        image=localhost/vpp-server:sandbox
+        say "assembling the lab's image from the VPP install $prefix and importing it as $image"
+        rm -rf "$state/image"
+        rootfs=$(ts_node sandbox/cli.ts image "$state/image" "$prefix")
+        bash "$root/scripts/tools/node.sh" import "$state/cluster" "$rootfs" "$image" >/dev/null
+        rm -rf "$state/image"
+        pulumi_ config set image "$image" >/dev/null
+        pulumi_ config rm imageCapabilities >/dev/null 2>&1 || true
+        pulumi_ config set --path 'imageCapabilities[0]' NET_ADMIN >/dev/null
+        pulumi_ config set --path 'imageCapabilities[1]' NET_RAW >/dev/null
+        pulumi_ config set --path 'imageCapabilities[2]' IPC_LOCK >/dev/null
+    else
+        image=$(pulumi_ config get image 2>/dev/null || echo quay.io/akaris/vpp-server:latest)
+        registry=${image%%/*}
+        if ! curl -sS -m 10 -o /dev/null "https://$registry/v2/" 2>/dev/null; then
+            die "the node has no image to run: no VPP install to assemble one from (set VPP_PREFIX; CONTRIBUTING.md, Data-plane tier, says what an install holds), and $registry, the registry of the stack's image $image, cannot be reached to pull it. The control plane and the node keep running; npm run sandbox -- down removes them"
+        fi
+        say "no VPP install: the node pulls the stack's image $image from $registry"
+    fi
+    client=vppc-$(node_info netns | sed 's/^vppn-//')
+    if [ ! -e "/run/netns/$client" ]; then
+        mkdir -p "$state/client"
+        cidr=$(ts_node sandbox/cli.ts client "$(node_info netns)" "$client" "$master" "$vlan" "$ip" "$state/client")
+        printf '%s\n' "$cidr" >"$state/client/cidr"
+        say "the VLAN: $master in the node's namespace, client namespace $client at $cidr behind it (VLAN $vlan)"
+    fi
+}
+stop_node() {
+    local client
+    client=vppc-$(node_info netns | sed 's/^vppn-//')
+    [ "$client" = vppc- ] || ip netns del "$client" 2>/dev/null || true
+    if [ -d "$state/cluster/node" ]; then bash "$root/scripts/tools/node.sh" stop "$state/cluster" >/dev/null 2>&1 || true; fi
+}
 # The whole list is read before it is searched: grep -q would exit at the first match and the
 # CLI die of SIGPIPE, which pipefail turns into "no such stack".
 stack_exists() {
@@ -172,19 +290,35 @@ up)
         # Its own cluster by name, never the current context (which a later oc login moves).
         pulumi_ config set kubernetes:context vpp-e2e >/dev/null
     fi
+    if [ -n "$with_node" ] || node_running; then start_node; fi
     pulumi_ up --yes
     say "outputs:"
     pulumi_ stack output
     echo
     say "every object it made:"
     echo "  $tools/bin/kubectl --kubeconfig $KUBECONFIG get namespaces,network-attachment-definitions,securitycontextconstraints,serviceaccounts,clusterroles,rolebindings,networkpolicies,configmaps,deployments,pods -A -l app.kubernetes.io/name=vpp-server"
-    say "no pod really runs here: kwok fakes the node. Remove it all with: npm run sandbox -- down"
+    if node_running; then
+        client=vppc-$(node_info netns | sed 's/^vppn-//')
+        ip=$(pulumi_ config get ipAddress)
+        say "the pod runs on the real node $(node_info node); from the client on the VLAN:"
+        echo "  ip netns exec $client curl http://${ip%/*}/index.html"
+        echo "  ip netns exec $client ping -c3 ${ip%/*}"
+        echo "  $tools/bin/kubectl --kubeconfig $KUBECONFIG logs -n vpp-server deploy/vpp-server -c init-vpp-server"
+        say "remove it all with: npm run sandbox -- down"
+    else
+        say "no pod really runs here: kwok fakes the node (npm run sandbox -- --node runs it on a real one). Remove it all with: npm run sandbox -- down"
+    fi
     ;;
 status)
     if cluster_running; then
         say "control plane: running ($(awk '{printf "%s%s %s", sep, $1, $2; sep=", "}' "$state/cluster/pids"))"
     else
         say "control plane: not running"
+    fi
+    if node_running; then
+        say "node: $(node_info node) running in network namespace $(node_info netns) ($(awk '{printf "%s%s %s", sep, $1, $2; sep=", "}' "$state/cluster/node/pids"))"
+    elif [ -f "$state/cluster/node/info" ]; then
+        say "node: not running"
     fi
     if cluster_running && stack_exists; then
         say "stack '$stack': $(pulumi_ stack --show-urns 2>/dev/null | grep -c 'URN: urn:pulumi' || true) resources"
@@ -195,7 +329,15 @@ status)
     ;;
 down)
     if cluster_running; then
-        if stack_exists; then pulumi_ destroy --yes --remove --run-program; fi
+        if stack_exists; then
+            # A stack never deployed (an up that stopped before pulumi up) holds nothing to destroy.
+            if [ "$(pulumi_ stack export 2>/dev/null | jq '.deployment.resources // [] | length')" = 0 ]; then
+                pulumi_ stack rm --yes >/dev/null
+            else
+                pulumi_ destroy --yes --remove --run-program
+            fi
+        fi
+        stop_node
         bash "$root/scripts/tools/cluster.sh" stop "$state/cluster" >/dev/null
         rm -rf "$state"
         rm -f "$config_file"
@@ -203,6 +345,7 @@ down)
     else
         # No API server to destroy in: the objects live in the control plane's data, the stack's
         # state in the backend, both under $state, and go with it.
+        stop_node
         if [ -f "$state/cluster/pids" ]; then
             bash "$root/scripts/tools/cluster.sh" stop "$state/cluster" >/dev/null 2>&1
         fi

@@ -239,8 +239,9 @@ import_image() { # ROOTFS NAME [USER [ENTRYPOINT]]
     { cat "$N/logs/import.log" >&2; die "ctr could not import $name"; }
   rm -rf "$d"
   # ctr names an OCI layout's image <base-name>:<its ref name>; the node knows it by NAME.
-  in_node "$NB/ctr" --address "$N/containerd/containerd.sock" -n k8s.io images tag --force "${name%:*}:img" "$name" >/dev/null
-  in_node "$NB/ctr" --address "$N/containerd/containerd.sock" -n k8s.io images label "$name" io.cri-containerd.pinned=pinned >/dev/null
+  in_node "$NB/ctr" --address "$N/containerd/containerd.sock" -n k8s.io images tag --force "${name%:*}:img" "$name" >>"$N/logs/import.log" 2>&1
+  # Pinned, as the CRI pins its sandbox image: the kubelet's image GC never removes it.
+  in_node "$NB/ctr" --address "$N/containerd/containerd.sock" -n k8s.io images label "$name" io.cri-containerd.pinned=pinned >>"$N/logs/import.log" 2>&1
   log "image $name imported"
 }
 

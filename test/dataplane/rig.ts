@@ -29,6 +29,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { quantityToNumber } from "../../stacks/rules";
+import { attachVlanTagger, compileVlanTagger } from "../../sandbox/vlan";
 import type { Container, LabPod, Probe } from "./pod";
 import {
     capName,
@@ -247,34 +248,12 @@ export class Rig {
 
     /** The VLAN tagger, compiled for `vlanId` once per rig. */
     private taggerObject(vlanId: number): string {
-        if (!this.tagger) {
-            const out = path.join(this.dir, `vlan-tagger-${vlanId}.o`);
-            run("clang", [
-                "-O2",
-                "-target",
-                "bpf",
-                `-DVLAN_ID=${vlanId}`,
-                "-I/usr/include/x86_64-linux-gnu",
-                "-c",
-                path.join(__dirname, "vlan-tagger.bpf.c"),
-                "-o",
-                out,
-            ]);
-            this.tagger = out;
-        }
+        if (!this.tagger) this.tagger = compileVlanTagger(this.dir, vlanId);
         return this.tagger;
     }
 
     private attachTagger(netns: string, dev: string, vlanId: number): void {
-        const obj = this.taggerObject(vlanId);
-        const tc = (...args: string[]) => run("ip", ["netns", "exec", netns, "tc", ...args]);
-        tc("qdisc", "add", "dev", dev, "clsact");
-        for (const [hook, section] of [
-            ["egress", "tc/tag"],
-            ["ingress", "tc/untag"],
-        ]) {
-            tc("filter", "add", "dev", dev, hook, "bpf", "da", "obj", obj, "sec", section);
-        }
+        attachVlanTagger(netns, dev, this.taggerObject(vlanId));
     }
 
     /** The node, the pod's macvlan0 with the pinned MAC, the tagged client, and the kernel's anchor. */

@@ -176,10 +176,14 @@ export class Workspace {
         return r;
     }
 
-    /** Sets each key of `config` on `stack` (kubernetes:* keys as given, the others in the project's namespace). */
+    /**
+     * Sets each key of `config` on `stack` (kubernetes:* keys as given, the others in the project's
+     * namespace); a key with an index (`imageCapabilities[0]`) is a path into a list.
+     */
     configure(stack: string, kubeconfig: string, config: Record<string, string>): void {
         for (const [k, v] of Object.entries(config)) {
-            this.ok(`config ${stack}`, kubeconfig, ["config", "set", "--stack", stack, k, v]);
+            const asPath = k.includes("[") ? ["--path"] : [];
+            this.ok(`config ${stack}`, kubeconfig, ["config", "set", "--stack", stack, ...asPath, k, v]);
         }
     }
 
