@@ -92,11 +92,17 @@ async function main(): Promise<number> {
     const results = await runFleet(o, pulumiEnv(), (line) => process.stderr.write(`${line}\n`));
     process.stdout.write(`${o.format === "json" ? JSON.stringify(results, null, 2) : formatTable(results)}\n`);
     const failed = results.filter((r) => r.result === "failed");
+    // A status run that reads a failed last update fails too: a CI check of the fleet sees it.
+    const lastFailed = results.filter((r) => r.lastFailed);
     if (failed.length > 0) {
         process.stderr.write(`fleet: ${failed.length} lab(s) failed: ${failed.map((r) => r.stack).join(", ")}\n`);
-        return 1;
     }
-    return 0;
+    if (lastFailed.length > 0) {
+        process.stderr.write(
+            `fleet: ${lastFailed.length} lab(s) whose last update failed: ${lastFailed.map((r) => r.stack).join(", ")}\n`,
+        );
+    }
+    return failed.length > 0 || lastFailed.length > 0 ? 1 : 0;
 }
 
 main().then(

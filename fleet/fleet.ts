@@ -37,7 +37,8 @@ export const USAGE = `usage: npm run fleet -- preview|up|refresh|destroy|status 
 
 Runs one operation on every selected lab's stack, at most N at once (default 4), each into its own
 log file under .fleet/, and prints one table: lab, cluster, operation, result, created, updated,
-replaced, deleted, seconds, log. status reads each stack's last update and outputs instead.
+replaced, deleted, seconds, log. status reads each stack's last update and outputs instead, and exits 1
+when a lab's last update failed.
 --operator (status only) adds each lab's Stack resource as the Pulumi Kubernetes Operator reports it.
 --all selects every Pulumi.<stack>.yaml of the project. Exit 0: every lab ok; 1: a lab failed
 (each named); 2: a usage error.`;
@@ -99,6 +100,8 @@ export interface LabResult {
     readonly error?: string;
     /** status --operator: the lab's Stack resource, as the operator reports it. */
     readonly operator?: string;
+    /** status: the lab's last update (up, refresh, destroy) failed. */
+    readonly lastFailed?: boolean;
 }
 
 function counts(ops: OpMap | undefined): Pick<LabResult, "created" | "updated" | "replaced" | "deleted"> {
@@ -272,6 +275,7 @@ export async function runFleet(
                 return done({
                     cluster: await clusterOf(stack),
                     result: last ? `${last.kind} ${last.result} ${last.endTime ?? last.startTime}` : "never deployed",
+                    ...(last?.result === "failed" ? { lastFailed: true } : {}),
                     ...counts(last?.resourceChanges),
                     ...(o.operatorNamespace ? { operator: await operatorOf(stack, o.operatorNamespace, o.dir) } : {}),
                 });

@@ -153,6 +153,18 @@ describe("end to end: npm run fleet, six labs on two clusters", function () {
         }
     });
 
+    it("status of a lab whose last up failed: the table says so, and the command exits 1 naming it", () => {
+        const r = fleet("status", "--stacks", ["fa1", "fbad"].join(","), "--format", "json");
+        assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);
+        assert.match(r.stderr, /^fleet: 1 lab\(s\) whose last update failed: fbad$/m);
+        assert.doesNotMatch(r.stderr, /lab\(s\) failed:/, "the status run itself did not fail");
+        const results = json(r);
+        assert.match(row(results, "fbad").result, /^update failed /);
+        assert.strictEqual(row(results, "fbad").lastFailed, true);
+        assert.match(row(results, "fa1").result, /^update succeeded /);
+        assert.strictEqual(row(results, "fa1").lastFailed, undefined);
+    });
+
     it("destroy: nothing of the labs is left on either cluster", () => {
         const r = fleet("destroy", "--stacks", GOOD.join(","), "--concurrency", "3", "--format", "json");
         assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);
