@@ -30,9 +30,11 @@ export interface FleetOptions {
     readonly dir: string;
     /** status: the namespace of the operator's Stack resources, to read each lab's from its cluster. */
     readonly operatorNamespace?: string;
+    /** preview, up, refresh: a lab with any change fails (Pulumi's --expect-no-changes), for a CI drift check. */
+    readonly expectNoChanges?: boolean;
 }
 
-export const USAGE = `usage: npm run fleet -- preview|up|refresh|destroy|status (--stacks a,b | --all) [--concurrency N] [--format json] [--dir <project>] [--operator <namespace>]
+export const USAGE = `usage: npm run fleet -- preview|up|refresh|destroy|status (--stacks a,b | --all) [--concurrency N] [--format json] [--dir <project>] [--operator <namespace>] [--expect-no-changes]
        npm run fleet -- render-operator ... (npm run fleet -- render-operator --help)
 
 Runs one operation on every selected lab's stack, at most N at once (default 4), each into its own
@@ -40,6 +42,7 @@ log file under .fleet/, and prints one table: lab, cluster, operation, result, c
 replaced, deleted, seconds, log. status reads each stack's last update and outputs instead, and exits 1
 when a lab's last update failed.
 --operator (status only) adds each lab's Stack resource as the Pulumi Kubernetes Operator reports it.
+--expect-no-changes (preview, up, refresh) fails each lab that would change: a drift check for CI.
 --all selects every Pulumi.<stack>.yaml of the project. Exit 0: every lab ok; 1: a lab failed
 (each named); 2: a usage error.`;
 
@@ -48,7 +51,14 @@ export function parseArgs(argv: readonly string[], defaultDir: string): FleetOpt
     if (!OPERATIONS.includes(op as Operation)) {
         throw new UsageError(`the operation is ${JSON.stringify(op ?? "")}; expected one of ${OPERATIONS.join(", ")}`);
     }
-    const { values, on } = readFlags(rest, ["--stacks", "--concurrency", "--format", "--dir", "--operator"], ["--all"]);
+    const { values, on } = readFlags(
+        rest,
+        ["--stacks", "--concurrency", "--format", "--dir", "--operator"],
+        ["--all", "--expect-no-changes"],
+    );
+    const expectNoChanges = on.has("--expect-no-changes");
+    if (expectNoChanges && (op === "destroy" || op === "status"))
+        throw new UsageError(`--expect-no-changes goes with preview, up or refresh, not ${op}`);
     const stacks = labSelection(values["--stacks"], on.has("--all"));
     const c = values["--concurrency"] ?? "4";
     if (!/^[1-9]\d*$/.test(c) || Number(c) > 64)
@@ -71,6 +81,7 @@ export function parseArgs(argv: readonly string[], defaultDir: string): FleetOpt
         format,
         dir: values["--dir"] ? path.resolve(values["--dir"]) : defaultDir,
         ...(operatorNamespace ? { operatorNamespace } : {}),
+        ...(expectNoChanges ? { expectNoChanges } : {}),
     };
 }
 
@@ -280,13 +291,14 @@ export async function runFleet(
                     ...(o.operatorNamespace ? { operator: await operatorOf(stack, o.operatorNamespace, o.dir) } : {}),
                 });
             }
+            const expectNoChanges = o.expectNoChanges === true;
             const changes =
                 o.op === "preview"
-                    ? (await stack.preview({ onOutput, diff: false })).changeSummary
+                    ? (await stack.preview({ onOutput, diff: false, expectNoChanges })).changeSummary
                     : o.op === "up"
-                      ? (await stack.up({ onOutput })).summary.resourceChanges
+                      ? (await stack.up({ onOutput, expectNoChanges })).summary.resourceChanges
                       : o.op === "refresh"
-                        ? (await stack.refresh({ onOutput })).summary.resourceChanges
+                        ? (await stack.refresh({ onOutput, expectNoChanges })).summary.resourceChanges
                         : (await stack.destroy({ onOutput, runProgram: true })).summary.resourceChanges;
             return done({ cluster: await clusterOf(stack), result: "ok", ...counts(changes) });
         } catch (e) {

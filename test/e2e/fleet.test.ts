@@ -133,6 +133,14 @@ describe("end to end: npm run fleet, six labs on two clusters", function () {
         }
     });
 
+    it("preview --expect-no-changes: the changed lab fails alone, named; the others pass", () => {
+        const r = fleet("preview", "--stacks", GOOD.join(","), "--expect-no-changes", "--format", "json");
+        assert.strictEqual(r.status, 1, `${r.stdout}\n${r.stderr}`);
+        assert.match(r.stderr, /^fleet: 1 lab\(s\) failed: fa2$/m);
+        for (const x of json(r)) assert.strictEqual(x.result, x.stack === "fa2" ? "failed" : "ok", JSON.stringify(x));
+        assert.match(row(json(r), "fa2").error ?? "", /no changes were expected for preview but changes were proposed/);
+    });
+
     it("status: each lab's last update, in the table", () => {
         const r = fleet("status", "--stacks", GOOD.join(","));
         assert.strictEqual(r.status, 0, `${r.stdout}\n${r.stderr}`);

@@ -56,6 +56,20 @@ describe("fleet: arguments", () => {
         usage(["up", "--all", "--format", "yaml"], '--format is "yaml"; expected json or text');
         usage(["up", "--all", "--stacks"], "--stacks needs a value");
         usage(["up", "--all", "--parallel"], 'unknown option "--parallel"');
+        usage(
+            ["destroy", "--all", "--expect-no-changes"],
+            "--expect-no-changes goes with preview, up or refresh, not destroy",
+        );
+        usage(
+            ["status", "--all", "--expect-no-changes"],
+            "--expect-no-changes goes with preview, up or refresh, not status",
+        );
+    });
+    it("--expect-no-changes goes with preview, up and refresh", () => {
+        for (const op of ["preview", "up", "refresh"]) {
+            assert.strictEqual(parseArgs([op, "--all", "--expect-no-changes"], "/p").expectNoChanges, true, op);
+        }
+        assert.strictEqual(parseArgs(["preview", "--all"], "/p").expectNoChanges, undefined);
     });
 });
 
