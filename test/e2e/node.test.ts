@@ -25,7 +25,8 @@ import { LAB_CONFIG } from "../fixtures/lab";
 import { findVppInstalls, VppInstall } from "../dataplane/rig";
 import { CONTAINER, INIT_CONTAINER, instanceName } from "../../components/names";
 
-const NS = "vpp-node";
+/** The default namespace, as docs/troubleshooting.md's commands name it, so they run as written. */
+const NS = "vpp-server";
 const TRUNK = "trunk0";
 const VLAN = Number(LAB_CONFIG.vlanId);
 const CLIENT_CIDR = "192.168.123.10/24";
@@ -35,7 +36,6 @@ const CAPS = ["NET_ADMIN", "NET_RAW", "IPC_LOCK"];
 const NODE_CONFIG: Record<string, string> = {
     ...LAB_CONFIG,
     macvlanMaster: TRUNK,
-    namespace: NS,
     ...Object.fromEntries(CAPS.map((c, i) => [`imageCapabilities[${i}]`, c])),
 };
 
@@ -59,6 +59,20 @@ async function until<T>(what: string, seconds: number, probe: () => T | undefine
         if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s; last seen:\n${seen()}`);
         await new Promise((r) => setTimeout(r, 1000));
     }
+}
+
+/**
+ * A command of the documentation, as written there (the test fails when the page no longer says
+ * it), with `oc` as kubectl and `<namespace>` as the lab's; `...` stands for the lab's pod, as the
+ * page's earlier commands name it.
+ */
+function documented(file: string, command: string): string {
+    const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+    assert.ok(text.includes(command), `${file} no longer says: ${command}`);
+    return command
+        .replace(/^oc /, "kubectl ")
+        .replace(/<namespace>/g, NS)
+        .replace(/ \.\.\. /, ` -n ${NS} deploy/vpp-server -c vpp-server `);
 }
 
 interface ContainerStatus {
@@ -88,6 +102,17 @@ interface ContainerStatus {
         const pods = () =>
             JSON.parse(k("get", "pods", "-n", NS, "-l", "app.kubernetes.io/name=vpp-server", "-o", "json"))
                 .items as any[];
+        /** A documented command run by sh with this cluster's kubeconfig; its stdout. */
+        const docRun = (command: string, input?: string) => {
+            const r = spawnSync("sh", ["-c", command], {
+                env: { ...env, KUBECONFIG: cp.kubeconfig },
+                encoding: "utf8",
+                input,
+                timeout: 60_000,
+            });
+            assert.strictEqual(r.status, 0, `${command} exited ${r.status}: ${r.stderr}`);
+            return r.stdout;
+        };
         const podSeen = () =>
             `${k("get", "pods", "-n", NS, "-o", "wide")}\n${k("get", "events", "-n", NS)}\n${node.logs(30)}`;
         const status = (pod: any, name: string, init = false): ContainerStatus | undefined =>
@@ -154,12 +179,25 @@ interface ContainerStatus {
                 assert.strictEqual(pod.spec.nodeName, node.name, "scheduled on the real node");
                 const init = status(pod, INIT_CONTAINER, true)!;
                 assert.strictEqual(init.state.terminated!.exitCode, 0, `init container: ${JSON.stringify(init.state)}`);
-                const logs = k("logs", "-n", NS, podName, "-c", INIT_CONTAINER);
+                const logs = docRun(
+                    documented(
+                        "docs/troubleshooting.md",
+                        "oc logs -n <namespace> deploy/vpp-server -c init-vpp-server",
+                    ),
+                );
                 assert.match(
                     logs,
                     new RegExp(`^init-vpp-server: macvlan0 has MAC ${mac} \\(pinned by the stack\\)$`, "m"),
                 );
                 assert.match(logs, /^init-vpp-server: macvlan0 has IPv6 disabled$/m, "the NAD's tuning plugin ran");
+                const filtered = docRun(
+                    documented(
+                        "docs/dataplane.md",
+                        "oc logs -n vpp-server deploy/vpp-server -c init-vpp-server | grep -v '^---'",
+                    ),
+                );
+                assert.match(filtered, /^init-vpp-server: /m);
+                assert.doesNotMatch(filtered, /^---/m);
                 // Multus's network-status annotation: the primary network and the NAD, with the MAC.
                 const networks = JSON.parse(pod.metadata.annotations["k8s.v1.cni.cncf.io/network-status"]);
                 const mv = networks.find((n: any) => n.interface === "macvlan0");
@@ -342,36 +380,17 @@ interface ContainerStatus {
                     assert.doesNotMatch(r.stdout, /^FAIL/m, r.stdout);
                 });
 
-                it("the troubleshooting guide's oc logs and oc exec commands, as kubectl, answer", () => {
-                    const logs = k("logs", "-n", NS, "deploy/vpp-server", "-c", INIT_CONTAINER);
-                    assert.match(logs, /^init-vpp-server: macvlan0 has MAC/m);
-                    const version = k(
-                        "exec",
-                        "-n",
-                        NS,
-                        "deploy/vpp-server",
-                        "-c",
-                        CONTAINER,
-                        "--",
-                        "vppctl",
-                        "-s",
-                        "/run/vpp/cli-vpp1.sock",
-                        "show",
-                        "version",
-                    );
-                    assert.match(version, /^vpp v/m);
-                    const conf = k(
-                        "exec",
-                        "-n",
-                        NS,
-                        "deploy/vpp-server",
-                        "-c",
-                        CONTAINER,
-                        "--",
-                        "cat",
-                        "/conf/startup.conf",
-                    );
+                it("the troubleshooting guide's oc exec and oc logs commands, as kubectl, answer", () => {
+                    // -it needs a terminal: -i with the command on stdin, as vppctl reads it without one.
+                    const vppctl = documented(
+                        "docs/troubleshooting.md",
+                        "oc exec -it -n vpp-server deploy/vpp-server -c vpp-server -- vppctl -s /run/vpp/cli-vpp1.sock",
+                    ).replace(" -it ", " -i ");
+                    assert.match(docRun(vppctl, "show version\n"), /vpp v\d+\.\d+/);
+                    const conf = docRun(documented("docs/troubleshooting.md", "oc exec ... -- cat /conf/startup.conf"));
                     assert.match(conf, /create host-interface/);
+                    const vppLog = docRun(documented("docs/troubleshooting.md", "oc logs ... -c vpp-server"));
+                    assert.ok(vppLog.length > 0, "VPP's log is empty");
                 });
 
                 it("a deleted pod is replaced, and the new one answers Welcome", async () => {
