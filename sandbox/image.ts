@@ -29,41 +29,16 @@ export const IMAGE_BASE = {
 } as const;
 
 /**
- * The shell tools the image's busybox provides (the pod's scripts and probes use no others). Not its
- * shell: Debian's busybox-static runs its own applets before PATH's programs (SH_STANDALONE), so
- * `ip` in its shell would never be iproute2's. /bin/sh is dash, as on Debian.
+ * The programs the image takes from busybox: all its applets but its shells and the ones iproute2
+ * provides. Not its shell: Debian's busybox-static runs its own applets before PATH's programs
+ * (SH_STANDALONE), so `ip` in its shell would never be iproute2's. /bin/sh is dash, as on Debian.
  */
-const BUSYBOX_APPLETS = [
-    "cat",
-    "cp",
-    "mv",
-    "mkdir",
-    "sed",
-    "tr",
-    "wc",
-    "grep",
-    "sleep",
-    "printf",
-    "echo",
-    "ls",
-    "head",
-    "tail",
-    "cut",
-    "awk",
-    "id",
-    "kill",
-    "ps",
-    "env",
-    "rm",
-    "test",
-    "[",
-    "true",
-    "false",
-    "date",
-    "nproc",
-    "timeout",
-    "readlink",
-];
+function busyboxApplets(): string[] {
+    const skip = new Set(["sh", "ash", "hush", "ip", "ss", "busybox"]);
+    return run("/bin/busybox", ["--list"])
+        .split("\n")
+        .filter((a) => a !== "" && !skip.has(a) && !a.includes("/"));
+}
 
 /** The libraries an ELF file loads, as the machine's loader resolves them. */
 function sharedLibraries(file: string, env?: NodeJS.ProcessEnv): string[] {
@@ -103,7 +78,7 @@ export function assembleImage(dir: string, vppPrefix?: string, fileCaps: readonl
             fs.chmodSync(path.join(root, f), 0o755);
         }
     }
-    for (const a of BUSYBOX_APPLETS) fs.symlinkSync("busybox", path.join(root, "bin", a));
+    for (const a of busyboxApplets()) fs.symlinkSync("busybox", path.join(root, "bin", a));
     fs.symlinkSync("dash", path.join(root, "bin", "sh"));
     fs.writeFileSync(
         path.join(root, "etc", "passwd"),
@@ -113,7 +88,9 @@ export function assembleImage(dir: string, vppPrefix?: string, fileCaps: readonl
     const elves = [...IMAGE_BASE.iproute2, ...IMAGE_BASE.dash].map((f) => path.join(root, f));
     if (vppPrefix) {
         const opt = path.join(root, VPP_IN_IMAGE);
-        run("cp", ["-a", vppPrefix, opt]);
+        // What the pod runs: the programs and libraries (not the headers, docs or API files).
+        fs.mkdirSync(opt, { recursive: true });
+        for (const d of ["bin", "lib"]) run("cp", ["-a", path.join(vppPrefix, d), path.join(opt, d)]);
         const lib = path.join(opt, "lib", "x86_64-linux-gnu");
         fs.writeFileSync(path.join(root, "etc", "ld.so.conf"), `${VPP_IN_IMAGE}/lib/x86_64-linux-gnu\n`);
         for (const f of fs.readdirSync(path.join(opt, "bin"))) elves.push(path.join(opt, "bin", f));

@@ -398,6 +398,8 @@ stop_node() {
       [[ -d "$h$cgp" ]] && find "$h$cgp" -depth -type d -exec rmdir {} + 2>/dev/null || true
     done < <(hierarchies)
   fi
+  # The client on the lab's VLAN that the node tier and the sandbox make behind the node (vppc-<id>).
+  ip netns del "vppc-$ID" 2>/dev/null || true
   ip netns del "$NS" 2>/dev/null || true
   ip link del "$HOSTLINK" 2>/dev/null || true
   K delete node "$NODE_NAME" --ignore-not-found --wait=false >/dev/null 2>&1 || true
