@@ -10,7 +10,7 @@
 #     cni/      the CNI plugins macvlan, tuning, bridge, host-local, loopback and Multus's thin
 #               plugin `multus` (CNI_PATH for cnitool and the node; not on PATH)
 #     node/bin/ the real node's kubelet, containerd (+ containerd-shim-runc-v2, ctr) and runc
-#               (not on PATH: the data-plane tier keeps the machine's runc); node/pause, the pod
+#               (not on PATH; the data-plane tier runs this runc too); node/pause, the pod
 #               sandbox's process, from the Kubernetes module's build/pause/linux/pause.c
 #     pulumi-own-host/   pulumi (a hard link) next to Pulumi's own Node.js host from
 #               sdk/v3 v3.68.0: the e2e suite cross-checks the stand-in host with it

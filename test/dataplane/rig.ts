@@ -198,6 +198,32 @@ export interface NetworkOptions {
     readonly kernelCidr?: string;
 }
 
+let runcPath: string | undefined;
+
+/**
+ * The runc the rig runs containers with: the real node's, runc 1.5 (scripts/tools/build.sh runc,
+ * about 20 s once). Not Debian's 1.1: a foreground `runc run` of 1.1 forwards to the container the
+ * SIGURG that Go's runtime sends itself (runc#3364, fixed in 1.2), and VPP's handler for it logs
+ * through syslog, which deadlocks when the signal lands while VPP is already logging: the
+ * startupProbe then never succeeds. A node's shim never forwards it (containerd filters it; CRI-O's
+ * conmon is not Go).
+ */
+export function rigRunc(): string {
+    if (runcPath === undefined) {
+        const tools = path.join(__dirname, "..", "..", "scripts", "tools");
+        const r = spawnSync("bash", [path.join(tools, "build.sh"), "runc"], { encoding: "utf8" });
+        const dir = spawnSync(path.join(tools, "path.sh"), [], { encoding: "utf8" }).stdout.trim();
+        const bin = path.join(dir, "node", "bin", "runc");
+        if (r.status !== 0 || !fs.existsSync(bin)) {
+            throw new Error(
+                `scripts/tools/build.sh runc failed (${r.status}), so the rig has no runc 1.5: ${r.stderr.trim()}`,
+            );
+        }
+        runcPath = bin;
+    }
+    return runcPath;
+}
+
 export class Rig {
     readonly id = `vdp${process.pid}`;
     readonly dir: string;
@@ -464,7 +490,7 @@ export class Rig {
 
     /** runc with the rig's own state directory. */
     runcArgs(...args: string[]): string[] {
-        return ["runc", "--root", path.join(this.dir, "runc"), ...args];
+        return [rigRunc(), "--root", path.join(this.dir, "runc"), ...args];
     }
 
     /** Kills and removes a container, whatever state it is in. */
@@ -605,7 +631,7 @@ export class Rig {
         // The containers first (runc kills and removes them), then runc's own processes.
         const root = path.join(this.dir, "runc");
         const listed = fs.existsSync(root)
-            ? spawnSync("runc", ["--root", root, "list", "-q"], { encoding: "utf8" }).stdout.split("\n")
+            ? spawnSync(rigRunc(), ["--root", root, "list", "-q"], { encoding: "utf8" }).stdout.split("\n")
             : [];
         for (const id of new Set([...this.ids, ...listed.filter(Boolean)])) this.runcDelete(id);
         this.ids.clear();
