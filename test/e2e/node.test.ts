@@ -18,7 +18,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { ControlPlane, copyProject, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
+import { ControlPlane, copyProject, podMonitorCrd, ROOT, tempDir, toolsDir, toolsEnv, Workspace } from "./harness";
 import { nodeUnavailable, RealNode } from "./node";
 import { assembleImage } from "../../sandbox/image";
 import { LAB_CONFIG } from "../fixtures/lab";
@@ -432,6 +432,34 @@ interface ContainerStatus {
                         podSeen,
                     );
                     await welcome("the new pod answers Welcome");
+                });
+
+                it("with metrics: cluster, vpp-metrics turns Ready by the kubelet's HTTP probes, serves VPP's counters, and its documented log command answers", async () => {
+                    k("apply", "--server-side", "-f", podMonitorCrd());
+                    ws.configure(stack, cp.kubeconfig, { metrics: "cluster" });
+                    ws.ok(`up ${stack} (metrics)`, cp.kubeconfig, ["up", "--stack", stack, "--yes", "--skip-preview"]);
+                    const pod = await until(
+                        "a pod with both containers Ready",
+                        240,
+                        () =>
+                            pods().find(
+                                (p) =>
+                                    (p.status?.containerStatuses ?? []).length === 2 &&
+                                    p.status.containerStatuses.every((c: ContainerStatus) => c.ready),
+                            ),
+                        podSeen,
+                    );
+                    podName = pod.metadata.name;
+                    const log = docRun(
+                        documented(
+                            "docs/troubleshooting.md",
+                            "oc logs -n <namespace> deploy/vpp-server -c vpp-metrics",
+                        ),
+                    );
+                    assert.match(log, /^vpp-metrics: serving VPP's counters on port 9482 \(\/metrics\)/m, log);
+                    const counters = node.inNode("curl", "-sS", "-m", "5", `http://${pod.status.podIP}:9482/metrics`);
+                    assert.match(counters, /^# TYPE /m, counters.slice(0, 500));
+                    await welcome("the lab still answers Welcome");
                 });
 
                 it("pulumi destroy --run-program leaves the node clean", async () => {
