@@ -321,17 +321,18 @@ EOF
   # The node's cgroup tree; containerd (so its shims and containers) and the kubelet join it
   # before they start (cpuset: a new cgroup has no CPUs until given its parent's).
   cgp="$(cgroup_parent)"
+  local part at
   while IFS= read -r h; do
-    mkdir -p "$h$cgp"
-    if [[ -f "$h$cgp/cpuset.cpus" ]]; then
-      cat "$h$(dirname "$cgp")/cpuset.cpus" >"$h$cgp/cpuset.cpus"
-      cat "$h$(dirname "$cgp")/cpuset.mems" >"$h$cgp/cpuset.mems"
-    fi
-    mkdir -p "$h$cgp/system"
-    if [[ -f "$h$cgp/system/cpuset.cpus" ]]; then
-      cat "$h$cgp/cpuset.cpus" >"$h$cgp/system/cpuset.cpus"
-      cat "$h$cgp/cpuset.mems" >"$h$cgp/system/cpuset.mems"
-    fi
+    # Level by level, each new cpuset given its parent's CPUs and memory nodes.
+    at=""
+    for part in ${cgp//\// } system; do
+      mkdir -p "$h$at/$part"
+      if [[ -f "$h$at/$part/cpuset.cpus" && -z "$(cat "$h$at/$part/cpuset.cpus")" ]]; then
+        cat "$h$at/cpuset.cpus" >"$h$at/$part/cpuset.cpus"
+        cat "$h$at/cpuset.mems" >"$h$at/$part/cpuset.mems"
+      fi
+      at="$at/$part"
+    done
   done < <(hierarchies)
   printf '%s\n' "$cgp" >"$N/cgroup"
   write_configs "$cgp"
