@@ -191,7 +191,11 @@ node_running() {
     done <"$state/cluster/node/pids"
     return 1
 }
-node_info() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$state/cluster/node/info" 2>/dev/null; }
+# A field of the node's info file (node.sh writes it at start); nothing when no node was started.
+node_info() {
+    [ -f "$state/cluster/node/info" ] || return 0
+    sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$state/cluster/node/info"
+}
 ts_node() { (cd "$root" && "$root/node_modules/.bin/node" -r ts-node/register/transpile-only "$@"); }
 # The VPP install the node's image is assembled from: $VPP_PREFIX, else the newest in the tool cache.
 vpp_install() {
@@ -252,10 +256,9 @@ start_node() {
     fi
 }
 stop_node() {
-    local client
-    client=vppc-$(node_info netns | sed 's/^vppn-//')
-    [ "$client" = vppc- ] || ip netns del "$client" 2>/dev/null || true
-    if [ -d "$state/cluster/node" ]; then bash "$root/scripts/tools/node.sh" stop "$state/cluster" >/dev/null 2>&1 || true; fi
+    # node.sh stop removes the client namespace too; nothing to do where no node was started.
+    [ -d "$state/cluster/node" ] || return 0
+    bash "$root/scripts/tools/node.sh" stop "$state/cluster" >/dev/null 2>&1 || true
 }
 # The whole list is read before it is searched: grep -q would exit at the first match and the
 # CLI die of SIGPIPE, which pipefail turns into "no such stack".
