@@ -62,6 +62,11 @@ cgroup_parent() {
   [[ -n "$own" && "$own" != / ]] && printf '%s/%s\n' "$own" "$CG" || printf '/%s\n' "$CG"
 }
 
+# alive_as PID NAME: the process runs and is still the binary NAME (never a recycled PID).
+alive_as() {
+  running "$1" && [[ "$(basename "$(readlink "/proc/$1/exe" 2>/dev/null)")" == "$2" ]]
+}
+
 running() {
   local st
   st="$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" || return 1
@@ -259,8 +264,7 @@ start_node() {
   if [[ -f "$N/pids" ]]; then
     local name pid
     while read -r name pid; do
-      running "$pid" && [[ "$(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)")" == "$name" ]] &&
-        die "a node runs in $N ($name pid $pid; run: $0 stop $C)"
+      alive_as "$pid" "$name" && die "a node runs in $N ($name pid $pid; run: $0 stop $C)"
     done <"$N/pids"
     log "the node's processes in $N are gone (a reboot?): removing what they left, then starting it again"
     stop_node
@@ -369,7 +373,7 @@ stop_node() {
   # (containerd, the shims, the containers), in every hierarchy.
   if [[ -f "$N/pids" ]]; then
     while read -r name pid; do
-      [[ $name == kubelet ]] && running "$pid" && kill -TERM "$pid" 2>/dev/null || true
+      [[ $name == kubelet ]] && alive_as "$pid" kubelet && kill -TERM "$pid" 2>/dev/null || true
     done <"$N/pids"
   fi
   cgp="$(cat "$N/cgroup" 2>/dev/null || true)"
@@ -382,7 +386,7 @@ stop_node() {
       done < <(hierarchies)
     fi
     if [[ -f "$N/pids" ]]; then
-      while read -r name pid; do running "$pid" && left+=("$pid"); done <"$N/pids"
+      while read -r name pid; do alive_as "$pid" "$name" && left+=("$pid"); done <"$N/pids"
     fi
     [[ ${#left[@]} -gt 0 ]] || break
     kill -KILL "${left[@]}" 2>/dev/null || true
