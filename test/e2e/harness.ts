@@ -267,6 +267,22 @@ export function copyProject(dest: string, extra: readonly string[] = []): void {
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dest, "node_modules"));
 }
 
+/** `scripts/sandbox.sh <args>` in a copy of the project, as a user runs it from there. */
+export function runSandbox(
+    project: string,
+    env: NodeJS.ProcessEnv,
+    args: readonly string[],
+    timeoutMs = 15 * 60 * 1000,
+) {
+    return spawnSync("bash", [path.join(project, "scripts", "sandbox.sh"), ...args], {
+        cwd: project,
+        env,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: timeoutMs,
+    });
+}
+
 export function tempDir(prefix: string): string {
     return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }

@@ -13,7 +13,7 @@ import * as YAML from "yaml";
 import { labObjects } from "../../components/lab";
 import { labArgs } from "../../stacks/compose";
 import { parseStackConfig } from "../../stacks/config";
-import { copyProject, ROOT, tempDir, toolsDir, toolsEnv } from "./harness";
+import { copyProject, ROOT, runSandbox, tempDir, toolsDir, toolsEnv } from "./harness";
 
 /**
  * What the stack holds: the lab's Kubernetes objects, the VppLab component and its three
@@ -48,13 +48,7 @@ describe("end to end: npm run sandbox", function () {
         Object.entries(process.env).filter(([k]) => !/^(PULUMI_|KUBECONFIG$|VPP_)/.test(k)),
     );
     const sandbox = (...args: string[]) => {
-        const r = spawnSync("bash", [path.join(project, "scripts", "sandbox.sh"), ...args], {
-            cwd: project,
-            env,
-            encoding: "utf8",
-            maxBuffer: 64 * 1024 * 1024,
-            timeout: 15 * 60 * 1000,
-        });
+        const r = runSandbox(project, env, args);
         assert.strictEqual(r.status, 0, `sandbox ${args.join(" ")} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
         return r.stdout;
     };
@@ -215,14 +209,7 @@ describe("end to end: npm run sandbox with the user's own Pulumi CLI", function 
     let project: string;
     let env: NodeJS.ProcessEnv;
     let install: string;
-    const run = (...args: string[]) =>
-        spawnSync("bash", [path.join(project, "scripts", "sandbox.sh"), ...args], {
-            cwd: project,
-            env,
-            encoding: "utf8",
-            maxBuffer: 64 * 1024 * 1024,
-            timeout: 15 * 60 * 1000,
-        });
+    const run = (...args: string[]) => runSandbox(project, env, args);
 
     before(() => {
         const tools = toolsDir();
